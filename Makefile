@@ -1,0 +1,46 @@
+# One-command entry points (see README). Everything runs from the project's own virtualenv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
+
+.PHONY: setup run test dev bench lint screenshot clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## setup: create .venv and install the project with its dev tools
+setup: $(STAMP)
+
+## run: materialize every asset into the DuckDB warehouse (offline by default)
+run: setup
+	$(BIN)/ccp run
+
+## test: the whole test suite (what CI runs)
+test: setup
+	$(BIN)/pytest -q
+
+## dev: the Dagster UI on http://127.0.0.1:3000
+dev: setup
+	$(BIN)/python -c "from pipelines.cli import ensure_dagster_home; from pipelines.settings import Settings; ensure_dagster_home(Settings.from_env())"
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## bench: ingest benchmark on a full-size file served from 127.0.0.1 (not part of the tests)
+bench: setup
+	$(BIN)/python -m tests.benchmarks.bench_ingest
+
+## lint: ruff
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## screenshot: refresh docs/img/asset-graph.png from the Dagster UI (needs chromium)
+screenshot: setup
+	$(BIN)/python -m tests.support.ui_screenshot docs/img/asset-graph.png
+
+clean:
+	rm -rf var

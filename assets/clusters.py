@@ -1,0 +1,456 @@
+"""Stage 4, clusters: which Career Clusters and Sub-Clusters each occupation belongs to.
+
+Three layers, each row keeping its provenance: Advance CTE's official crosswalk when available,
+the project's explainable rules (SOC groups, title keywords and industry evidence; always
+computed, the only layer offline), and IAG reviewer decisions applied last.
+"""
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
+
+from pipelines.assignment import agreement, framework_names, framework_resolver, official_layer
+from pipelines.checks import contract_check, sql_check
+from pipelines.framework.definition import load_framework
+from pipelines.metadata import build_table, latest_release, markdown_table, table_metadata
+from pipelines.policy.cluster_rules import assign, load_cluster_rules
+from pipelines.policy.reviews import apply_decisions, ensure_one_primary, load_decisions
+from pipelines.resources import SourcesResource
+from pipelines.sources.crosswalk import read_crosswalk
+from pipelines.warehouse import (
+    WarehouseResource,
+    fetch_all,
+    query_frame,
+    write_frame,
+    write_table,
+)
+from schemas import validate_table
+
+GROUP = "clusters"
+POOL = "duckdb"
+# An occupation that no rule places (or whose rule defers to industry) joins the cluster whose
+# NAICS sectors employ at least this share of it.
+MIN_INDUSTRY_SHARE = 0.35
+OCCUPATION_CLUSTER = "out_clusters__occupation_cluster"
+
+
+def detailed_socs(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The SOC codes OEWS publishes as detailed occupations."""
+    rows = fetch_all(con, "SELECT DISTINCT soc_code FROM stg_oews__occupations WHERE is_detailed")
+    return {r[0] for r in rows}
+
+
+# ---- framework and policy inputs -------------------------------------------------------------
+FRAMEWORK_TABLES = {
+    "raw_framework__clusters": "The 14 Career Clusters: grouping, cross-cutting flag, O*NET code, "
+    "Advance CTE's NAICS sectors, definition (pipelines/framework/framework_2024.yaml).",
+    "raw_framework__sub_clusters": "The 72 Sub-Clusters of the framework definition.",
+    "raw_framework__cluster_sectors": "Each cluster's NAICS sectors and the OEWS sector codes "
+    "they correspond to (OEWS writes 31--34 for NAICS 31-33 and has no sector 92).",
+    "raw_policy__cluster_default_sub_clusters": "The sub-cluster an occupation gets when a rule "
+    "or industry evidence places it in a cluster but no keyword names a sub-cluster.",
+}
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(name, group_name=GROUP, description=desc, kinds={"duckdb"})
+        for name, desc in FRAMEWORK_TABLES.items()
+    ],
+    pool=POOL,
+)
+def raw_framework(warehouse: WarehouseResource):
+    """The project's versioned framework definition, validated on load."""
+    framework = load_framework()
+    rules = load_cluster_rules(valid=framework_names(framework))
+    resolve = framework_resolver(framework)
+    defaults = pl.DataFrame(
+        [
+            {"cluster_code": resolve(cluster, sub)[0], "sub_cluster_code": resolve(cluster, sub)[1]}
+            for cluster, sub in rules.default_sub_clusters.items()
+        ],
+        schema={"cluster_code": pl.String, "sub_cluster_code": pl.String},
+    )
+    frames = {
+        "raw_framework__clusters": framework.clusters_frame(),
+        "raw_framework__sub_clusters": framework.sub_clusters_frame(),
+        "raw_framework__cluster_sectors": framework.cluster_sectors_frame(),
+        "raw_policy__cluster_default_sub_clusters": defaults,
+    }
+    with warehouse.get_connection() as con:
+        for table, frame in frames.items():
+            write_frame(con, table, frame)
+            meta = table_metadata(con, table)
+            meta["framework_version"] = framework.version
+            yield MaterializeResult(asset_key=AssetKey(table), metadata=meta)
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["raw_framework__sub_clusters", "stg_oews__occupations", "raw_oews__soc_alignment"],
+)
+def raw_crosswalk__rows(
+    context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
+) -> MaterializeResult:
+    """Advance CTE's official Framework Crosswalk (SOC -> Career Cluster -> Sub-Cluster), with
+    every name matched against the framework definition; rows whose names do not match are kept
+    and reported, not dropped. Empty offline (the project does not ship the workbook)."""
+    file = sources.optional_file(
+        "crosswalk",
+        sources.crosswalk_url,
+        sources.crosswalk_local_path,
+        "framework_crosswalk.xlsx",
+        "xlsx",
+        context.log,
+    )
+    framework = load_framework()
+    resolve = framework_resolver(framework)
+    schema = {
+        "row_number": pl.Int32,
+        "soc_code": pl.String,
+        "occupation_title": pl.String,
+        "cluster_name_raw": pl.String,
+        "sub_cluster_name_raw": pl.String,
+    }
+    raw = read_crosswalk(Path(file.path)) if file else pl.DataFrame(schema=schema)
+    resolved = [
+        resolve(r["cluster_name_raw"], r["sub_cluster_name_raw"] or "") or (None, None)
+        for r in raw.iter_rows(named=True)
+    ]
+    frame = raw.with_columns(
+        pl.Series("cluster_code", [r[0] for r in resolved], pl.String),
+        pl.Series("sub_cluster_code", [r[1] for r in resolved], pl.String),
+    )
+    with warehouse.get_connection() as con:
+        alignment = query_frame(
+            con,
+            "SELECT soc_code AS component, oews_soc_code FROM raw_oews__soc_alignment "
+            "WHERE alignment_kind = 'oews_aggregate'",
+        )
+        detailed = detailed_socs(con)
+        frame = (
+            frame.join(alignment, left_on="soc_code", right_on="component", how="left")
+            .with_columns(
+                pl.when(pl.col("soc_code").is_in(list(detailed)))
+                .then(pl.col("soc_code"))
+                .otherwise(pl.col("oews_soc_code"))
+                .alias("oews_soc_code")
+            )
+            .with_columns(
+                pl.when(pl.col("cluster_code").is_null())
+                .then(pl.lit("cluster or sub-cluster name not in the framework"))
+                .when(pl.col("oews_soc_code").is_null())
+                .then(pl.lit("SOC code not published by OEWS"))
+                .alias("problem")
+            )
+        )
+        write_frame(con, "raw_crosswalk__rows", frame)
+        meta = table_metadata(con, "raw_crosswalk__rows")
+        if file is None:
+            meta["note"] = "not available offline: set CCP_CROSSWALK_LOCAL_PATH or live mode"
+        else:
+            unmatched = frame.filter(pl.col("problem").is_not_null())
+            meta["source"] = file.url
+            meta["sha256"] = file.sha256
+            meta["rows_with_problems"] = unmatched.height
+            meta["problems"] = MetadataValue.md(
+                markdown_table(
+                    unmatched.select(
+                        "row_number",
+                        "soc_code",
+                        "cluster_name_raw",
+                        "sub_cluster_name_raw",
+                        "problem",
+                    ),
+                    200,
+                )
+            )
+            for row in unmatched.filter(pl.col("cluster_code").is_null()).iter_rows(named=True):
+                context.log.warning(
+                    f"crosswalk row {row['row_number']}: {row['cluster_name_raw']!r} / "
+                    f"{row['sub_cluster_name_raw']!r} does not match the framework definition"
+                )
+    return MaterializeResult(metadata=meta)
+
+
+# ---- the rule layer --------------------------------------------------------------------------
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["stg_oews__occupations", "stg_oews__release", "raw_framework__sub_clusters"],
+)
+def int_clusters__rule_matches(warehouse: WarehouseResource) -> MaterializeResult:
+    """Every SOC-group and title-keyword rule (pipelines/policy/cluster_rules.yaml) that places
+    an occupation in a cluster and sub-cluster, with the rule's weight and reason."""
+    framework = load_framework()
+    rules = load_cluster_rules(valid=framework_names(framework))
+    resolve = framework_resolver(framework)
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        occupations = query_frame(
+            con,
+            "SELECT occupation_code, soc_code, occupation_name, major_code, minor_code, "
+            "broad_code, is_broad_as_detailed FROM stg_oews__occupations "
+            "WHERE release_code = ? AND is_detailed",
+            [release],
+        )
+        matches = assign(occupations, rules)
+        codes = [resolve(r["cluster"], r["sub_cluster"]) for r in matches.iter_rows(named=True)]
+        frame = (
+            matches.with_columns(
+                pl.Series("cluster_code", [c[0] for c in codes], pl.String),
+                pl.Series("sub_cluster_code", [c[1] for c in codes], pl.String),
+                pl.lit(release).alias("release_code"),
+            )
+            .join(occupations.select("soc_code", "occupation_code"), on="soc_code")
+            .select(
+                "release_code",
+                "occupation_code",
+                "soc_code",
+                "cluster_code",
+                "sub_cluster_code",
+                "weight",
+                "rule_group",
+                "rule_reason",
+                "sub_cluster_method",
+                "needs_industry_evidence",
+            )
+        )
+        write_frame(
+            con, "int_clusters__rule_matches", frame, keep_where=f"release_code <> '{release}'"
+        )
+        meta = table_metadata(con, "int_clusters__rule_matches", f"release_code = '{release}'")
+    return MaterializeResult(metadata=meta)
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=[
+        "stg_oews__estimates",
+        "stg_oews__industries",
+        "stg_oews__release",
+        "raw_framework__cluster_sectors",
+    ],
+)
+def int_clusters__industry_evidence(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """Share of each occupation's national employment in each cluster's NAICS sectors."""
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        meta = build_table(con, "int_clusters__industry_evidence", [release])
+    return MaterializeResult(metadata=meta)
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=[
+        "int_clusters__rule_matches",
+        "int_clusters__industry_evidence",
+        "raw_policy__cluster_default_sub_clusters",
+    ],
+)
+def int_clusters__rule_assignment(warehouse: WarehouseResource) -> MaterializeResult:
+    """The rule layer: rules plus industry evidence, a primary cluster per occupation, and the
+    evidence for every row."""
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        meta = build_table(con, "int_clusters__rule_assignment", [release, MIN_INDUSTRY_SHARE])
+        meta["by_method"] = MetadataValue.md(
+            markdown_table(
+                query_frame(
+                    con,
+                    "SELECT method, count(*) AS rows, "
+                    "count(DISTINCT occupation_code) AS occupations "
+                    "FROM int_clusters__rule_assignment WHERE release_code = ? GROUP BY 1",
+                    [release],
+                )
+            )
+        )
+    return MaterializeResult(metadata=meta)
+
+
+# ---- official crosswalk, reviewer decisions, the result -------------------------------------
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["stg_oews__occupations", "raw_framework__sub_clusters"],
+)
+def raw_review__decisions(
+    warehouse: WarehouseResource, sources: SourcesResource
+) -> MaterializeResult:
+    """IAG reviewer decisions (add / remove / move, with reviewer, date and rationale) from the
+    versioned CSV at CCP_REVIEW_DECISIONS_PATH, validated strictly."""
+    path = Path(sources.review_decisions_path)
+    resolve = framework_resolver(load_framework())
+    with warehouse.get_connection() as con:
+        socs = detailed_socs(con)
+        decisions = load_decisions(path, socs, resolve)
+        write_frame(con, "raw_review__decisions", decisions)
+        meta = table_metadata(con, "raw_review__decisions")
+    return MaterializeResult(metadata={**meta, "source": str(path)})
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=[
+        "int_clusters__rule_assignment",
+        "raw_crosswalk__rows",
+        "raw_review__decisions",
+        "out_qualify__occupation_qualification",
+        "raw_framework__clusters",
+    ],
+)
+def out_clusters__occupation_cluster(warehouse: WarehouseResource) -> MaterializeResult:
+    """Every OEWS detailed occupation x Career Cluster x Sub-Cluster: primary flag, the layer
+    that placed it (official / rules / reviewer), evidence, and its national qualification."""
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        rules = query_frame(
+            con,
+            "SELECT *, 'rules' AS layer FROM int_clusters__rule_assignment WHERE release_code = ?",
+            [release],
+        )
+        official = official_layer(con, release)
+        base = pl.concat(
+            [
+                official.select(rules.columns),
+                rules.filter(~pl.col("soc_code").is_in(official["soc_code"].implode())),
+            ],
+            how="vertical_relaxed",
+        )
+        base = ensure_one_primary(base)  # official rows: the best-scoring cluster is primary
+        decisions = query_frame(con, "SELECT * FROM raw_review__decisions ORDER BY line")
+        result = apply_decisions(base, decisions)
+        write_frame(con, "_occupation_cluster_layers", result)
+        write_table(
+            con,
+            OCCUPATION_CLUSTER,
+            """
+            SELECT l.release_code, l.occupation_code, l.soc_code, l.occupation_name,
+                   l.cluster_code, c.cluster_name, l.sub_cluster_code, s.sub_cluster_name,
+                   l.is_primary, l.layer, l.method, l.evidence, l.industry_share,
+                   q.employment_count, q.skill_tier, q.status, q.reason AS qualification_reason
+            FROM _occupation_cluster_layers l
+            LEFT JOIN raw_framework__clusters c USING (cluster_code)
+            LEFT JOIN raw_framework__sub_clusters s USING (cluster_code, sub_cluster_code)
+            LEFT JOIN out_qualify__occupation_qualification q
+              ON q.release_code = l.release_code AND q.occupation_code = l.occupation_code
+             AND q.area_type = 'national'
+            """,
+            validate=lambda f: validate_table(OCCUPATION_CLUSTER, f),
+            keep_where=f"release_code <> '{release}'",
+        )
+        con.execute("DROP TABLE _occupation_cluster_layers")
+        where = f"release_code = '{release}'"
+        meta = table_metadata(con, OCCUPATION_CLUSTER, where)
+        meta["by_layer"] = MetadataValue.md(
+            markdown_table(
+                query_frame(
+                    con,
+                    f"SELECT layer, count(*) AS rows, "
+                    f"count(DISTINCT occupation_code) AS occupations "
+                    f"FROM {OCCUPATION_CLUSTER} WHERE {where} GROUP BY 1 ORDER BY 1",
+                )
+            )
+        )
+        meta["qualifying_by_cluster"] = MetadataValue.md(
+            markdown_table(
+                query_frame(
+                    con,
+                    f"SELECT cluster_name, count(DISTINCT occupation_code) AS occupations, "
+                    f"count(DISTINCT occupation_code) FILTER (WHERE status = 'qualifies') AS "
+                    f"qualifying FROM {OCCUPATION_CLUSTER} WHERE {where} GROUP BY 1 ORDER BY 1",
+                ),
+                20,
+            )
+        )
+    if official.height:
+        meta.update(agreement(rules, official))
+    meta["reviewer_decisions_applied"] = decisions.height
+    return MaterializeResult(metadata=meta)
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=[OCCUPATION_CLUSTER])
+def out_clusters__cluster_industry(warehouse: WarehouseResource) -> MaterializeResult:
+    """For each cluster and sub-cluster, the NAICS sectors and subsectors where its qualifying
+    occupations work, from the OEWS national industry x occupation estimates."""
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        meta = build_table(con, "out_clusters__cluster_industry", [release])
+    return MaterializeResult(metadata=meta)
+
+
+CHECKS = [
+    contract_check(OCCUPATION_CLUSTER),
+    contract_check("out_clusters__cluster_industry"),
+    sql_check(
+        OCCUPATION_CLUSTER,
+        "every_qualifying_occupation_has_a_cluster",
+        "Every occupation that qualifies nationally sits in at least one Career Cluster.",
+        f"""
+        SELECT q.release_code, q.soc_code, q.occupation_name
+        FROM out_qualify__occupation_qualification q
+        WHERE q.area_type = 'national' AND q.status = 'qualifies' AND NOT EXISTS (
+          SELECT 1 FROM {OCCUPATION_CLUSTER} o
+          WHERE o.release_code = q.release_code AND o.occupation_code = q.occupation_code)
+        """,
+    ),
+    sql_check(
+        OCCUPATION_CLUSTER,
+        "every_cluster_has_a_qualifying_occupation",
+        "Every one of the framework's clusters has at least one qualifying occupation.",
+        f"""
+        SELECT c.cluster_code, c.cluster_name
+        FROM raw_framework__clusters c
+        WHERE NOT EXISTS (SELECT 1 FROM {OCCUPATION_CLUSTER} o
+                          WHERE o.cluster_code = c.cluster_code AND o.status = 'qualifies')
+        """,
+    ),
+    sql_check(
+        OCCUPATION_CLUSTER,
+        "sub_clusters_exist_in_framework",
+        "Every assignment names a sub-cluster that exists in the framework definition, and "
+        "every occupation has exactly one primary cluster.",
+        f"""
+        SELECT o.soc_code, o.cluster_code, o.sub_cluster_code, 'unknown sub-cluster' AS problem
+        FROM {OCCUPATION_CLUSTER} o
+        LEFT JOIN raw_framework__sub_clusters s USING (cluster_code, sub_cluster_code)
+        WHERE s.sub_cluster_code IS NULL
+        UNION ALL
+        SELECT soc_code, NULL, NULL, 'primary clusters: ' || count_if(is_primary)
+        FROM {OCCUPATION_CLUSTER} GROUP BY release_code, soc_code HAVING count_if(is_primary) <> 1
+        """,
+    ),
+]
+
+ASSETS = [
+    raw_framework,
+    raw_crosswalk__rows,
+    raw_review__decisions,
+    int_clusters__rule_matches,
+    int_clusters__industry_evidence,
+    int_clusters__rule_assignment,
+    out_clusters__occupation_cluster,
+    out_clusters__cluster_industry,
+]

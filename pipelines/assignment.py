@@ -1,0 +1,111 @@
+"""Cluster assignment helpers: matching people's names to the framework, the official
+crosswalk as a layer, and how the rule layer compares with it."""
+
+import duckdb
+import polars as pl
+from dagster import MetadataValue
+
+from pipelines.framework.definition import Framework
+from pipelines.metadata import markdown_table
+from pipelines.warehouse import query_frame
+
+
+def framework_resolver(framework: Framework):
+    """(cluster name, sub-cluster name) as written by people -> framework codes, or None."""
+    codes = framework.sub_clusters_frame()
+    by_names = {
+        (row["cluster_code"], row["sub_cluster_name"]): row["sub_cluster_code"]
+        for row in codes.iter_rows(named=True)
+    }
+
+    def resolve(cluster_name: str, sub_cluster_name: str) -> tuple[str, str | None] | None:
+        cluster = framework.match_cluster(cluster_name)
+        if cluster is None:
+            return None
+        if not sub_cluster_name:
+            return cluster.slug, None
+        match = framework.match_sub_cluster(sub_cluster_name, cluster)
+        if match is None:
+            return None
+        return cluster.slug, by_names[(cluster.slug, match[1].name)]
+
+    return resolve
+
+
+def framework_names(framework: Framework) -> dict[str, set[str]]:
+    return {c.name: {s.name for s in c.sub_clusters} for c in framework.clusters}
+
+
+def official_layer(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
+    """Crosswalk rows for OEWS occupations, in the shape of the rule layer."""
+    return query_frame(
+        con,
+        """
+        WITH rows AS (
+          SELECT DISTINCT x.oews_soc_code AS soc_code, x.cluster_code, x.sub_cluster_code,
+                 min(x.row_number) OVER (PARTITION BY x.oews_soc_code, x.cluster_code,
+                                         x.sub_cluster_code) AS first_row
+          FROM raw_crosswalk__rows x
+          WHERE x.problem IS NULL AND x.sub_cluster_code IS NOT NULL
+        )
+        SELECT o.release_code, o.occupation_code, o.soc_code, o.occupation_name,
+               r.cluster_code, r.sub_cluster_code, 'official' AS layer, 'crosswalk' AS method,
+               coalesce(ev.industry_share, 0) + CASE WHEN ra.is_primary THEN 1 ELSE 0 END
+                 AS score,
+               ev.industry_share,
+               false AS is_primary,
+               format('Advance CTE Framework Crosswalk (row {})', r.first_row)
+                 || CASE WHEN ev.industry_share IS NOT NULL THEN format(
+                      '; {:.0f} % of employment in the cluster''s sectors',
+                      100 * ev.industry_share) ELSE '' END AS evidence
+        FROM rows r
+        JOIN stg_oews__occupations o ON o.soc_code = r.soc_code AND o.release_code = ?
+                                    AND o.is_detailed
+        LEFT JOIN int_clusters__industry_evidence ev
+          ON ev.release_code = o.release_code AND ev.occupation_code = o.occupation_code
+         AND ev.cluster_code = r.cluster_code
+        LEFT JOIN (SELECT DISTINCT occupation_code, cluster_code, is_primary
+                   FROM int_clusters__rule_assignment WHERE is_primary AND release_code = ?) ra
+          ON ra.occupation_code = o.occupation_code AND ra.cluster_code = r.cluster_code
+        ORDER BY o.soc_code, r.cluster_code, r.sub_cluster_code
+        """,
+        [release, release],
+    )
+
+
+def agreement(rules: pl.DataFrame, official: pl.DataFrame) -> dict:
+    """How the rule layer compares with the official crosswalk, for reviewers."""
+    socs = official["soc_code"].unique()
+    r = rules.filter(pl.col("soc_code").is_in(socs.implode()))
+
+    def overlap(keys: list[str]) -> tuple[int, pl.DataFrame]:
+        a = r.group_by("soc_code").agg(pl.concat_str(keys, separator="/").unique().alias("rules"))
+        b = official.group_by("soc_code").agg(
+            pl.concat_str(keys, separator="/").unique().alias("official")
+        )
+        both = b.join(a, on="soc_code", how="left").with_columns(
+            pl.col("rules").fill_null(pl.lit([], pl.List(pl.String)))
+        )
+        both = both.with_columns(
+            (pl.col("rules").list.set_intersection("official").list.len() > 0).alias("agrees")
+        )
+        return int(both["agrees"].sum()), both
+
+    clusters, both = overlap(["cluster_code"])
+    subs, _ = overlap(["cluster_code", "sub_cluster_code"])
+    worst = both.filter(~pl.col("agrees")).join(
+        rules.select("soc_code", "occupation_name").unique(), on="soc_code", how="left"
+    )
+    return {
+        "official_occupations": len(socs),
+        "cluster_agreement": f"{clusters} of {len(socs)} ({clusters / max(len(socs), 1):.1%})",
+        "sub_cluster_agreement": f"{subs} of {len(socs)} ({subs / max(len(socs), 1):.1%})",
+        "largest_disagreements": MetadataValue.md(
+            markdown_table(
+                worst.with_columns(
+                    pl.col("rules").list.join(", "), pl.col("official").list.join(", ")
+                ).select("soc_code", "occupation_name", "rules", "official"),
+                25,
+            )
+        ),
+    }

@@ -1,0 +1,142 @@
+"""`ccp`: run the main job from a terminal and see what the warehouse holds.
+
+`ccp run` executes the same Dagster job the UI runs, against the same instance ($DAGSTER_HOME),
+so a run started here appears in the UI's run history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
+from pipelines.warehouse import fetch_one
+
+DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
+
+
+def ensure_dagster_home(settings: Settings) -> Path:
+    """Use $DAGSTER_HOME, or var/dagster_home beside the warehouse, with our dagster.yaml."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / "var" / "dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def summary(settings: Settings) -> str:
+    """What the warehouse holds: tables with row counts, releases, the national total."""
+    path = settings.warehouse
+    if not path.exists():
+        return f"No warehouse yet at {path}; run `ccp run`."
+    con = duckdb.connect(str(path), read_only=True, config={"autoload_known_extensions": False})
+    try:
+        tables = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_name NOT LIKE '%\\_\\_new' ESCAPE '\\' ORDER BY table_name"
+        ).fetchall()
+        lines = [f"Warehouse: {path} ({path.stat().st_size / 1e6:.1f} MB)", "", "Tables:"]
+        for (name,) in tables:
+            count = fetch_one(con, f'SELECT count(*) FROM "{name}"')
+            lines.append(f"  {name:<42} {count[0] if count else 0:>9,} rows")
+        if any(t[0] == "stg_oews__release" for t in tables):
+            lines += ["", "Releases:"]
+            for code, name, label, cells, total in con.execute(
+                "SELECT r.release_code, r.release_name, r.source_label, r.cell_count, "
+                "e.employment_count FROM stg_oews__release r LEFT JOIN stg_oews__estimates e "
+                "ON e.release_code = r.release_code AND e.area_code = '0000000' "
+                "AND e.industry_code = '000000' AND e.occupation_code = '000000' ORDER BY 1"
+            ).fetchall():
+                lines.append(
+                    f"  {code} {name}: {cells:,} estimate cells; national employment "
+                    f"{total:,}; from {label}"
+                )
+        names = {t[0] for t in tables}
+        if "out_qualify__occupation_qualification" in names:
+            lines += ["", "Qualification (national):"]
+            for status, occupations, jobs, sources in con.execute(
+                "SELECT status, count(*), coalesce(sum(employment_count), 0), "
+                "string_agg(DISTINCT CASE skill_tier_source WHEN 'ep' THEN 'BLS EP' "
+                "WHEN 'job_zone' THEN 'O*NET Job Zones' ELSE 'built-in SOC-group rules' END, ', ') "
+                "FROM out_qualify__occupation_qualification WHERE area_type = 'national' "
+                "GROUP BY 1 ORDER BY 1"
+            ).fetchall():
+                lines.append(
+                    f"  {status:<13} {occupations:>4} occupations, {int(jobs):>12,} jobs "
+                    f"(skill tier from: {sources})"
+                )
+        if "out_clusters__occupation_cluster" in names:
+            lines += ["", "Career Clusters (qualifying occupations / all assigned):"]
+            for cluster, qualifying, assigned in con.execute(
+                "SELECT cluster_name, count(DISTINCT occupation_code) FILTER "
+                "(WHERE status = 'qualifies'), count(DISTINCT occupation_code) "
+                "FROM out_clusters__occupation_cluster GROUP BY 1 ORDER BY 1"
+            ).fetchall():
+                lines.append(f"  {cluster:<32} {qualifying:>4} / {assigned}")
+        return "\n".join(lines)
+    finally:
+        con.close()
+
+
+def run(settings: Settings, job_name: str) -> int:
+    ensure_dagster_home(settings)
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import build_definitions
+
+    job = build_definitions(settings).resolve_job_def(job_name)
+    started = time.monotonic()
+    with DagsterInstance.get() as instance:
+        # INFO, not Dagster's default DEBUG: a terminal user wants progress, not every event.
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    seconds = time.monotonic() - started
+    if not result.success:
+        print(f"\nRun {result.run_id} FAILED after {seconds:.1f} s.", file=sys.stderr)
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                message = error.message.strip() if error else "unknown error"
+                print(f"\n{event.step_key}: {message}", file=sys.stderr)
+        print("\nThe warehouse keeps its previous tables.", file=sys.stderr)
+        return 1
+    print(f"\nRun {result.run_id} succeeded in {seconds:.1f} s.\n")
+    print(summary(settings))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ccp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="materialize every asset (the main job)")
+    run_p.add_argument("--job", default="refresh_warehouse", help="job to run")
+    sub.add_parser("info", help="show what the warehouse holds")
+    sub.add_parser("settings", help="show every setting, its value and environment variable")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as err:
+        print(f"Settings error: {err}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        return run(settings, args.job)
+    if args.command == "info":
+        print(summary(settings))
+        return 0
+    for env, value, description in settings.describe():
+        print(f"{env:<26} {value:<48} {description}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

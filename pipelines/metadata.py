@@ -1,0 +1,83 @@
+"""Materialization metadata shown in the Dagster UI: row count, column schema, a preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import polars as pl
+from dagster import MetadataValue, TableColumn, TableSchema
+
+from pipelines.warehouse import fetch_all, fetch_one, query_frame, sql_text, write_table
+
+PREVIEW_ROWS = 10
+
+
+def markdown_table(frame: pl.DataFrame, max_rows: int = PREVIEW_ROWS) -> str:
+    """A small markdown table (pipes escaped) for the UI's preview."""
+
+    def cell(value: Any) -> str:
+        text = "" if value is None else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")[:80]
+
+    head = frame.head(max_rows)
+    lines = [
+        "| " + " | ".join(head.columns) + " |",
+        "| " + " | ".join("---" for _ in head.columns) + " |",
+    ]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in head.iter_rows()]
+    return "\n".join(lines)
+
+
+def table_metadata(
+    con: duckdb.DuckDBPyConnection, table: str, where: str = "true", params: list | None = None
+) -> dict[str, Any]:
+    """Row count, schema and a preview of `table` (optionally of the rows matching `where`)."""
+    params = params or []
+    count = fetch_one(con, f'SELECT count(*) FROM "{table}" WHERE {where}', params)
+    preview = query_frame(
+        con, f'SELECT * FROM "{table}" WHERE {where} LIMIT {PREVIEW_ROWS}', params
+    )
+    schema = TableSchema(
+        columns=[TableColumn(name=name, type=str(dtype)) for name, dtype in preview.schema.items()]
+    )
+    return {
+        "dagster/row_count": int(count[0]) if count else 0,
+        "dagster/column_schema": schema,
+        "table": MetadataValue.text(table),
+        "preview": MetadataValue.md(markdown_table(preview)),
+    }
+
+
+def latest_release(con: duckdb.DuckDBPyConnection) -> str:
+    """The newest OEWS release in staging: what the qualify and later stages build on."""
+    return fetch_all(con, "SELECT max(release_code) FROM stg_oews__release")[0][0]
+
+
+def build_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    params: list,
+    *,
+    per_release: bool = True,
+    unordered: bool = False,
+) -> dict[str, Any]:
+    """Run sql/<table>.sql, validate against the table's contract (if it has one), swap it in
+    keeping other releases' rows, and return the UI metadata for the new rows."""
+    from schemas import CONTRACTS, validate_table
+
+    release = params[0] if per_release else None
+    write_table(
+        con,
+        table,
+        sql_text(table),
+        params=params,
+        validate=(lambda frame: validate_table(table, frame)) if table in CONTRACTS else None,
+        keep_where=f"release_code <> '{release}'" if per_release else None,
+        unordered=unordered,
+    )
+    if not per_release:
+        return table_metadata(con, table)
+    meta = table_metadata(con, table, "release_code = ?", [release])
+    meta["release"] = release
+    return meta

@@ -1,0 +1,1 @@
+"""Project policy: the qualification rules and the built-in skill-tier fallback."""

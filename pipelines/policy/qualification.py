@@ -1,0 +1,210 @@
+"""The qualification policy (`qualification.yaml`) and the optional per-state living wages CSV.
+
+Both are user-edited files, so both are validated strictly: a wrong value is an error that names
+the file, the field or line, and what to do, never a silent default.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipelines.settings import PROJECT_ROOT
+
+DEFAULT_POLICY_PATH = PROJECT_ROOT / "pipelines" / "policy" / "qualification.yaml"
+HOURS_PER_YEAR = 2080
+Tier = Literal["low", "middle", "high"]
+
+# USPS codes of the 54 OEWS states and territories and their FIPS codes (OEWS state_code).
+STATE_FIPS = {
+    "AL": "01", "AK": "02", "AZ": "04", "AR": "05", "CA": "06", "CO": "08", "CT": "09",
+    "DE": "10", "DC": "11", "FL": "12", "GA": "13", "HI": "15", "ID": "16", "IL": "17",
+    "IN": "18", "IA": "19", "KS": "20", "KY": "21", "LA": "22", "ME": "23", "MD": "24",
+    "MA": "25", "MI": "26", "MN": "27", "MS": "28", "MO": "29", "MT": "30", "NE": "31",
+    "NV": "32", "NH": "33", "NJ": "34", "NM": "35", "NY": "36", "NC": "37", "ND": "38",
+    "OH": "39", "OK": "40", "OR": "41", "PA": "42", "RI": "44", "SC": "45", "SD": "46",
+    "TN": "47", "TX": "48", "UT": "49", "VT": "50", "VA": "51", "WA": "53", "WV": "54",
+    "WI": "55", "WY": "56", "GU": "66", "PR": "72", "VI": "78",
+}  # fmt: skip
+
+
+class PolicyError(ValueError):
+    """The policy file or the state living-wage CSV is invalid; the message says where."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EpMapping(_Strict):
+    high_education: list[str]
+    middle_education: list[str]
+    high_school_education: str
+    middle_if_high_school_with_ojt: list[str]
+    middle_if_high_school_with_experience: list[str]
+
+
+class JobZoneMapping(_Strict):
+    tiers: dict[int, Tier]
+
+
+class SkillTierPolicy(_Strict):
+    source: Literal["ep", "job_zone", "fallback"]
+    ep: EpMapping
+    job_zone: JobZoneMapping
+
+
+class LivingWagePolicy(_Strict):
+    hourly_usd: float = Field(gt=0)
+    as_of_year: int = Field(ge=2000, le=2100)
+    household: str
+    geography: str
+    source: str
+    wage_statistic: Literal["median", "p25"]
+    state_thresholds_csv: Path | None = None
+
+    @property
+    def annual_usd(self) -> float:
+        return self.hourly_usd * HOURS_PER_YEAR
+
+    @property
+    def label(self) -> str:
+        return f"${self.hourly_usd:.2f}/h ({self.geography}, {self.household}, {self.as_of_year})"
+
+
+class QualificationPolicy(_Strict):
+    version: Literal[1]
+    skill_tier: SkillTierPolicy
+    living_wage: LivingWagePolicy
+
+    def summary(self) -> str:
+        """One paragraph for reports and asset metadata."""
+        ep = self.skill_tier.ep
+        statistic = "median" if self.living_wage.wage_statistic == "median" else "25th percentile"
+        return (
+            f"Skill tier from {self.skill_tier.source} (fallbacks: EP -> O*NET Job Zone -> "
+            f"built-in SOC-group rules). High = {', '.join(ep.high_education)}; middle = "
+            f"{', '.join(ep.middle_education)}, or {ep.high_school_education} with "
+            f"{', '.join(ep.middle_if_high_school_with_ojt)} or related work experience. "
+            f"Living wage: the OEWS {statistic} wage is at least {self.living_wage.label}; "
+            f"annual-only occupations are compared on their annual wage with "
+            f"${self.living_wage.annual_usd:,.0f} ({HOURS_PER_YEAR:,} hours). "
+            f"Source of the threshold: {self.living_wage.source.strip()}"
+        )
+
+
+def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(
+            f"[policy] {path} does not exist.\nWhat to do: check CCP_POLICY_PATH."
+        ) from None
+    except yaml.YAMLError as err:
+        raise PolicyError(
+            f"[policy] {path} is not valid YAML: {err}\nWhat to do: fix the file."
+        ) from None
+    try:
+        return QualificationPolicy.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise PolicyError(
+            f"[policy] {path} is invalid: {problems}\nWhat to do: fix those fields "
+            f"(see the comments in {DEFAULT_POLICY_PATH.name} and the README)."
+        ) from None
+
+
+def check_ep_categories(policy: QualificationPolicy, known: dict[str, tuple[str, ...]]) -> None:
+    """Every category the policy names must exist in EP (a typo would silently move tiers)."""
+    ep = policy.skill_tier.ep
+    named = {
+        "education": [*ep.high_education, *ep.middle_education, ep.high_school_education],
+        "ojt": ep.middle_if_high_school_with_ojt,
+        "experience": ep.middle_if_high_school_with_experience,
+    }
+    unknown = {
+        kind: [v for v in values if v not in known[kind]]
+        for kind, values in named.items()
+        if any(v not in known[kind] for v in values)
+    }
+    if unknown:
+        raise PolicyError(
+            f"[policy] skill_tier.ep names categories that BLS EP does not use: {unknown}. "
+            f"Known: {known}\nWhat to do: copy the category names exactly."
+        )
+
+
+def load_state_thresholds(path: Path, state_names: dict[str, str]) -> pl.DataFrame:
+    """Per-state living wages from a user CSV: state, hourly, source, year.
+
+    `state_names` maps FIPS code -> state name (from the OEWS areas). States may be given as
+    postal code, name or FIPS code. Returns state_code (FIPS), hourly_usd, source, year.
+    """
+    by_name = {name.lower(): code for code, name in state_names.items()}
+    rows: list[dict] = []
+    seen: dict[str, int] = {}
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise PolicyError(
+            f"[living wage CSV] {path} does not exist.\nWhat to do: fix "
+            "living_wage.state_thresholds_csv in the policy file."
+        ) from None
+    with handle:
+        reader = csv.DictReader(handle)
+        expected = ["state", "hourly", "source", "year"]
+        if [h.strip().lower() for h in reader.fieldnames or []] != expected:
+            raise PolicyError(
+                f"[living wage CSV] {path}: header is {reader.fieldnames}, expected {expected}."
+                "\nWhat to do: use exactly these four columns."
+            )
+        for line, raw in enumerate(reader, start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in raw.items()}
+            where = f"[living wage CSV] {path}, line {line}"
+            state = row["state"]
+            code = STATE_FIPS.get(state.upper()) or by_name.get(state.lower())
+            if code is None and state.isdigit() and state.zfill(2) in state_names:
+                code = state.zfill(2)
+            if code is None or code not in state_names:
+                raise PolicyError(
+                    f"{where}: unknown state {state!r}.\nWhat to do: use a postal code (CA), "
+                    "a state name (California) or a FIPS code (06)."
+                )
+            if code in seen:
+                raise PolicyError(
+                    f"{where}: {state!r} was already given on line {seen[code]}.\nWhat to do: "
+                    "keep one row per state."
+                )
+            try:
+                hourly = float(row["hourly"].lstrip("$").replace(",", ""))
+            except ValueError:
+                raise PolicyError(
+                    f"{where}: hourly {row['hourly']!r} is not a number.\nWhat to do: write "
+                    "the hourly living wage in dollars, e.g. 24.85."
+                ) from None
+            if not hourly > 0:
+                raise PolicyError(f"{where}: hourly must be above 0.\nWhat to do: fix it.")
+            if not row["year"].isdigit() or not row["source"]:
+                raise PolicyError(
+                    f"{where}: year must be a year (e.g. 2026) and source must say where the "
+                    "figure comes from.\nWhat to do: fill both."
+                )
+            seen[code] = line
+            rows.append(
+                {
+                    "state_code": code,
+                    "hourly_usd": hourly,
+                    "source": row["source"],
+                    "year": int(row["year"]),
+                }
+            )
+    schema = {"state_code": pl.String, "hourly_usd": pl.Float64, "source": pl.String,
+              "year": pl.Int32}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)

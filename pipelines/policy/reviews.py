@@ -1,0 +1,225 @@
+"""Industry Advisory Group reviewer decisions: a versioned CSV applied after every other layer.
+
+The file has the review sheet's columns, so a filled-in review sheet can be saved as the
+decisions file unchanged: rows whose `decision` is blank (or `keep`) change nothing.
+
+    soc_code, occupation_title, cluster, sub_cluster, decision, to_cluster, to_sub_cluster,
+    reviewer, date, rationale
+
+decision: `add` (put the occupation in cluster / sub_cluster), `remove` (take it out of
+sub_cluster, or of the whole cluster when sub_cluster is blank), `move` (from cluster /
+sub_cluster to to_cluster / to_sub_cluster). Every decision needs reviewer, date (YYYY-MM-DD)
+and rationale. Validation is strict: any problem is an error naming the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+COLUMNS = [
+    "soc_code",
+    "occupation_title",
+    "cluster",
+    "sub_cluster",
+    "decision",
+    "to_cluster",
+    "to_sub_cluster",
+    "reviewer",
+    "date",
+    "rationale",
+]
+DECISIONS = ("add", "remove", "move")
+DECISIONS_SCHEMA = {
+    "line": pl.Int32,
+    "soc_code": pl.String,
+    "decision": pl.String,
+    "cluster_code": pl.String,
+    "sub_cluster_code": pl.String,
+    "to_cluster_code": pl.String,
+    "to_sub_cluster_code": pl.String,
+    "reviewer": pl.String,
+    "decided_on": pl.String,
+    "rationale": pl.String,
+}
+
+# (raw cluster name, raw sub-cluster name or "") -> (cluster_code, sub_cluster_code or None),
+# or None when the name is not in the framework.
+Resolver = Callable[[str, str], tuple[str, str | None] | None]
+
+
+class ReviewError(ValueError):
+    """The reviewer decisions file is invalid; the message names the line and what to do."""
+
+
+def load_decisions(path: Path, known_socs: set[str], resolve: Resolver) -> pl.DataFrame:
+    """Validated decisions, one row per non-blank decision, with framework codes."""
+    if not path.exists():
+        return pl.DataFrame(schema=DECISIONS_SCHEMA)
+    rows: list[dict] = []
+    seen: dict[tuple, int] = {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise ReviewError(
+                f"[reviewer decisions] {path}: missing columns {missing} (found {header}).\n"
+                f"What to do: use the review sheet's columns: {', '.join(COLUMNS)}."
+            )
+        for line, raw in enumerate(reader, start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+            decision = row["decision"].lower()
+            if decision in ("", "keep"):
+                continue
+            rows.append(_decision(path, line, row, decision, known_socs, resolve, seen))
+    return pl.DataFrame(rows, schema=DECISIONS_SCHEMA)
+
+
+def _decision(
+    path: Path,
+    line: int,
+    row: dict[str, str],
+    decision: str,
+    known_socs: set[str],
+    resolve: Resolver,
+    seen: dict[tuple, int],
+) -> dict:
+    def fail(problem: str, remedy: str) -> ReviewError:
+        return ReviewError(
+            f"[reviewer decisions] {path}, line {line}: {problem}\nWhat to do: {remedy}"
+        )
+
+    if decision not in DECISIONS:
+        raise fail(
+            f"decision {row['decision']!r} is not one of add, remove, move, keep.",
+            "use one of those words, or leave it blank.",
+        )
+    soc = row["soc_code"]
+    if soc not in known_socs:
+        raise fail(
+            f"SOC code {soc!r} is not an OEWS detailed occupation.",
+            "check the code against the occupations table of the report.",
+        )
+    for field in ("reviewer", "date", "rationale"):
+        if not row[field]:
+            raise fail(f"{field} is empty.", "every decision needs reviewer, date and rationale.")
+    try:
+        dt.date.fromisoformat(row["date"])
+    except ValueError:
+        raise fail(f"date {row['date']!r} is not a date.", "write it as YYYY-MM-DD.") from None
+    source = resolve(row["cluster"], row["sub_cluster"])
+    if source is None:
+        raise fail(
+            f"cluster/sub-cluster {row['cluster']!r} / {row['sub_cluster']!r} is not in "
+            "the framework.",
+            "copy the names from the report.",
+        )
+    if decision == "add" and source[1] is None:
+        raise fail("an add needs a sub_cluster.", "name the sub-cluster to add it to.")
+    target: tuple[str, str | None] = (None, None)  # type: ignore[assignment]
+    if decision == "move":
+        resolved = resolve(row["to_cluster"], row["to_sub_cluster"])
+        if resolved is None or resolved[1] is None:
+            raise fail(
+                f"move target {row['to_cluster']!r} / {row['to_sub_cluster']!r} is not a "
+                "sub-cluster of the framework.",
+                "name the target cluster and sub-cluster.",
+            )
+        target = resolved
+    for key in {(soc, *source), (soc, *target)} - {(soc, None, None)}:
+        if key in seen:
+            raise fail(
+                f"it conflicts with the decision on line {seen[key]} for the same "
+                "occupation and sub-cluster.",
+                "keep one decision per occupation and sub-cluster.",
+            )
+        seen[key] = line
+    return {
+        "line": line,
+        "soc_code": soc,
+        "decision": decision,
+        "cluster_code": source[0],
+        "sub_cluster_code": source[1],
+        "to_cluster_code": target[0],
+        "to_sub_cluster_code": target[1],
+        "reviewer": row["reviewer"],
+        "decided_on": row["date"],
+        "rationale": row["rationale"],
+    }
+
+
+def apply_decisions(assignments: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+    """Apply decisions in file order to (soc_code, cluster_code, sub_cluster_code, ...) rows.
+
+    Removed rows disappear; added and moved rows get layer 'reviewer' and the decision's text as
+    evidence. A moved primary row stays primary; if no primary is left, the best score wins."""
+    rows = assignments.to_dicts()
+    template = dict.fromkeys(assignments.columns)
+    for d in decisions.iter_rows(named=True):
+        note = f"reviewer {d['reviewer']} ({d['decided_on']}, line {d['line']}): {d['rationale']}"
+
+        def matches(r: dict, d: dict = d) -> bool:
+            return (
+                r["soc_code"] == d["soc_code"]
+                and r["cluster_code"] == d["cluster_code"]
+                and (
+                    d["sub_cluster_code"] is None or r["sub_cluster_code"] == d["sub_cluster_code"]
+                )
+            )
+
+        removed = [r for r in rows if matches(r)]
+        if d["decision"] in ("remove", "move"):
+            rows = [r for r in rows if not matches(r)]
+        if d["decision"] in ("add", "move"):
+            cluster = d["to_cluster_code"] if d["decision"] == "move" else d["cluster_code"]
+            sub = d["to_sub_cluster_code"] if d["decision"] == "move" else d["sub_cluster_code"]
+            base = dict(removed[0]) if removed else dict(template)
+            base.update(
+                soc_code=d["soc_code"],
+                cluster_code=cluster,
+                sub_cluster_code=sub,
+                layer="reviewer",
+                method=d["decision"],
+                evidence=note,
+                score=base.get("score"),
+                is_primary=bool(removed and any(r["is_primary"] for r in removed)),
+            )
+            if not removed:
+                same = next((r for r in rows if r["soc_code"] == d["soc_code"]), None)
+                for key in ("occupation_code", "occupation_name", "release_code"):
+                    if same and key in base:
+                        base[key] = same[key]
+            rows = [
+                r
+                for r in rows
+                if not (
+                    r["soc_code"] == d["soc_code"]
+                    and r["cluster_code"] == cluster
+                    and r["sub_cluster_code"] == sub
+                )
+            ]
+            rows.append(base)
+    result = pl.DataFrame(rows, schema=assignments.schema) if rows else assignments.clear()
+    return ensure_one_primary(result)
+
+
+def ensure_one_primary(frame: pl.DataFrame) -> pl.DataFrame:
+    """Keep the primary flags; an occupation left without one gets its best-scoring row."""
+    frame = frame.with_columns(pl.col("is_primary").fill_null(False))
+    # ties broken by cluster and sub-cluster code: the same inputs always give the same primary
+    ordered = frame.sort(
+        ["soc_code", "score", "cluster_code", "sub_cluster_code"],
+        descending=[False, True, False, False],
+        nulls_last=True,
+    )
+    return ordered.with_columns(
+        pl.when(pl.col("is_primary").any().over("soc_code"))
+        .then(pl.col("is_primary"))
+        .otherwise(pl.int_range(pl.len()).over("soc_code") == 0)
+        .alias("is_primary")
+    ).sort("soc_code", "cluster_code", "sub_cluster_code")

@@ -1,0 +1,150 @@
+"""Dagster resources, configured once from `Settings` in `pipelines/definitions.py`.
+
+`SourcesResource` decides where each source comes from: a user's local copy if one is set,
+otherwise the embedded package data (offline default) or a live download, per `source_mode`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from pipelines.policy.qualification import QualificationPolicy, load_policy
+from pipelines.settings import Settings
+from pipelines.sources.http import Downloader, FetchedFile, SourceError, describe_local_file
+from pipelines.sources.oews import FLAT_FILES, OewsSource, open_embedded
+from pipelines.warehouse import WarehouseResource, connection_config
+
+
+class SourcesResource(ConfigurableResource):
+    """Where the source data comes from, and how to download it politely."""
+
+    source_mode: str = Field("embedded", description="embedded (offline) or live")
+    cache_dir: str = Field(description="downloads and unpacked files")
+    contact: str | None = Field(None, description="e-mail for the User-Agent of live downloads")
+    bls_base_url: str = Field(description="folder holding the OEWS time-series flat files")
+    oews_local_dir: str | None = Field(None, description="local copies of the oe.* files")
+    naics_url: str = Field(description="Census NAICS 2022 workbook URL")
+    naics_local_path: str | None = Field(None, description="local Census NAICS workbook")
+    soc_url: str = Field(description="BLS SOC 2018 structure workbook URL")
+    soc_local_path: str | None = Field(None, description="local soc_structure_2018.xlsx")
+    ep_url: str = Field(description="BLS EP occupation.xlsx URL")
+    ep_local_path: str | None = Field(None, description="local occupation.xlsx")
+    onet_url: str = Field(description="O*NET text database zip URL")
+    onet_local_path: str | None = Field(None, description="local O*NET zip or folder")
+    onet_release: str | None = Field(None, description="O*NET release of a local copy")
+    crosswalk_url: str = Field(description="Advance CTE Framework Crosswalk URL")
+    crosswalk_local_path: str | None = Field(None, description="local crosswalk workbook")
+    review_decisions_path: str = Field(description="reviewer decisions CSV")
+    http_timeout_s: float = 60.0
+    http_max_retries: int = 4
+    http_backoff_s: float = 2.0
+    http_min_interval_s: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SourcesResource:
+        def opt(path: Path | None) -> str | None:
+            return str(settings.resolve(path)) if path else None
+
+        return cls(
+            source_mode=settings.source_mode,
+            cache_dir=str(settings.cache),
+            contact=settings.contact,
+            bls_base_url=settings.bls_base_url,
+            oews_local_dir=opt(settings.oews_local_dir),
+            naics_url=settings.naics_url,
+            naics_local_path=opt(settings.naics_local_path),
+            soc_url=settings.soc_url,
+            soc_local_path=opt(settings.soc_local_path),
+            ep_url=settings.ep_url,
+            ep_local_path=opt(settings.ep_local_path),
+            onet_url=settings.onet_url,
+            onet_local_path=opt(settings.onet_local_path),
+            onet_release=settings.onet_release,
+            crosswalk_url=settings.crosswalk_url,
+            crosswalk_local_path=opt(settings.crosswalk_local_path),
+            review_decisions_path=str(settings.resolve(settings.review_decisions_path)),
+            http_timeout_s=settings.http_timeout_s,
+            http_max_retries=settings.http_max_retries,
+            http_backoff_s=settings.http_backoff_s,
+            http_min_interval_s=settings.http_min_interval_s,
+        )
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def downloader(self, logger: logging.Logger | None = None) -> Downloader:
+        return Downloader(
+            Path(self.cache_dir),
+            self.contact,
+            timeout_s=self.http_timeout_s,
+            max_retries=self.http_max_retries,
+            backoff_s=self.http_backoff_s,
+            min_interval_s=self.http_min_interval_s,
+            logger=logger,
+        )
+
+    def mode_for(self, local: str | None) -> str:
+        """'local' when the user points to a copy, else the configured mode."""
+        return "local" if local else self.source_mode
+
+    # ---- OEWS ------------------------------------------------------------------------------
+    def oews(self, logger: logging.Logger | None = None) -> OewsSource:
+        """The OEWS release files: embedded snapshot, live download, or a local folder."""
+        mode = self.mode_for(self.oews_local_dir)
+        if mode == "embedded":
+            return open_embedded(Path(self.cache_dir))
+        if mode == "local":
+            folder = Path(str(self.oews_local_dir))
+            files = tuple(
+                describe_local_file(folder / name, source="oews", name=name, expect="text")
+                for name in FLAT_FILES
+            )
+            return OewsSource(mode="local", label=f"local copy: {folder}", files=files)
+        downloader = self.downloader(logger)
+        files = tuple(
+            downloader.fetch(self.bls_base_url + name, source="oews", name=name, expect="text")
+            for name in FLAT_FILES
+        )
+        return OewsSource(mode="live", label=f"live: {self.bls_base_url}", files=files)
+
+    # ---- code lists ------------------------------------------------------------------------
+    def optional_file(
+        self,
+        source: str,
+        url: str,
+        local: str | None,
+        name: str,
+        expect: Literal["xlsx", "zip", "text"],
+        logger: logging.Logger | None,
+    ) -> FetchedFile | None:
+        """A source file from a local copy or a live download; None in embedded mode (offline),
+        where the caller uses the embedded data or the project's fallback instead."""
+        mode = self.mode_for(local)
+        if mode == "local":
+            return describe_local_file(Path(str(local)), source=source, name=name, expect=expect)
+        if mode == "live":
+            return self.downloader(logger).fetch(url, source=source, name=name, expect=expect)
+        return None
+
+
+class PolicyResource(ConfigurableResource):
+    """The qualification policy file (skill-tier mapping, living-wage threshold)."""
+
+    policy_path: str = Field(description="path of qualification.yaml")
+
+    def load(self) -> QualificationPolicy:
+        return load_policy(Path(self.policy_path))
+
+
+def warehouse_from_settings(settings: Settings) -> WarehouseResource:
+    return WarehouseResource(
+        database=str(settings.warehouse),
+        connection_config=connection_config(settings.duckdb_threads, settings.duckdb_memory_limit),
+        lock_wait_s=settings.lock_wait_s,
+    )
+
+
+__all__ = ["PolicyResource", "SourceError", "SourcesResource", "warehouse_from_settings"]

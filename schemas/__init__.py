@@ -1,0 +1,76 @@
+"""Table contracts: one pandera model per warehouse table, used in tests and as asset checks.
+
+`CONTRACTS` maps each table name to its model. `validate_table` raises `ContractError` with a
+readable summary of the first failure cases; the full cases go to the asset check's metadata.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.int_qualify__skill_tiers import IntQualifySkillTiers
+from schemas.out_clusters__cluster_industry import OutClustersClusterIndustry
+from schemas.out_clusters__occupation_cluster import OutClustersOccupationCluster
+from schemas.out_profiles__cluster_summary import OutProfilesClusterSummary
+from schemas.out_qualify__occupation_qualification import OutQualifyOccupationQualification
+from schemas.raw_oews__files import RawOewsFiles
+from schemas.stg_ep__occupations import StgEpOccupations
+from schemas.stg_naics__codes import StgNaicsCodes
+from schemas.stg_oews__areas import StgOewsAreas
+from schemas.stg_oews__estimates import StgOewsEstimates
+from schemas.stg_oews__industries import StgOewsIndustries
+from schemas.stg_oews__occupations import StgOewsOccupations
+from schemas.stg_oews__release import StgOewsRelease
+from schemas.stg_onet__job_zones import StgOnetJobZones
+from schemas.stg_soc__codes import StgSocCodes
+
+CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
+    "raw_oews__files": RawOewsFiles,
+    "stg_oews__release": StgOewsRelease,
+    "stg_oews__areas": StgOewsAreas,
+    "stg_oews__industries": StgOewsIndustries,
+    "stg_oews__occupations": StgOewsOccupations,
+    "stg_oews__estimates": StgOewsEstimates,
+    "stg_naics__codes": StgNaicsCodes,
+    "stg_soc__codes": StgSocCodes,
+    "stg_ep__occupations": StgEpOccupations,
+    "stg_onet__job_zones": StgOnetJobZones,
+    "int_qualify__skill_tiers": IntQualifySkillTiers,
+    "out_qualify__occupation_qualification": OutQualifyOccupationQualification,
+    "out_clusters__occupation_cluster": OutClustersOccupationCluster,
+    "out_clusters__cluster_industry": OutClustersClusterIndustry,
+    "out_profiles__cluster_summary": OutProfilesClusterSummary,
+}
+
+
+class ContractError(ValueError):
+    """A table broke its contract; nothing was written."""
+
+    def __init__(self, table: str, failure_cases: pl.DataFrame):
+        self.table = table
+        self.failure_cases = failure_cases
+        summary = (
+            failure_cases.group_by("column", "check")
+            .agg(pl.len().alias("rows"), pl.col("failure_case").head(3).alias("examples"))
+            .sort("rows", descending=True)
+        )
+        lines = [
+            f"  {r['column']}: {r['check']} failed for {r['rows']} row(s), e.g. {r['examples']}"
+            for r in summary.iter_rows(named=True)
+        ]
+        super().__init__(
+            f"[{table}] the new table breaks its contract (schemas/{table}.py):\n"
+            + "\n".join(lines)
+            + "\nWhat to do: the source data changed shape or a parser is wrong; the previous "
+            "table is unchanged. Report this with the message above."
+        )
+
+
+def validate_table(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Validate `frame` against the contract of `table`; raise ContractError on failure."""
+    try:
+        return CONTRACTS[table].validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases.with_columns(pl.col("failure_case").cast(pl.String))
+        raise ContractError(table, cases) from None

@@ -1,0 +1,69 @@
+-- out_clusters__cluster_industry: for each Career Cluster, and each of its Sub-Clusters, the
+-- industries (NAICS sectors and 3-digit subsectors, as OEWS publishes them nationally) where its
+-- QUALIFYING occupations work: employment, share of the cluster's qualifying employment at that
+-- industry level, and the largest occupations. At cluster level each occupation counts once even
+-- when it sits in several of the cluster's sub-clusters. Occupations in several clusters count in
+-- each (these are per-cluster totals, not additive across clusters). Suppressed industry cells
+-- are counted, not guessed. $1 release code.
+WITH qualifying AS (
+  SELECT DISTINCT occupation_code, occupation_name, cluster_code, sub_cluster_code
+  FROM out_clusters__occupation_cluster
+  WHERE release_code = $1 AND status = 'qualifies'
+), units AS (
+  SELECT DISTINCT occupation_code, occupation_name, cluster_code, NULL AS sub_cluster_code
+  FROM qualifying
+  UNION ALL
+  SELECT occupation_code, occupation_name, cluster_code, sub_cluster_code FROM qualifying
+), cells AS (
+  SELECT
+    e.occupation_code,
+    e.industry_code,
+    i.industry_name,
+    CASE WHEN i.industry_kind = 'sector' THEN 'sector' ELSE 'subsector' END AS industry_level,
+    i.naics_code,
+    i.naics_sector_code,
+    e.employment_count
+  FROM stg_oews__estimates AS e
+  JOIN stg_oews__industries AS i USING (release_code, industry_code)
+  WHERE e.release_code = $1 AND e.area_code = '0000000'
+    AND (i.industry_kind = 'sector' OR (i.industry_kind = 'naics' AND i.naics_level = 3))
+), joined AS (
+  SELECT u.cluster_code, u.sub_cluster_code, u.occupation_code, u.occupation_name, c.*
+    EXCLUDE (occupation_code)
+  FROM units AS u
+  JOIN cells AS c USING (occupation_code)
+), grouped AS (
+  SELECT
+    cluster_code,
+    sub_cluster_code,
+    industry_level,
+    industry_code,
+    any_value(industry_name) AS industry_name,
+    any_value(naics_code) AS naics_code,
+    any_value(naics_sector_code) AS naics_sector_code,
+    CAST(sum(employment_count) AS BIGINT) AS employment_count,
+    CAST(count(DISTINCT occupation_code) FILTER (WHERE employment_count > 0) AS BIGINT)
+      AS occupation_count,
+    CAST(count_if(employment_count IS NULL) AS BIGINT) AS suppressed_cell_count,
+    list(occupation_name ORDER BY employment_count DESC NULLS LAST, occupation_name)
+      FILTER (WHERE employment_count > 0) AS occupations_by_employment
+  FROM joined
+  GROUP BY ALL
+)
+SELECT
+  $1 AS release_code,
+  cluster_code,
+  sub_cluster_code,
+  industry_level,
+  industry_code,
+  industry_name,
+  naics_code,
+  naics_sector_code,
+  coalesce(employment_count, 0) AS employment_count,
+  CAST(coalesce(employment_count, 0) AS DOUBLE) / nullif(sum(coalesce(employment_count, 0)) OVER (
+    PARTITION BY cluster_code, sub_cluster_code, industry_level), 0) AS employment_share,
+  occupation_count,
+  suppressed_cell_count,
+  array_to_string(occupations_by_employment[1:3], '; ') AS top_occupations
+FROM grouped
+WHERE coalesce(employment_count, 0) > 0 OR suppressed_cell_count > 0

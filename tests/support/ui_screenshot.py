@@ -1,0 +1,226 @@
+"""Start the Dagster webserver on 127.0.0.1, ask it for the asset graph, and screenshot the UI.
+
+Used by the UI test and by `make screenshot` (the README's picture). Headless Chromium runs with
+networking limited to loopback, so the page must render from the local server alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ASSET_QUERY = """
+{ assetNodes { assetKey { path } groupName description } }
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def dagster_home() -> str:
+    """A fresh DAGSTER_HOME with the project's instance settings."""
+    home = tempfile.mkdtemp(prefix="ccp-dagster-home-")
+    shutil.copyfile(REPO / "pipelines" / "dagster.yaml", Path(home) / "dagster.yaml")
+    return home
+
+
+@contextmanager
+def webserver(env: dict[str, str] | None = None, timeout_s: float = 120.0) -> Iterator[str]:
+    """`dagster dev` (webserver + daemon) for this repo's workspace; yields its base URL.
+
+    Pass DAGSTER_HOME in `env` to show an existing instance's runs; otherwise a fresh one.
+    """
+    port = free_port()
+    env = dict(env or {})
+    owns_home = "DAGSTER_HOME" not in env
+    home = env.setdefault("DAGSTER_HOME", dagster_home())
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("dagster")),
+            "dev",
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stop webserver, daemon, code server
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"dagster dev exited: {log.read().decode()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/server_info", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("dagster dev did not start")
+            time.sleep(0.5)
+        yield url
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+        if owns_home:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def graphql(url: str, query: str, variables: dict | None = None) -> dict:
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(
+        f"{url}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        payload = json.loads(resp.read())
+    if payload.get("errors"):
+        raise RuntimeError(payload["errors"])
+    return payload["data"]
+
+
+def asset_nodes(url: str) -> list[dict]:
+    return graphql(url, ASSET_QUERY)["assetNodes"]
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+def asset_graph_screenshot(
+    url: str, out: Path, *, width: int = 1400, height: int = 1900, zoom_out_clicks: int = 6
+) -> Path:
+    """The global asset lineage with every group expanded, fitted to the window."""
+    from playwright.sync_api import sync_playwright
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        # The UI asks first-time users to join its community; record that it was answered.
+        page.add_init_script("localStorage.setItem('communityNux', '1')")
+        page.goto(f"{url}/asset-groups", wait_until="networkidle")
+        page.keyboard.press("Alt+KeyE")  # expand all groups (remembered in localStorage)
+        page.wait_for_timeout(500)
+        page.reload(wait_until="networkidle")  # re-render so the expanded graph is fitted
+        page.get_by_role("button", name="Hide navigation").click()
+        tree_toggle = page.locator("[aria-label=panel_show_right]")
+        if tree_toggle.count():
+            tree_toggle.first.click()  # hide the group tree
+        page.wait_for_timeout(1000)
+        fit_graph(page, width, height, max_clicks=zoom_out_clicks)
+        center_graph(page, width, height)
+        page.wait_for_timeout(1500)
+        boxes = page.evaluate(NODE_BOXES_JS)
+        margin = 60
+        left = max(min(b[0] for b in boxes) - margin * 2.5, 0)
+        top = max(min(b[1] for b in boxes) - margin, 0)
+        right = min(max(b[2] for b in boxes) + margin, width)
+        bottom = min(max(b[3] for b in boxes) + margin, height)
+        clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
+        page.screenshot(path=str(out), clip=clip)
+        browser.close()
+    return out
+
+
+NODE_BOXES_JS = """() => [...document.querySelectorAll('*')]
+  .filter(e => e.children.length === 0 && /^(raw|stg|int|out)_/.test(e.textContent.trim()))
+  .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"""
+
+
+def fit_graph(page: object, width: int, height: int, max_clicks: int) -> None:
+    """Zoom out until every asset node fits, but not so far that labels stop rendering."""
+    for _ in range(max_clicks):
+        boxes = page.evaluate(NODE_BOXES_JS)  # type: ignore[attr-defined]
+        if boxes:
+            span_x = max(b[2] for b in boxes) - min(b[0] for b in boxes)
+            span_y = max(b[3] for b in boxes) - min(b[1] for b in boxes)
+            if span_x < width * 0.85 and span_y < (height - 120) * 0.9:
+                return
+        page.locator("[aria-label=zoom_out]").first.click()  # type: ignore[attr-defined]
+        page.wait_for_timeout(400)  # type: ignore[attr-defined]
+        if not page.evaluate(NODE_BOXES_JS):  # type: ignore[attr-defined]
+            page.locator("[aria-label=zoom_in]").first.click()  # type: ignore[attr-defined]
+            page.wait_for_timeout(400)  # type: ignore[attr-defined]
+            return
+
+
+def center_graph(page: object, width: int, height: int) -> None:
+    """Drag the canvas so the union of the asset nodes sits in the middle of the window."""
+    boxes = page.evaluate(NODE_BOXES_JS)  # type: ignore[attr-defined]
+    if not boxes:
+        return
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    dx, dy = width / 2 - (left + right) / 2, (height + 90) / 2 - (top + bottom) / 2
+    start = (width * 0.5, height * 0.5)
+    page.mouse.move(*start)  # type: ignore[attr-defined]
+    page.mouse.down()  # type: ignore[attr-defined]
+    page.mouse.move(start[0] + dx, start[1] + dy, steps=10)  # type: ignore[attr-defined]
+    page.mouse.up()  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img/asset-graph.png")
+    with tempfile.TemporaryDirectory(prefix="ccp-screenshot-") as tmp:
+        env = {
+            "DAGSTER_HOME": dagster_home(),
+            "CCP_WAREHOUSE_PATH": str(Path(tmp) / "warehouse.duckdb"),
+        }
+        ccp = Path(sys.executable).with_name("ccp")
+        subprocess.run(
+            [str(ccp), "run"], env={**os.environ, **env}, check=True, capture_output=True
+        )
+        with webserver(env) as url:
+            nodes = asset_nodes(url)
+            print(f"{len(nodes)} assets in groups {sorted({n['groupName'] for n in nodes})}")
+            asset_graph_screenshot(url, out)
+        shutil.rmtree(env["DAGSTER_HOME"], ignore_errors=True)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""`ccp` as a user runs it: a subprocess, its exit code and what it prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CCP = str(Path(sys.executable).with_name("ccp"))
+
+
+def ccp(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
+    environ |= {
+        "DAGSTER_HOME": str(tmp / "dagster_home"),
+        "CCP_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb"),
+        "CCP_CACHE_DIR": str(tmp / "cache"),
+        **env,
+    }
+    return subprocess.run([CCP, *args], env=environ, capture_output=True, text=True, timeout=300)
+
+
+def test_run_prints_where_the_warehouse_is_and_what_it_holds(tmp_path: Path) -> None:
+    done = ccp(tmp_path, "run")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"Warehouse: {tmp_path / 'warehouse.duckdb'}" in done.stdout
+    assert "stg_oews__estimates                          370,172 rows" in done.stdout
+    assert "national employment 155,495,730" in done.stdout
+    assert "qualifies      421 occupations" in done.stdout
+    assert "DEBUG" not in done.stderr
+    info = ccp(tmp_path, "info")
+    assert info.returncode == 0 and "Career Clusters" in info.stdout
+    # The run is in the Dagster instance the UI reads.
+    assert (tmp_path / "dagster_home" / "dagster.yaml").exists()
+
+
+def test_failed_run_explains_and_exits_non_zero(tmp_path: Path) -> None:
+    done = ccp(tmp_path, "run", CCP_SOURCE_MODE="live", CCP_BLS_BASE_URL="http://127.0.0.1:9/oe/")
+    assert done.returncode == 1
+    assert "CCP_CONTACT" in done.stderr and "keeps its previous tables" in done.stderr
+
+
+def test_settings_typo_is_reported(tmp_path: Path) -> None:
+    done = ccp(tmp_path, "settings", CCP_SOURCE_MOD="live")
+    assert done.returncode == 2
+    assert "Did you mean CCP_SOURCE_MODE?" in done.stderr

@@ -1,0 +1,162 @@
+"""Cluster assignment: official crosswalk, explainable rules, reviewer decisions."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
+from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh, table_digests
+
+OC = "out_clusters__occupation_cluster"
+HEADER = (
+    "soc_code,occupation_title,cluster,sub_cluster,decision,to_cluster,to_sub_cluster,"
+    "reviewer,date,rationale\n"
+)
+
+
+def clusters_of(warehouse: Path, soc: str) -> pl.DataFrame:
+    return read(
+        warehouse,
+        f"SELECT cluster_name, sub_cluster_name, is_primary, layer, evidence FROM {OC} "
+        "WHERE soc_code = ? ORDER BY is_primary DESC, cluster_name, sub_cluster_name",
+        [soc],
+    )
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    settings = isolated_settings(tmp_path_factory.mktemp("clusters"))
+    result = run_refresh(settings)
+    assert result.success, failure_text(result)
+    return settings.warehouse
+
+
+def test_every_occupation_has_clusters_and_one_primary(offline: Path) -> None:
+    frame = read(
+        offline,
+        f"SELECT soc_code, count(*) AS rows, count_if(is_primary) AS primaries FROM {OC} "
+        "GROUP BY 1",
+    )
+    assert frame.height == 830
+    assert (frame["primaries"] == 1).all()
+    layers = read(offline, f"SELECT DISTINCT layer FROM {OC}")["layer"].to_list()
+    assert layers == ["rules"]
+
+
+@pytest.mark.parametrize(
+    ("soc", "cluster", "sub_cluster"),
+    [
+        ("15-1252", "Digital Technology", "Software Solutions"),
+        ("29-1141", "Healthcare & Human Services", "Physical Health"),
+        ("47-2111", "Construction", "Skilled Trades"),
+        ("13-2011", "Financial Services", "Accounting"),
+        ("53-3032", "Supply Chain & Transportation", "Ground & Rail Transportation"),
+    ],
+)
+def test_well_known_occupations(offline: Path, soc: str, cluster: str, sub_cluster: str) -> None:
+    primary = clusters_of(offline, soc).row(0, named=True)
+    assert (primary["cluster_name"], primary["sub_cluster_name"]) == (cluster, sub_cluster)
+    assert primary["is_primary"] and "rule SOC" in primary["evidence"]
+    assert "% of employment in" in primary["evidence"]
+
+
+def test_marketing_managers_are_cross_cutting(offline: Path) -> None:
+    names = set(clusters_of(offline, "11-2021")["cluster_name"])
+    assert {"Marketing & Sales", "Management & Entrepreneurship"} <= names
+
+
+def test_industry_profile_of_healthcare(offline: Path) -> None:
+    top = read(
+        offline,
+        "SELECT industry_name, employment_share FROM out_clusters__cluster_industry "
+        "WHERE cluster_code = (SELECT cluster_code FROM raw_framework__clusters "
+        "WHERE cluster_name = 'Healthcare & Human Services') AND sub_cluster_code IS NULL "
+        "AND industry_level = 'sector' ORDER BY employment_count DESC LIMIT 1",
+    ).row(0)
+    assert top[0].startswith("Sector 62") and top[1] > 0.5
+
+
+def test_official_crosswalk_layer(offline: Path, tmp_path: Path) -> None:
+    workbook = write_crosswalk_workbook(tmp_path / "crosswalk.xlsx", SAMPLE_ROWS)
+    shutil.copy(offline, tmp_path / "warehouse.duckdb")
+    settings = isolated_settings(tmp_path, crosswalk_local_path=workbook)
+    result = run_refresh(settings, "assign_clusters")
+    assert result.success, failure_text(result)
+    (materialization,) = result.asset_materializations_for_node(OC)
+    meta = {k: v.value for k, v in materialization.metadata.items()}
+    assert meta["official_occupations"] >= 30
+    assert " of " in meta["cluster_agreement"] and "%" in meta["sub_cluster_agreement"]
+    assert "| soc_code | occupation_name | rules | official |" in meta["largest_disagreements"]
+    rows = read(settings.warehouse, "SELECT * FROM raw_crosswalk__rows")
+    assert rows.height == len(SAMPLE_ROWS)
+    problems = rows.filter(pl.col("problem").is_not_null())
+    assert "Softwear Solutions" in problems["sub_cluster_name_raw"].to_list()
+    military = problems.filter(pl.col("soc_code").str.starts_with("55-"))
+    assert military["problem"].unique().to_list() == ["SOC code not published by OEWS"]
+    assert problems.filter(pl.col("soc_code") == "13-1020").height == 0  # broad-as-detailed ok
+    dev = clusters_of(settings.warehouse, "15-1252")
+    assert set(dev["layer"]) == {"official"}
+    assert "Advance CTE Framework Crosswalk" in dev["evidence"][0]
+    lower = clusters_of(settings.warehouse, "15-1253")
+    assert "Software Solutions" in set(lower["sub_cluster_name"])
+    arts = read(
+        settings.warehouse,
+        f"SELECT DISTINCT cluster_name FROM {OC} WHERE layer = 'official' "
+        "AND cluster_name LIKE 'Arts%'",
+    )
+    assert arts["cluster_name"].to_list() in ([], ["Arts, Entertainment & Design"])
+
+
+def decisions_file(tmp: Path, body: str) -> Path:
+    path = tmp / "decisions.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def test_reviewer_move_changes_output_and_shows_rationale(offline: Path, tmp_path: Path) -> None:
+    shutil.copy(offline, tmp_path / "warehouse.duckdb")
+    path = decisions_file(
+        tmp_path,
+        "53-3032,Heavy and Tractor-Trailer Truck Drivers,Supply Chain & Transportation,"
+        "Ground & Rail Transportation,move,Supply Chain & Transportation,Planning & Logistics,"
+        'A. Reviewer,2026-11-20,"Our IAG places long-haul drivers in logistics"\n',
+    )
+    settings = isolated_settings(tmp_path, review_decisions_path=path)
+    result = run_refresh(settings, "assign_clusters")
+    assert result.success, failure_text(result)
+    rows = clusters_of(settings.warehouse, "53-3032")
+    moved = rows.filter(pl.col("sub_cluster_name") == "Planning & Logistics").row(0, named=True)
+    assert moved["layer"] == "reviewer" and moved["is_primary"]
+    assert "Our IAG places long-haul drivers in logistics" in moved["evidence"]
+    assert "Ground & Rail Transportation" not in set(rows["sub_cluster_name"])
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("99-9999,x,Construction,Skilled Trades,add,,,A,2026-01-01,r\n", "line 2: SOC code"),
+        ("47-2111,x,Construction,Skilled Tradez,add,,,A,2026-01-01,r\n", "line 2: cluster/sub"),
+        (
+            "47-2111,x,Construction,Skilled Trades,remove,,,A,2026-01-01,r\n"
+            "47-2111,x,Construction,Skilled Trades,add,,,B,2026-01-02,r\n",
+            "line 3: it conflicts",
+        ),
+        ("47-2111,x,Construction,Skilled Trades,remove,,,A,01/02/2026,r\n", "not a date"),
+        ("47-2111,x,Construction,Skilled Trades,remove,,,,2026-01-01,r\n", "reviewer is empty"),
+    ],
+)
+def test_malformed_review_file_keeps_previous_assignment(
+    offline: Path, tmp_path: Path, body: str, fragment: str
+) -> None:
+    shutil.copy(offline, tmp_path / "warehouse.duckdb")
+    settings = isolated_settings(tmp_path, review_decisions_path=decisions_file(tmp_path, body))
+    before = table_digests(settings.warehouse)
+    result = run_refresh(settings, "assign_clusters")
+    assert not result.success
+    message = failure_text(result)
+    assert fragment in message and "What to do" in message
+    assert table_digests(settings.warehouse)[OC] == before[OC]

@@ -1,0 +1,124 @@
+"""The Dagster UI as a user meets it: `dagster dev` on 127.0.0.1, the asset graph, a run
+launched through Dagster's own GraphQL API, and the graph rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.ui_screenshot import (
+    NODE_BOXES_JS,
+    asset_graph_screenshot,
+    asset_nodes,
+    chromium,
+    graphql,
+    webserver,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+LOCATION = "career_cluster_profiles"
+
+LAUNCH = """
+mutation Launch($params: ExecutionParams!) {
+  launchPipelineExecution(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+  }
+}
+"""
+RUN_STATUS = """
+query Status($runId: ID!) { runOrError(runId: $runId) { ... on Run { status } } }
+"""
+LATEST_MATERIALIZATION = """
+query Latest($key: AssetKeyInput!) {
+  assetNodes(assetKeys: [$key]) {
+    assetMaterializations(limit: 1) {
+      metadataEntries {
+        label
+        ... on IntMetadataEntry { intValue }
+        ... on MarkdownMetadataEntry { mdStr }
+      }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("ui")
+    env = {"CCP_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb")}
+    with webserver(env) as url:
+        yield url
+
+
+def test_asset_graph_lists_every_asset_by_stage_with_descriptions(ui: str) -> None:
+    nodes = asset_nodes(ui)
+    groups: dict[str, set[str]] = {}
+    for node in nodes:
+        groups.setdefault(node["groupName"], set()).add(node["assetKey"]["path"][-1])
+        assert node["description"], node["assetKey"]
+    assert set(groups) == {"sources", "staging", "qualify", "clusters", "profiles"}
+    assert {"int_qualify__skill_tiers", "out_qualify__occupation_qualification"} <= groups[
+        "qualify"
+    ]
+    assert {"raw_oews__files", "raw_naics__codes", "raw_soc__codes"} <= groups["sources"]
+    assert {"stg_oews__estimates", "stg_oews__occupations", "stg_oews__release"} <= groups[
+        "staging"
+    ]
+
+
+def test_materialize_from_the_ui_shows_row_counts_and_previews(ui: str) -> None:
+    params = {
+        "selector": {
+            "repositoryLocationName": LOCATION,
+            "repositoryName": "__repository__",
+            "pipelineName": "refresh_warehouse",
+        },
+        "mode": "default",
+        "executionMetadata": {},
+    }
+    launched = graphql(ui, LAUNCH, {"params": params})["launchPipelineExecution"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline = time.monotonic() + 300
+    status = None
+    while time.monotonic() < deadline:
+        status = graphql(ui, RUN_STATUS, {"runId": run_id})["runOrError"].get("status")
+        if status in {"SUCCESS", "FAILURE", "CANCELED"}:
+            break
+        time.sleep(1)
+    assert status == "SUCCESS"
+    node = graphql(ui, LATEST_MATERIALIZATION, {"key": {"path": ["stg_oews__estimates"]}})
+    entries = {
+        e["label"]: e for e in node["assetNodes"][0]["assetMaterializations"][0]["metadataEntries"]
+    }
+    assert entries["dagster/row_count"]["intValue"] == 370_172
+    assert "| release_code | area_code |" in entries["preview"]["mdStr"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(chromium() is None, reason="needs Debian's chromium")
+def test_asset_graph_renders_in_chromium(ui: str) -> None:
+    out = asset_graph_screenshot(ui, ARTIFACTS / "asset-graph.png")
+    assert out.stat().st_size > 10_000
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1900})
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.add_init_script("localStorage.setItem('communityNux', '1')")
+        page.goto(f"{ui}/asset-groups", wait_until="networkidle")
+        page.keyboard.press("Alt+KeyE")
+        page.wait_for_timeout(1500)
+        assert len(page.evaluate(NODE_BOXES_JS)) >= 17
+        assert page.get_by_text("staging", exact=True).count() >= 1
+        browser.close()
+    assert errors == []

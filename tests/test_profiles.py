@@ -1,0 +1,77 @@
+"""Cluster headline figures: recomputed independently from the underlying tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    settings = isolated_settings(tmp_path_factory.mktemp("profiles"))
+    result = run_refresh(settings)
+    assert result.success, failure_text(result)
+    return settings.warehouse
+
+
+def test_summary_matches_an_independent_computation(warehouse: Path) -> None:
+    summary = read(warehouse, "SELECT * FROM out_profiles__cluster_summary")
+    assert summary.height == 14
+    assignments = (
+        read(
+            warehouse,
+            "SELECT DISTINCT occupation_code, cluster_code, is_primary "
+            "FROM out_clusters__occupation_cluster",
+        )
+        .group_by("occupation_code", "cluster_code")
+        .agg(pl.col("is_primary").any())
+    )
+    national = read(
+        warehouse,
+        "SELECT q.occupation_code, q.status, q.employment_count, e.wage_annual_mean_usd "
+        "FROM out_qualify__occupation_qualification q JOIN stg_oews__estimates e "
+        "USING (release_code, occupation_code, area_code) "
+        "WHERE q.area_type = 'national' AND e.industry_code = '000000'",
+    )
+    qualifying = assignments.join(national, on="occupation_code").filter(
+        pl.col("status") == "qualifies"
+    )
+    spread = assignments.group_by("occupation_code").len("clusters")
+    qualifying = qualifying.join(spread, on="occupation_code")
+    for row in summary.iter_rows(named=True):
+        mine = qualifying.filter(pl.col("cluster_code") == row["cluster_code"])
+        assert row["qualifying_occupation_count"] == mine.height
+        assert row["qualifying_employment_count"] == mine["employment_count"].sum()
+        assert row["qualifying_primary_employment_count"] == (
+            mine.filter(pl.col("is_primary"))["employment_count"].sum()
+        )
+        assert row["qualifying_shared_employment_count"] == (
+            mine.filter(pl.col("clusters") > 1)["employment_count"].sum()
+        )
+        with_mean = mine.filter(pl.col("wage_annual_mean_usd").is_not_null())
+        expected_mean = (
+            with_mean["employment_count"] * with_mean["wage_annual_mean_usd"]
+        ).sum() / (with_mean["employment_count"].sum())
+        assert row["qualifying_wage_annual_mean_usd"] == pytest.approx(expected_mean)
+
+
+def test_non_duplicated_totals_add_up_to_the_nation(warehouse: Path) -> None:
+    total = read(
+        warehouse,
+        "SELECT sum(qualifying_primary_employment_count) AS n FROM out_profiles__cluster_summary",
+    )["n"][0]
+    national = read(
+        warehouse,
+        "SELECT sum(employment_count) AS n FROM out_qualify__occupation_qualification "
+        "WHERE area_type = 'national' AND status = 'qualifies'",
+    )["n"][0]
+    assert total == national > 50_000_000
+    shared = read(
+        warehouse,
+        "SELECT sum(qualifying_employment_count) AS n FROM out_profiles__cluster_summary",
+    )["n"][0]
+    assert shared > total  # occupations in several clusters count in each

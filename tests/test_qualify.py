@@ -1,0 +1,228 @@
+"""The qualification screen: skill tier and living wage, every decision explained."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from pipelines.policy.qualification import PolicyError, load_policy, load_state_thresholds
+from tests.support.pipeline import (
+    SHARED_DATA,
+    failure_text,
+    isolated_settings,
+    read,
+    run_refresh,
+    table_digests,
+)
+
+EP_XLSX = SHARED_DATA / "ep" / "occupation_2024-34.xlsx"
+ONET_DIR = SHARED_DATA / "onet"
+POLICY = Path(__file__).resolve().parents[1] / "pipelines" / "policy" / "qualification.yaml"
+QUAL = "out_qualify__occupation_qualification"
+
+
+def national(warehouse: Path, soc: str) -> dict:
+    frame = read(
+        warehouse,
+        f"SELECT * FROM {QUAL} WHERE area_type = 'national' AND soc_code = ?",
+        [soc],
+    )
+    assert frame.height == 1
+    return frame.row(0, named=True)
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    settings = isolated_settings(tmp_path_factory.mktemp("offline"))
+    result = run_refresh(settings)
+    assert result.success, failure_text(result)
+    return settings.warehouse
+
+
+@pytest.fixture(scope="module")
+def with_ep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("with_ep")
+    settings = isolated_settings(tmp, ep_local_path=EP_XLSX, onet_local_path=ONET_DIR)
+    result = run_refresh(settings)
+    assert result.success, failure_text(result)
+    return settings.warehouse
+
+
+def test_offline_every_occupation_has_one_status_per_geography(offline: Path) -> None:
+    counts = read(
+        offline,
+        f"SELECT area_type, count(*) AS n, count(DISTINCT area_code) AS areas FROM {QUAL} "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert counts.rows() == [("national", 830, 1), ("state", 830 * 54, 54)]
+    sources = read(offline, "SELECT DISTINCT skill_tier_source FROM int_qualify__skill_tiers")
+    assert sources["skill_tier_source"].to_list() == ["fallback"]
+    dev = national(offline, "15-1252")
+    assert (dev["skill_tier"], dev["status"]) == ("high", "qualifies")
+    assert "built-in rule" in dev["reason"]
+    used = read(offline, "SELECT source, is_used, note FROM raw_sources__files ORDER BY source")
+    assert dict(zip(used["source"], used["is_used"], strict=True)) == {
+        "ep": False,
+        "naics": False,
+        "onet": False,
+        "soc": False,
+    }
+
+
+def test_software_developers_qualify_with_ep(with_ep: Path) -> None:
+    dev = national(with_ep, "15-1252")
+    assert dev["skill_tier"] == "high" and dev["skill_tier_source"] == "ep"
+    assert dev["status"] == "qualifies"
+    assert dev["wage_used_usd"] == 65.38 and dev["wage_used_unit"] == "hour"
+    assert dev["threshold_used_usd"] == 25.0
+    assert dev["living_wage_margin_usd"] == pytest.approx(40.38)
+    assert "Bachelor's degree" in dev["reason"] and "$65.38" in dev["reason"]
+
+
+def test_no_credential_short_term_training_is_low_skill(with_ep: Path) -> None:
+    fast_food = national(with_ep, "35-3023")
+    assert fast_food["skill_tier"] == "low" and fast_food["status"] == "excluded"
+    assert "No formal educational credential" in fast_food["reason"]
+    assert "Short-term on-the-job training" in fast_food["reason"]
+
+
+def test_high_school_with_apprenticeship_is_middle_skill(with_ep: Path) -> None:
+    electrician = national(with_ep, "47-2111")
+    assert electrician["skill_tier"] == "middle"
+    assert "Apprenticeship" in electrician["reason"]
+
+
+def test_annual_only_teacher_is_tested_on_annual_wage(with_ep: Path) -> None:
+    teacher = national(with_ep, "25-2021")
+    assert teacher["wage_basis"] == "annual" and teacher["wage_used_unit"] == "year"
+    assert teacher["threshold_used_usd"] == 25.0 * 2080
+    assert teacher["wage_used_usd"] > 52_000 and teacher["status"] == "qualifies"
+    assert "paid annually only" in teacher["reason"]
+
+
+def test_suppressed_wage_is_undetermined(with_ep: Path) -> None:
+    frame = read(with_ep, f"SELECT * FROM {QUAL} WHERE status = 'undetermined'")
+    assert frame.height > 0
+    assert frame.filter(pl.col("wage_used_usd").is_not_null()).height == 0
+    assert frame["reason"].str.starts_with("undetermined: ").all()
+    assert frame.filter(pl.col("reason").str.contains("footnote 8")).height > 0
+    assert frame.filter(pl.col("skill_tier") == "low").height == 0
+
+
+def test_fallback_agrees_with_ep_on_at_least_90_percent(with_ep: Path) -> None:
+    frame = read(
+        with_ep,
+        "SELECT avg(CAST(fallback_skill_tier = ep_skill_tier AS INTEGER)) AS agreement "
+        "FROM int_qualify__skill_tiers WHERE ep_skill_tier IS NOT NULL",
+    )
+    assert frame["agreement"][0] >= 0.90
+
+
+def write_policy(tmp: Path, **living_wage: object) -> Path:
+    data = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
+    data["living_wage"].update(living_wage)
+    path = tmp / "policy.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def rescreen(base: Path, tmp: Path, policy: Path) -> Path:
+    """Copy a built warehouse and re-run only the qualify job with another policy."""
+    shutil.copy(base, tmp / "warehouse.duckdb")
+    settings = isolated_settings(
+        tmp, ep_local_path=EP_XLSX, onet_local_path=ONET_DIR, policy_path=policy
+    )
+    result = run_refresh(settings, "qualify_occupations")
+    assert result.success, failure_text(result)
+    return settings.warehouse
+
+
+def test_policy_change_in_configuration_changes_the_result(with_ep: Path, tmp_path: Path) -> None:
+    warehouse = rescreen(with_ep, tmp_path, write_policy(tmp_path, hourly_usd=70.0))
+    dev = national(warehouse, "15-1252")
+    assert dev["status"] == "excluded" and "$70.00/h" in dev["reason"]
+    entry = rescreen(with_ep, tmp_path, write_policy(tmp_path, wage_statistic="p25"))
+    dev = national(entry, "15-1252")
+    assert dev["wage_statistic"] == "p25" and dev["wage_used_usd"] < 65.38
+
+
+def test_job_zone_policy_uses_onet(with_ep: Path, tmp_path: Path) -> None:
+    data = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
+    data["skill_tier"]["source"] = "job_zone"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(data), encoding="utf-8")
+    warehouse = rescreen(with_ep, tmp_path, policy)
+    dev = national(warehouse, "15-1252")
+    assert dev["skill_tier_source"] == "job_zone" and dev["skill_tier"] == "high"
+    tiers = read(warehouse, "SELECT skill_tier_reason FROM int_qualify__skill_tiers "
+                            "WHERE soc_code = '15-1252'")  # fmt: skip
+    assert "Job Zone 4" in tiers["skill_tier_reason"][0]
+
+
+def test_state_thresholds_from_csv(with_ep: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "states.csv"
+    csv.write_text("state,hourly,source,year\nCA,30.50,Test figure,2026\nTexas,21,Test,2026\n")
+    warehouse = rescreen(with_ep, tmp_path, write_policy(tmp_path, state_thresholds_csv=str(csv)))
+    frame = read(
+        warehouse,
+        f"SELECT area_name, threshold_hourly_usd, threshold_label FROM {QUAL} "
+        "WHERE soc_code = '15-1252' AND area_name IN ('California', 'Texas', 'Ohio') ORDER BY 1",
+    )
+    assert frame["threshold_hourly_usd"].to_list() == [30.5, 25.0, 21.0]
+    assert "no state figure given" in frame["threshold_label"][1]
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("state,hourly,source,year\nCA,abc,x,2026\n", "line 2: hourly 'abc' is not a number"),
+        ("state,hourly,source,year\nAtlantis,20,x,2026\n", "line 2: unknown state 'Atlantis'"),
+        ("state,hourly,source,year\nCA,20,x,2026\nCalifornia,21,x,2026\n", "line 3"),
+        ("state,hourly,source,year\nCA,0,x,2026\n", "above 0"),
+        ("state,wage\nCA,20\n", "expected ['state', 'hourly', 'source', 'year']"),
+    ],
+)
+def test_bad_state_csv_names_the_line(tmp_path: Path, content: str, fragment: str) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(content)
+    with pytest.raises(PolicyError) as err:
+        load_state_thresholds(path, {"06": "California", "48": "Texas"})
+    assert fragment in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"hourly_usd": 0}, "living_wage.hourly_usd"),
+        ({"wage_statistic": "mean"}, "living_wage.wage_statistic"),
+        ({"colour": "blue"}, "living_wage.colour"),
+    ],
+)
+def test_bad_policy_names_the_field(tmp_path: Path, change: dict, fragment: str) -> None:
+    with pytest.raises(PolicyError) as err:
+        load_policy(write_policy(tmp_path, **change))
+    assert fragment in str(err.value)
+
+
+def test_malformed_ep_workbook_keeps_previous_qualification(with_ep: Path, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    broken = tmp_path / "occupation.xlsx"
+    book = Workbook()
+    book.active.title = "Table 1.1"
+    book.active["A1"] = "Employment by major occupational group"
+    book.save(broken)
+    shutil.copy(with_ep, tmp_path / "warehouse.duckdb")
+    settings = isolated_settings(tmp_path, ep_local_path=broken, onet_local_path=ONET_DIR)
+    before = table_digests(settings.warehouse)
+    result = run_refresh(settings)
+    assert not result.success
+    message = failure_text(result)
+    assert "Table 1.2" in message and "What to do" in message
+    after = table_digests(settings.warehouse)
+    for table in (QUAL, "int_qualify__skill_tiers", "stg_ep__occupations"):
+        assert after[table] == before[table], table

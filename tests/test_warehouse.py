@@ -1,0 +1,102 @@
+"""The warehouse: one writer at a time, tables swapped in only after they validate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.warehouse import WarehouseLockedError, connect, fetch_one, write_frame, write_table
+from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh
+
+HOLD_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("CREATE TABLE IF NOT EXISTS held AS SELECT 1 AS x")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(path), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_locked_warehouse_fails_fast_naming_the_holder(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    holder = hold_lock(path, 30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(WarehouseLockedError) as err:
+            connect(path, {}, lock_wait_s=1.0)
+        assert time.monotonic() - started < 10
+        message = str(err.value)
+        assert f"process {holder.pid}" in message
+        assert "one writing process" in message and "What to do" in message
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lock_released_within_wait_is_waited_for(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    holder = hold_lock(path, 1.0)
+    try:
+        con = connect(path, {}, lock_wait_s=20.0)
+        assert fetch_one(con, "SELECT count(*) FROM held") == (1,)
+        con.close()
+    finally:
+        holder.wait()
+
+
+def test_pipeline_run_against_locked_warehouse_explains(tmp_path: Path) -> None:
+    settings = isolated_settings(tmp_path)
+    holder = hold_lock(settings.warehouse, 60)
+    try:
+        result = run_refresh(settings)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not result.success
+    assert "is locked by process" in failure_text(result)
+    # The holder's data is intact and nothing else was written.
+    assert read(settings.warehouse, "SELECT count(*) AS n FROM held")["n"][0] == 1
+
+
+def test_failed_validation_keeps_the_previous_table(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    write_frame(con, "t", pl.DataFrame({"release_code": ["2024A01"], "v": [1]}))
+
+    def reject(frame: pl.DataFrame) -> pl.DataFrame:
+        raise ValueError("bad rows")
+
+    with pytest.raises(ValueError, match="bad rows"):
+        write_table(con, "t", "SELECT '2025A01' AS release_code, 2 AS v", validate=reject)
+    assert con.execute("SELECT * FROM t").fetchall() == [("2024A01", 1)]
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    assert tables == {"t"}  # no half-built t__new left behind
+    con.close()
+
+
+def test_refresh_of_one_release_keeps_the_others(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    frame = pl.DataFrame({"release_code": ["2024A01", "2025A01"], "v": [1, 2]})
+    write_frame(con, "t", frame)
+    write_table(
+        con, "t", "SELECT '2025A01' AS release_code, 3 AS v", keep_where="release_code <> '2025A01'"
+    )
+    assert con.execute("SELECT * FROM t ORDER BY 1").fetchall() == [("2024A01", 1), ("2025A01", 3)]
+    con.close()
