@@ -4,15 +4,43 @@ Headline figures are computed once here, honestly labelled (which wage statistic
 versus non-duplicated employment), so every report and download shows the same numbers.
 """
 
-from dagster import MaterializeResult, MetadataValue, asset
+import warnings
+
+import polars as pl
+from dagster import (
+    AssetExecutionContext,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    StaticPartitionsDefinition,
+    asset,
+)
 
 from pipelines.checks import contract_check, sql_check
+from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, latest_release, markdown_table
+from pipelines.reporting import render
+from pipelines.reporting.data import load_cluster, load_index
+from pipelines.resources import PolicyResource, ReportsResource
 from pipelines.warehouse import WarehouseResource, query_frame
 
 GROUP = "profiles"
 POOL = "duckdb"
 SUMMARY = "out_profiles__cluster_summary"
+OCCUPATIONS = "out_profiles__cluster_occupations"
+STATES = "out_profiles__cluster_states"
+# One report per Career Cluster: re-rendering one cluster leaves the other 13 alone.
+CLUSTER_PARTITIONS = StaticPartitionsDefinition([c.slug for c in load_framework().clusters])
+REPORT_INPUTS = [
+    SUMMARY,
+    OCCUPATIONS,
+    STATES,
+    "out_clusters__cluster_industry",
+    "out_clusters__occupation_cluster",
+    "raw_review__decisions",
+    "raw_sources__files",
+    "raw_oews__files",
+]
 
 
 @asset(
@@ -46,6 +74,114 @@ def out_profiles__cluster_summary(warehouse: WarehouseResource) -> MaterializeRe
     return MaterializeResult(metadata=meta)
 
 
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=[
+        "out_clusters__occupation_cluster",
+        "out_qualify__occupation_qualification",
+        "int_qualify__skill_tiers",
+        "stg_oews__estimates",
+        "stg_ep__occupations",
+    ],
+)
+def out_profiles__cluster_occupations(warehouse: WarehouseResource) -> MaterializeResult:
+    """Each report's occupations table: every assigned occupation once per cluster, with wage
+    percentiles, education and training, skill tier, living-wage margin, status and reason, and
+    how it was assigned."""
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        meta = build_table(con, OCCUPATIONS, [release])
+    return MaterializeResult(metadata=meta)
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["out_clusters__occupation_cluster", "stg_oews__estimates", "stg_oews__areas"],
+)
+def out_profiles__cluster_states(warehouse: WarehouseResource) -> MaterializeResult:
+    """Each cluster's qualifying employment and location quotient by state (suppressed state
+    cells counted, never filled) for the reports' state map."""
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        meta = build_table(con, STATES, [release])
+    return MaterializeResult(metadata=meta)
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # backfill_policy is marked beta in Dagster 1.13
+
+    @asset(
+        group_name=GROUP,
+        pool=POOL,
+        kinds={"html"},
+        partitions_def=CLUSTER_PARTITIONS,
+        backfill_policy=BackfillPolicy.single_run(),
+        deps=REPORT_INPUTS,
+    )
+    def out_reports__cluster_report(
+        context: AssetExecutionContext,
+        warehouse: WarehouseResource,
+        policy: PolicyResource,
+        reports: ReportsResource,
+    ) -> MaterializeResult:
+        """The Career Cluster industry profile report (HTML with Plotly charts, tables,
+        downloads, methodology, review sheet), one partition per cluster, for IAG review."""
+        summary = policy.load().summary()
+        rows = []
+        with warehouse.get_connection() as con:
+            release = latest_release(con)
+            release_dir = reports.path / release
+            render.write_static(release_dir)
+            for cluster in sorted(context.partition_keys):
+                data = load_cluster(con, release, cluster)
+                sizes = render.write_cluster(release_dir, data, summary)
+                page = sizes.pop(f"{cluster}.html")
+                rows.append(
+                    {
+                        "cluster": cluster,
+                        "page_kb": round(page / 1024),
+                        "downloads_kb": round(sum(sizes.values()) / 1024),
+                        "occupations": data.occupations.height,
+                    }
+                )
+                context.log.info(f"report: {release_dir / (cluster + '.html')}")
+        table = pl.DataFrame(rows)
+        return MaterializeResult(
+            metadata={
+                "folder": MetadataValue.path(str(release_dir)),
+                "release_code": release,
+                "reports": len(rows),
+                "largest_page_kb": int(table["page_kb"].max()),
+                "pages": MetadataValue.md(markdown_table(table, 20)),
+            }
+        )
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"html"},
+    deps=[SUMMARY, out_reports__cluster_report],
+)
+def out_reports__index(
+    warehouse: WarehouseResource, policy: PolicyResource, reports: ReportsResource
+) -> MaterializeResult:
+    """The index page: all 14 clusters grouped by Cluster Grouping, with headline figures and
+    links; plus a top-level page listing every release in the output folder."""
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        info, summary = load_index(con, release)
+    render.write_static(reports.path / release)
+    path = render.write_index(reports.path, info, summary, policy.load().summary())
+    return MaterializeResult(
+        metadata={"path": MetadataValue.path(str(path)), "clusters": summary.height}
+    )
+
+
 CHECKS = [
     contract_check(SUMMARY),
     sql_check(
@@ -71,4 +207,12 @@ CHECKS = [
     ),
 ]
 
-ASSETS = [out_profiles__cluster_summary]
+CHECKS += [contract_check(OCCUPATIONS), contract_check(STATES)]
+
+ASSETS = [
+    out_profiles__cluster_summary,
+    out_profiles__cluster_occupations,
+    out_profiles__cluster_states,
+    out_reports__cluster_report,
+    out_reports__index,
+]

@@ -80,16 +80,31 @@ def summary(settings: Settings) -> str:
                 "FROM out_clusters__occupation_cluster GROUP BY 1 ORDER BY 1"
             ).fetchall():
                 lines.append(f"  {cluster:<32} {qualifying:>4} / {assigned}")
+        lines += _reports_lines(settings.output)
         return "\n".join(lines)
     finally:
         con.close()
+
+
+def _reports_lines(output: Path) -> list[str]:
+    """Where the reports are: the newest release folder's index, and how many pages it has."""
+    releases = sorted(p for p in output.glob("*/index.html")) if output.exists() else []
+    if not releases:
+        return ["", f"Reports: none yet in {output}."]
+    index = releases[-1]
+    pages = [p for p in index.parent.glob("*.html") if p.name != "index.html"]
+    return [
+        "",
+        f"Reports ({len(pages)} Career Cluster reports, {index.parent.name}; open in a browser):",
+        f"  {index}",
+    ]
 
 
 def run(settings: Settings, job_name: str) -> int:
     ensure_dagster_home(settings)
     from dagster import DagsterInstance
 
-    from pipelines.definitions import build_definitions
+    from pipelines.definitions import build_definitions, run_tags
 
     job = build_definitions(settings).resolve_job_def(job_name)
     started = time.monotonic()
@@ -98,6 +113,7 @@ def run(settings: Settings, job_name: str) -> int:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
+            tags=run_tags(job),
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     seconds = time.monotonic() - started

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import (
+    AssetSelection,
+    Definitions,
+    JobDefinition,
+    define_asset_job,
+    in_process_executor,
+)
 
 from assets import clusters, profiles, qualify, sources, staging
-from pipelines.resources import PolicyResource, SourcesResource, warehouse_from_settings
+from pipelines.resources import (
+    PolicyResource,
+    ReportsResource,
+    SourcesResource,
+    warehouse_from_settings,
+)
 from pipelines.settings import Settings
 
 # Every step opens the same DuckDB file, which allows one writer: run the steps of a run in one
@@ -26,9 +37,35 @@ qualify_occupations = define_asset_job(
 
 assign_clusters = define_asset_job(
     "assign_clusters",
-    selection=AssetSelection.groups("clusters"),
-    description="Re-run only the cluster assignment (after a reviewer decision or rule edit).",
+    selection=AssetSelection.groups("clusters")
+    | AssetSelection.assets(
+        "out_profiles__cluster_summary",
+        "out_profiles__cluster_occupations",
+        "out_profiles__cluster_states",
+    ),
+    description="Re-run the cluster assignment and the profile tables (after a reviewer "
+    "decision or rule edit); then re-render the affected reports with render_reports.",
 )
+
+
+render_reports = define_asset_job(
+    "render_reports",
+    selection=AssetSelection.assets("out_reports__cluster_report", "out_reports__index"),
+    description="Re-render the reports from the warehouse (pick one cluster's partition to "
+    "re-render only that report, e.g. after a reviewer decision).",
+)
+
+
+def run_tags(job: JobDefinition) -> dict[str, str]:
+    """Tags for running `job` over every cluster report in one run (one process, one DuckDB
+    writer) when it includes the partitioned report asset; none otherwise."""
+    if job.partitions_def is None:
+        return {}
+    keys = job.partitions_def.get_partition_keys()
+    return {
+        "dagster/asset_partition_range_start": keys[0],
+        "dagster/asset_partition_range_end": keys[-1],
+    }
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
@@ -42,11 +79,12 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             *profiles.ASSETS,
         ],
         asset_checks=[*staging.CHECKS, *qualify.CHECKS, *clusters.CHECKS, *profiles.CHECKS],
-        jobs=[refresh_warehouse, qualify_occupations, assign_clusters],
+        jobs=[refresh_warehouse, qualify_occupations, assign_clusters, render_reports],
         resources={
             "warehouse": warehouse_from_settings(settings),
             "sources": SourcesResource.from_settings(settings),
             "policy": PolicyResource(policy_path=str(settings.resolve(settings.policy_path))),
+            "reports": ReportsResource(output_dir=str(settings.output)),
         },
         executor=in_process_executor,
     )

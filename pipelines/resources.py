@@ -139,6 +139,16 @@ class PolicyResource(ConfigurableResource):
         return load_policy(Path(self.policy_path))
 
 
+class ReportsResource(ConfigurableResource):
+    """Where the generated reports go (a git-ignored folder, one subfolder per release)."""
+
+    output_dir: str = Field(description="generated reports folder")
+
+    @property
+    def path(self) -> Path:
+        return Path(self.output_dir)
+
+
 def warehouse_from_settings(settings: Settings) -> WarehouseResource:
     return WarehouseResource(
         database=str(settings.warehouse),
@@ -147,4 +157,10 @@ def warehouse_from_settings(settings: Settings) -> WarehouseResource:
     )
 
 
-__all__ = ["PolicyResource", "SourceError", "SourcesResource", "warehouse_from_settings"]
+__all__ = [
+    "PolicyResource",
+    "ReportsResource",
+    "SourceError",
+    "SourcesResource",
+    "warehouse_from_settings",
+]

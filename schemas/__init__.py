@@ -12,6 +12,8 @@ import polars as pl
 from schemas.int_qualify__skill_tiers import IntQualifySkillTiers
 from schemas.out_clusters__cluster_industry import OutClustersClusterIndustry
 from schemas.out_clusters__occupation_cluster import OutClustersOccupationCluster
+from schemas.out_profiles__cluster_occupations import OutProfilesClusterOccupations
+from schemas.out_profiles__cluster_states import OutProfilesClusterStates
 from schemas.out_profiles__cluster_summary import OutProfilesClusterSummary
 from schemas.out_qualify__occupation_qualification import OutQualifyOccupationQualification
 from schemas.raw_oews__files import RawOewsFiles
@@ -41,6 +43,8 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "out_clusters__occupation_cluster": OutClustersOccupationCluster,
     "out_clusters__cluster_industry": OutClustersClusterIndustry,
     "out_profiles__cluster_summary": OutProfilesClusterSummary,
+    "out_profiles__cluster_occupations": OutProfilesClusterOccupations,
+    "out_profiles__cluster_states": OutProfilesClusterStates,
 }
 
 

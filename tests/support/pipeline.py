@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 from dagster import ExecuteInProcessResult
 
-from pipelines.definitions import build_definitions
+from pipelines.definitions import build_definitions, run_tags
 from pipelines.settings import Settings
 from pipelines.warehouse import query_frame
 
@@ -34,7 +34,7 @@ def isolated_settings(tmp: Path, **overrides: object) -> Settings:
 
 def run_refresh(settings: Settings, job_name: str = "refresh_warehouse") -> ExecuteInProcessResult:
     job = build_definitions(settings).resolve_job_def(job_name)
-    return job.execute_in_process(raise_on_error=False)
+    return job.execute_in_process(raise_on_error=False, tags=run_tags(job))
 
 
 def failure_text(result: ExecuteInProcessResult) -> str:

@@ -1,0 +1,442 @@
+"""Plotly figures for the cluster reports, each with a text summary and a data-table alternative.
+
+Figures are emitted as JSON (rendered by report.js with the one shared plotly.min.js), so a page
+carries only its data. Every string from data is HTML-escaped before it reaches Plotly, which
+renders a subset of HTML in labels: a name like `<b>` shows as text, never as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+
+import plotly.graph_objects as go
+import polars as pl
+
+from pipelines.reporting.tile_grid import STATE_TILES
+
+# Colour-blind-safe, >= 4.5:1 on white for text-bearing marks (Okabe-Ito, darkened).
+BLUE = "#0b5394"
+ORANGE = "#b45309"
+GREEN = "#1b7a4b"
+GREY = "#595959"
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
+CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
+
+
+@dataclass
+class Chart:
+    """One chart: a stable id, a heading, a one-paragraph summary and the same data as a table."""
+
+    chart_id: str
+    title: str
+    summary: str
+    columns: list[str]
+    rows: list[list[str]]
+    figure: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def figure_json(self) -> str:
+        """JSON safe inside <script type="application/json">: no '<', '>' or '&' survive."""
+        text = json.dumps(
+            {"data": self.figure["data"], "layout": self.figure["layout"], "config": CONFIG},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def _layout(height: int, **extra) -> dict:
+    return {
+        "template": None,
+        "font": FONT,
+        "height": height,
+        "margin": {"l": 10, "r": 20, "t": 10, "b": 40},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "showlegend": False,
+        **extra,
+    }
+
+
+def _as_dict(fig: go.Figure) -> dict:
+    return json.loads(fig.to_json(engine="json"))
+
+
+def fmt_int(value: float | int | None) -> str:
+    return "—" if value is None else f"{round(value):,}"
+
+
+def fmt_usd(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.0f}"
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
+    """Qualifying employment per sub-cluster (sub_cluster_name, occupations, employment)."""
+    frame = sub_clusters.sort("employment", "sub_cluster_name", descending=[False, True])
+    names = [esc(n) for n in frame["sub_cluster_name"]]
+    fig = go.Figure(
+        go.Bar(
+            x=frame["employment"].to_list(),
+            y=names,
+            orientation="h",
+            marker={"color": BLUE},
+            customdata=frame["occupations"].to_list(),
+            hovertemplate="%{y}<br>%{x:,} jobs in %{customdata} qualifying occupations"
+            "<extra></extra>",
+        ),
+        layout=_layout(
+            max(220, 60 + 34 * frame.height),
+            xaxis={"title": {"text": "Jobs in qualifying occupations"}, "tickformat": ",d"},
+            yaxis={"automargin": True},
+        ),
+    )
+    top = frame.sort("employment", descending=True).row(0, named=True) if frame.height else None
+    summary = (
+        f"{frame.height} sub-clusters. The largest by qualifying employment is "
+        f"{top['sub_cluster_name']} with {fmt_int(top['employment'])} jobs in "
+        f"{top['occupations']} occupations."
+        if top and top["employment"]
+        else "No sub-cluster has qualifying employment."
+    )
+    rows = [
+        [r["sub_cluster_name"], fmt_int(r["occupations"]), fmt_int(r["employment"])]
+        for r in frame.sort("employment", descending=True).iter_rows(named=True)
+    ]
+    return Chart(
+        "chart-sub-clusters",
+        "Qualifying employment by sub-cluster",
+        summary,
+        ["Sub-cluster", "Qualifying occupations", "Jobs"],
+        rows,
+        _as_dict(fig),
+        [
+            "An occupation in several sub-clusters counts in each, so bars can add up to more "
+            "than the cluster total."
+        ],
+    )
+
+
+def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
+    """Top NAICS sectors by the cluster's qualifying employment."""
+    frame = sectors.sort("employment_count", "industry_name", descending=[True, False]).head(limit)
+    shown = frame.reverse()
+    fig = go.Figure(
+        go.Bar(
+            x=shown["employment_count"].to_list(),
+            y=[esc(n) for n in shown["industry_name"]],
+            orientation="h",
+            marker={"color": GREEN},
+            customdata=[round(100 * (s or 0), 1) for s in shown["employment_share"]],
+            hovertemplate="%{y}<br>%{x:,} jobs (%{customdata}% of the cluster's qualifying "
+            "jobs)<extra></extra>",
+        ),
+        layout=_layout(
+            max(220, 60 + 30 * shown.height),
+            xaxis={
+                "title": {"text": "Jobs in the cluster's qualifying occupations"},
+                "tickformat": ",d",
+            },
+            yaxis={"automargin": True},
+        ),
+    )
+    if frame.height:
+        first = frame.row(0, named=True)
+        summary = (
+            f"The cluster's qualifying occupations work mostly in {first['industry_name']} "
+            f"({fmt_int(first['employment_count'])} jobs, "
+            f"{fmt_pct(first['employment_share'])} of those published by sector)."
+        )
+    else:
+        summary = "No sector employment is published for the cluster's qualifying occupations."
+    rows = [
+        [
+            r["industry_name"],
+            fmt_int(r["employment_count"]),
+            fmt_pct(r["employment_share"]),
+            r["top_occupations"] or "—",
+        ]
+        for r in frame.iter_rows(named=True)
+    ]
+    return Chart(
+        "chart-industries",
+        f"Top {min(limit, frame.height)} industry sectors",
+        summary,
+        ["NAICS sector", "Jobs", "Share", "Largest occupations"],
+        rows,
+        _as_dict(fig),
+    )
+
+
+def wage_chart(occupations: pl.DataFrame, threshold_annual_usd: float, limit: int = 30) -> Chart:
+    """Annual wage percentile ranges (p10-p90, p25-p75, median) of the largest qualifying
+    occupations, with the living-wage threshold."""
+    frame = (
+        occupations.filter(pl.col("status") == "qualifies")
+        .sort("employment_count", "occupation_name", descending=[True, False], nulls_last=True)
+        .head(limit)
+        .sort("wage_annual_median_usd", "occupation_name", nulls_last=False)
+    )
+    names = [esc(n) for n in frame["occupation_name"]]
+
+    def segments(lo: str, hi: str) -> tuple[list, list]:
+        xs, ys = [], []
+        for name, a, b in zip(names, frame[lo], frame[hi], strict=True):
+            if a is not None and b is not None:
+                xs += [a, b, None]
+                ys += [name, name, None]
+        return xs, ys
+
+    outer_x, outer_y = segments("wage_annual_p10_usd", "wage_annual_p90_usd")
+    inner_x, inner_y = segments("wage_annual_p25_usd", "wage_annual_p75_usd")
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=outer_x,
+                y=outer_y,
+                mode="lines",
+                line={"color": "#9db7d5", "width": 4},
+                hoverinfo="skip",
+                name="10th to 90th percentile",
+            ),
+            go.Scatter(
+                x=inner_x,
+                y=inner_y,
+                mode="lines",
+                line={"color": BLUE, "width": 10},
+                hoverinfo="skip",
+                name="25th to 75th percentile",
+            ),
+            go.Scatter(
+                x=frame["wage_annual_median_usd"].to_list(),
+                y=names,
+                mode="markers",
+                marker={"color": "#ffffff", "size": 9, "line": {"color": "#000000", "width": 2}},
+                name="Median",
+                hovertemplate="%{y}<br>median $%{x:,.0f}<extra></extra>",
+            ),
+        ],
+        layout=_layout(
+            max(260, 80 + 24 * frame.height),
+            showlegend=True,
+            legend={"orientation": "h", "y": 0, "yref": "container", "yanchor": "bottom"},
+            margin={"l": 10, "r": 20, "t": 30, "b": 90},
+            xaxis={"title": {"text": "Annual wage (USD)"}, "tickformat": "$,.0f"},
+            yaxis={"automargin": True},
+            shapes=[
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": threshold_annual_usd,
+                    "x1": threshold_annual_usd,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": ORANGE, "dash": "dash", "width": 2},
+                }
+            ],
+            annotations=[
+                {
+                    "x": threshold_annual_usd,
+                    "xref": "x",
+                    "y": 1,
+                    "yref": "paper",
+                    "text": f"living wage ${threshold_annual_usd:,.0f}",
+                    "showarrow": False,
+                    "xanchor": "left",
+                    "yanchor": "bottom",
+                    "font": {"color": ORANGE},
+                }
+            ],
+        ),
+    )
+    medians = frame["wage_annual_median_usd"].drop_nulls()
+    summary = (
+        f"Annual wage ranges of the {frame.height} largest qualifying occupations. Their median "
+        f"wages run from {fmt_usd(medians.min())} to {fmt_usd(medians.max())}; the living-wage "
+        f"threshold is {fmt_usd(threshold_annual_usd)} a year."
+        if medians.len()
+        else "No qualifying occupation has a published annual median wage."
+    )
+    cols = [
+        "wage_annual_p10_usd",
+        "wage_annual_p25_usd",
+        "wage_annual_median_usd",
+        "wage_annual_p75_usd",
+        "wage_annual_p90_usd",
+    ]
+    rows = [
+        [r["occupation_name"], *[fmt_usd(r[c]) for c in cols]]
+        for r in frame.reverse().iter_rows(named=True)
+    ]
+    notes = ["'—' means BLS did not publish the value (suppressed, or at or above its top code)."]
+    return Chart(
+        "chart-wages",
+        "Wage ranges of the largest qualifying occupations",
+        summary,
+        ["Occupation", "10th pct", "25th pct", "Median", "75th pct", "90th pct"],
+        rows,
+        _as_dict(fig),
+        notes,
+    )
+
+
+def _state_hover(row: dict) -> str:
+    lq = row["location_quotient"]
+    text = (
+        f"{esc(row['area_name'])}<br>{fmt_int(row['employment_count'])} jobs<br>"
+        f"location quotient {'—' if lq is None else f'{lq:.2f}'}"
+    )
+    if row["suppressed_occupation_count"]:
+        text += f"<br>{row['suppressed_occupation_count']} occupations not published"
+    return text
+
+
+def state_chart(states: pl.DataFrame) -> Chart:
+    """US tile-grid map of the location quotient: renders offline (no geography files)."""
+    frame = states.join(STATE_TILES, on="state_code", how="inner").sort("state_code")
+    lq = frame["location_quotient"].to_list()
+    hover = [_state_hover(r) for r in frame.iter_rows(named=True)]
+    fig = go.Figure(
+        go.Scatter(
+            x=frame["tile_col"].to_list(),
+            y=frame["tile_row"].to_list(),
+            mode="markers+text",
+            text=frame["state_abbr"].to_list(),
+            textfont={"color": "#000000", "size": 12},
+            hovertext=hover,
+            hoverinfo="text",
+            marker={
+                "symbol": "square",
+                "size": 38,
+                "color": lq,
+                "cmin": 0.5,
+                "cmax": 1.5,
+                "colorscale": [[0, "#b2d2ee"], [0.5, "#f4f4f4"], [1, "#f3b37c"]],
+                "line": {"color": "#595959", "width": 1},
+                "colorbar": {"title": {"text": "Location<br>quotient"}, "thickness": 12},
+                "showscale": True,
+            },
+        ),
+        layout=_layout(
+            470,
+            xaxis={"visible": False, "range": [-0.7, 11.7], "fixedrange": True},
+            yaxis={"visible": False, "range": [7.7, -0.7], "fixedrange": True, "scaleanchor": "x"},
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        ),
+    )
+    ranked = frame.filter(pl.col("location_quotient").is_not_null()).sort(
+        "location_quotient", "area_name", descending=[True, False]
+    )
+    top = ", ".join(
+        f"{r['area_name']} ({r['location_quotient']:.2f})"
+        for r in ranked.head(3).iter_rows(named=True)
+    )
+    summary = (
+        f"The cluster's qualifying occupations are most concentrated in {top}. A location "
+        "quotient above 1 means a larger share of the state's jobs than nationally."
+        if ranked.height
+        else "No state employment is published for the cluster's qualifying occupations."
+    )
+    rows = [
+        [
+            r["area_name"],
+            fmt_int(r["employment_count"]),
+            "—" if r["location_quotient"] is None else f"{r['location_quotient']:.2f}",
+            fmt_int(r["suppressed_occupation_count"]),
+        ]
+        for r in frame.sort("area_name").iter_rows(named=True)
+    ]
+    notes = [
+        "Employment sums the occupations BLS published for each state; where some were "
+        "not published the figure is a lower bound (last column)."
+    ]
+    return Chart(
+        "chart-states",
+        "Where the qualifying jobs are: location quotient by state",
+        summary,
+        ["State", "Jobs", "Location quotient", "Occupations not published"],
+        rows,
+        _as_dict(fig),
+        notes,
+    )
+
+
+def outlook_chart(occupations: pl.DataFrame, projection: str | None, limit: int = 15) -> Chart:
+    """Annual openings and 10-year growth (BLS Employment Projections) of qualifying occupations."""
+    frame = (
+        occupations.filter(
+            (pl.col("status") == "qualifies") & pl.col("openings_annual_thousands").is_not_null()
+        )
+        .sort("openings_annual_thousands", "occupation_name", descending=[True, False])
+        .head(limit)
+    )
+    title = "Outlook: annual openings and projected growth"
+    if not frame.height:
+        return Chart(
+            "chart-outlook",
+            title,
+            "BLS Employment Projections were not loaded in this "
+            "run, so openings and growth are not shown (run in live mode or set "
+            "CCP_EP_LOCAL_PATH).",
+            [],
+            [],
+            None,
+        )
+    shown = frame.reverse()
+    fig = go.Figure(
+        go.Bar(
+            x=[round(1000 * v) for v in shown["openings_annual_thousands"]],
+            y=[esc(n) for n in shown["occupation_name"]],
+            orientation="h",
+            marker={"color": ORANGE},
+            customdata=[None if v is None else round(v, 1) for v in shown["employment_change_pct"]],
+            hovertemplate="%{y}<br>%{x:,} openings a year; employment change %{customdata}%"
+            "<extra></extra>",
+        ),
+        layout=_layout(
+            max(220, 60 + 28 * shown.height),
+            xaxis={
+                "title": {"text": f"Average annual openings, {projection or 'EP'}"},
+                "tickformat": ",d",
+            },
+            yaxis={"automargin": True},
+        ),
+    )
+    first = frame.row(0, named=True)
+    summary = (
+        f"{first['occupation_name']} has the most projected openings among the cluster's "
+        f"qualifying occupations: about {fmt_int(1000 * first['openings_annual_thousands'])} a "
+        f"year over {projection or 'the projection period'}."
+    )
+    rows = [
+        [
+            r["occupation_name"],
+            fmt_int(1000 * r["openings_annual_thousands"]),
+            "—" if r["employment_change_pct"] is None else f"{r['employment_change_pct']:.1f}%",
+        ]
+        for r in frame.iter_rows(named=True)
+    ]
+    return Chart(
+        "chart-outlook",
+        title,
+        summary,
+        ["Occupation", "Openings a year", "Employment change"],
+        rows,
+        _as_dict(fig),
+    )

@@ -1,0 +1,225 @@
+"""Everything one report shows, read from the warehouse in one place (reports never recompute
+what a table already holds, so a report always equals the warehouse)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from pipelines.warehouse import query_frame
+
+O_NET_ATTRIBUTION = (
+    "This report includes information from the O*NET 29.1 Database by the U.S. Department of "
+    "Labor, Employment and Training Administration (USDOL/ETA). Used under the CC BY 4.0 license. "
+    "O*NET® is a trademark of USDOL/ETA. career-cluster-profiles has modified all or some of this "
+    "information. USDOL/ETA has not approved, endorsed, or tested these modifications."
+)
+BLS_DISCLAIMER = (
+    "Employment and wage estimates: U.S. Bureau of Labor Statistics, Occupational Employment and "
+    "Wage Statistics (OEWS). Employment projections: BLS Employment Projections program. BLS has "
+    "not reviewed or endorsed this analysis; figures derived here (qualification, cluster "
+    "assignment, totals across occupations) are the project's, not BLS's."
+)
+SKILL_SOURCE_LABELS = {
+    "ep": "BLS Employment Projections (education and training)",
+    "job_zone": "O*NET Job Zones",
+    "fallback": "built-in SOC-group rules (no EP or O*NET data in this run)",
+}
+
+
+@dataclass
+class ClusterData:
+    release: dict
+    cluster: dict
+    sub_clusters: pl.DataFrame
+    summary: dict
+    occupations: pl.DataFrame
+    assignments: pl.DataFrame
+    sectors: pl.DataFrame
+    subsectors: pl.DataFrame
+    sub_cluster_employment: pl.DataFrame
+    states: pl.DataFrame
+    layers: pl.DataFrame
+    exclusions: pl.DataFrame
+    decisions: pl.DataFrame
+    sources: pl.DataFrame
+    skill_sources: list[str]
+    threshold_label: str
+    threshold_hourly_usd: float
+    wage_statistic: str
+    projection: str | None
+
+    @property
+    def uses_onet(self) -> bool:
+        return "job_zone" in self.skill_sources
+
+    @property
+    def uses_fallback(self) -> bool:
+        return "fallback" in self.skill_sources
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict:
+    frame = query_frame(con, sql, params)
+    if frame.height != 1:
+        raise LookupError(f"expected one row, got {frame.height}: {sql.split()[0:6]} {params}")
+    return frame.row(0, named=True)
+
+
+def release_info(con: duckdb.DuckDBPyConnection, release: str) -> dict:
+    return _one(
+        con,
+        "SELECT release_code, release_name, source_mode, source_label FROM stg_oews__release "
+        "WHERE release_code = ?",
+        [release],
+    )
+
+
+def sources_frame(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
+    """Every input with URL, retrieval time and sha256: OEWS files and the other sources."""
+    return query_frame(
+        con,
+        """
+        SELECT 'oews' AS source, file_name, coalesce(url, local_path) AS url, size_bytes, sha256,
+               retrieved_at, CASE WHEN is_parsed THEN 'used' ELSE 'recorded' END AS use,
+               source_mode AS note
+        FROM raw_oews__files WHERE release_code = ?
+        UNION ALL
+        SELECT source, file_name, url, size_bytes, sha256, retrieved_at,
+               CASE WHEN is_used THEN 'used' ELSE 'not used' END, note
+        FROM raw_sources__files
+        ORDER BY source, file_name NULLS FIRST
+        """,
+        [release],
+    )
+
+
+def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str) -> ClusterData:
+    cluster = _one(
+        con, "SELECT * FROM raw_framework__clusters WHERE cluster_code = ?", [cluster_code]
+    )
+    summary = _one(
+        con,
+        "SELECT * FROM out_profiles__cluster_summary WHERE release_code = ? AND cluster_code = ?",
+        [release, cluster_code],
+    )
+    occupations = query_frame(
+        con,
+        "SELECT * FROM out_profiles__cluster_occupations WHERE release_code = ? AND "
+        "cluster_code = ? ORDER BY status = 'qualifies' DESC, employment_count DESC NULLS LAST, "
+        "occupation_code",
+        [release, cluster_code],
+    )
+    industries = query_frame(
+        con,
+        "SELECT * FROM out_clusters__cluster_industry WHERE release_code = ? AND cluster_code = ? "
+        "AND sub_cluster_code IS NULL ORDER BY employment_count DESC, industry_code",
+        [release, cluster_code],
+    )
+    sub_cluster_employment = query_frame(
+        con,
+        """
+        SELECT s.sub_cluster_code, s.sub_cluster_name,
+               CAST(count(DISTINCT o.occupation_code) AS BIGINT) AS occupations,
+               CAST(coalesce(sum(o.employment_count), 0) AS BIGINT) AS employment
+        FROM raw_framework__sub_clusters AS s
+        LEFT JOIN out_clusters__occupation_cluster AS o
+          ON o.sub_cluster_code = s.sub_cluster_code AND o.release_code = ?
+         AND o.status = 'qualifies'
+        WHERE s.cluster_code = ?
+        GROUP BY ALL ORDER BY s.sub_cluster_code
+        """,
+        [release, cluster_code],
+    )
+    policy = _one(
+        con,
+        "SELECT any_value(threshold_label) AS label, any_value(threshold_hourly_usd) AS hourly, "
+        "any_value(wage_statistic) AS statistic, "
+        "list(DISTINCT skill_tier_source ORDER BY skill_tier_source) AS skill_sources "
+        "FROM out_qualify__occupation_qualification WHERE release_code = ? "
+        "AND area_type = 'national'",
+        [release],
+    )
+    ep_years = query_frame(
+        con, "SELECT DISTINCT base_year, projection_year FROM stg_ep__occupations", []
+    )
+    projection = (
+        f"{ep_years['base_year'][0]}–{ep_years['projection_year'][0]}" if ep_years.height else None
+    )
+    return ClusterData(
+        release=release_info(con, release),
+        cluster=cluster,
+        sub_clusters=query_frame(
+            con,
+            "SELECT * FROM raw_framework__sub_clusters WHERE cluster_code = ? "
+            "ORDER BY sub_cluster_code",
+            [cluster_code],
+        ),
+        summary=summary,
+        occupations=occupations,
+        assignments=query_frame(
+            con,
+            "SELECT * FROM out_clusters__occupation_cluster WHERE release_code = ? AND "
+            "cluster_code = ? ORDER BY occupation_code, sub_cluster_code",
+            [release, cluster_code],
+        ),
+        sectors=industries.filter(pl.col("industry_level") == "sector"),
+        subsectors=industries.filter(pl.col("industry_level") == "subsector"),
+        sub_cluster_employment=sub_cluster_employment,
+        states=query_frame(
+            con,
+            "SELECT * FROM out_profiles__cluster_states WHERE release_code = ? AND "
+            "cluster_code = ? ORDER BY area_code",
+            [release, cluster_code],
+        ),
+        layers=query_frame(
+            con,
+            "SELECT layer, CAST(count(DISTINCT occupation_code) AS BIGINT) AS occupations "
+            "FROM out_clusters__occupation_cluster WHERE release_code = ? AND cluster_code = ? "
+            "GROUP BY 1 ORDER BY 1",
+            [release, cluster_code],
+        ),
+        exclusions=query_frame(
+            con,
+            """
+            SELECT CASE
+                     WHEN qualification_reason LIKE 'excluded: low skill%'
+                       THEN 'low skill (entry education and training)'
+                     WHEN qualification_reason LIKE '%is below the living wage%'
+                       THEN 'pays below the living wage'
+                     WHEN status = 'undetermined' THEN 'undetermined (no published wage)'
+                     ELSE status END AS why,
+                   CAST(count(*) AS BIGINT) AS occupations,
+                   CAST(coalesce(sum(employment_count), 0) AS BIGINT) AS employment
+            FROM out_profiles__cluster_occupations
+            WHERE release_code = ? AND cluster_code = ? AND status <> 'qualifies'
+            GROUP BY 1 ORDER BY 2 DESC, 1
+            """,
+            [release, cluster_code],
+        ),
+        decisions=query_frame(
+            con,
+            "SELECT * FROM raw_review__decisions WHERE cluster_code = ? OR to_cluster_code = ? "
+            "ORDER BY line",
+            [cluster_code, cluster_code],
+        ),
+        sources=sources_frame(con, release),
+        skill_sources=list(policy["skill_sources"] or []),
+        threshold_label=policy["label"],
+        threshold_hourly_usd=policy["hourly"],
+        wage_statistic=policy["statistic"],
+        projection=projection,
+    )
+
+
+def load_index(con: duckdb.DuckDBPyConnection, release: str) -> tuple[dict, pl.DataFrame]:
+    """The release and every cluster's headline figures, in framework order within groupings."""
+    summary = query_frame(
+        con,
+        "SELECT s.*, c.grouping_code, c.definition FROM out_profiles__cluster_summary AS s "
+        "JOIN raw_framework__clusters AS c USING (cluster_code) WHERE s.release_code = ? "
+        "ORDER BY c.is_cross_cutting, c.grouping_code, s.cluster_name",
+        [release],
+    )
+    return release_info(con, release), summary

@@ -1,0 +1,248 @@
+"""Write the reports: one self-contained page per cluster with its downloads, and the index.
+
+Layout of the output folder (per release, so a new release never touches an older one):
+
+    <output_dir>/index.html                     links to every release's reports
+    <output_dir>/<release>/index.html           the 14 clusters by Cluster Grouping
+    <output_dir>/<release>/<cluster>.html       one report per cluster
+    <output_dir>/<release>/plotly.min.js        written once, referenced relatively
+    <output_dir>/<release>/static/              report.css, report.js
+    <output_dir>/<release>/downloads/<cluster>/ CSVs, one XLSX, the review sheet (CSV + XLSX)
+
+Every file is written to a temporary name and renamed into place, so a failed run leaves the
+previous files whole. Output is deterministic: the same warehouse gives the same bytes (the
+generated date is the day, or SOURCE_DATE_EPOCH when set).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+import jinja2
+import plotly
+import polars as pl
+import xlsxwriter
+
+from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
+from pipelines.reporting import charts
+from pipelines.reporting.data import (
+    BLS_DISCLAIMER,
+    O_NET_ATTRIBUTION,
+    SKILL_SOURCE_LABELS,
+    ClusterData,
+)
+from pipelines.settings import PROJECT_ROOT
+
+TEMPLATES = PROJECT_ROOT / "reports" / "templates"
+STATIC = PROJECT_ROOT / "reports" / "static"
+XLSX_EPOCH = dt.datetime(2000, 1, 1)  # fixed workbook timestamps: same data, same bytes
+
+
+def generated_on() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+    return moment.date().isoformat()
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every value from data is escaped; no data can inject markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        int=charts.fmt_int,
+        usd=charts.fmt_usd,
+        pct=charts.fmt_pct,
+        num=lambda v, d=1: "—" if v is None else f"{v:,.{d}f}",
+        sort_value=lambda v: "" if v is None else (f"{v:.6f}" if isinstance(v, float) else v),
+    )
+    return env
+
+
+def write_bytes(path: Path, data: bytes) -> bool:
+    """Atomically replace `path` with `data`; skip when the bytes are already there."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return False
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def write_static(release_dir: Path) -> list[Path]:
+    """plotly.min.js (from the installed plotly package, once per release folder), CSS, JS."""
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    written = [release_dir / "plotly.min.js"]
+    write_bytes(written[0], plotly_js.read_bytes())
+    for name in ("report.css", "report.js"):
+        written.append(release_dir / "static" / name)
+        write_bytes(written[-1], (STATIC / name).read_bytes())
+    return written
+
+
+def _xlsx(sheets: dict[str, pl.DataFrame]) -> bytes:
+    """One workbook, a sheet per frame, with fixed document timestamps."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "book.xlsx"
+        with xlsxwriter.Workbook(
+            str(path), {"strings_to_urls": False, "strings_to_formulas": False}
+        ) as book:
+            book.set_properties({"created": XLSX_EPOCH, "title": "career-cluster-profiles"})
+            header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+            for name, frame in sheets.items():
+                sheet = book.add_worksheet(name[:31])
+                for col, column in enumerate(frame.columns):
+                    sheet.write_string(0, col, column, header)
+                    sheet.set_column(col, col, min(60, max(10, len(column) + 2)))
+                for row_index, row in enumerate(frame.iter_rows(), start=1):
+                    for col, value in enumerate(row):
+                        if value is None:
+                            continue
+                        if isinstance(value, bool):
+                            sheet.write_boolean(row_index, col, value)
+                        elif isinstance(value, int | float):
+                            sheet.write_number(row_index, col, value)
+                        else:
+                            sheet.write_string(row_index, col, str(value))
+                sheet.freeze_panes(1, 0)
+                if frame.width:
+                    sheet.autofilter(0, 0, frame.height, frame.width - 1)
+        return path.read_bytes()
+
+
+def review_sheet(data: ClusterData) -> pl.DataFrame:
+    """The cluster's occupation x sub-cluster rows in the reviewer-decisions format, decision
+    and rationale left empty; context columns after the ten the pipeline reads."""
+    sheet = data.assignments.select(
+        pl.col("soc_code"),
+        pl.col("occupation_name").alias("occupation_title"),
+        pl.col("cluster_name").alias("cluster"),
+        pl.col("sub_cluster_name").alias("sub_cluster"),
+        *[
+            pl.lit("").alias(c)
+            for c in ("decision", "to_cluster", "to_sub_cluster", "reviewer", "date", "rationale")
+        ],
+        pl.col("status").alias("context_status"),
+        pl.col("employment_count").alias("context_employment_count"),
+        pl.col("layer").alias("context_assigned_by"),
+        pl.col("is_primary").alias("context_is_primary_cluster"),
+    )
+    assert sheet.columns[: len(REVIEW_COLUMNS)] == REVIEW_COLUMNS
+    return sheet.sort("soc_code", "sub_cluster")
+
+
+def downloads(data: ClusterData) -> dict[str, bytes]:
+    """File name -> bytes for the cluster's download folder."""
+    slug = data.cluster["cluster_code"]
+    summary = pl.DataFrame([data.summary])
+    industries = pl.concat([data.sectors, data.subsectors]).sort(
+        "industry_level", "employment_count", "industry_code", descending=[False, True, False]
+    )
+    sheet = review_sheet(data)
+    tables = {
+        "summary": summary,
+        "occupations": data.occupations,
+        "industries": industries,
+        "states": data.states,
+    }
+    files = {f"{slug}-{name}.csv": frame.write_csv().encode() for name, frame in tables.items()}
+    files[f"{slug}.xlsx"] = _xlsx(tables)
+    files[f"{slug}-review-sheet.csv"] = sheet.write_csv().encode()
+    files[f"{slug}-review-sheet.xlsx"] = _xlsx({"review": sheet})
+    return files
+
+
+def render_cluster(
+    data: ClusterData, policy_summary: str, generated: str
+) -> tuple[str, dict[str, bytes], list[charts.Chart]]:
+    """The report page, its download files, and the charts it carries."""
+    slug = data.cluster["cluster_code"]
+    threshold_annual = data.threshold_hourly_usd * 2080
+    chart_list = [
+        charts.sub_cluster_chart(data.sub_cluster_employment),
+        charts.industry_chart(data.sectors),
+        charts.wage_chart(data.occupations, threshold_annual),
+        charts.state_chart(data.states),
+        charts.outlook_chart(data.occupations, data.projection),
+    ]
+    files = downloads(data)
+    links = [(name, f"downloads/{slug}/{name}", len(blob)) for name, blob in files.items()]
+    page = (
+        environment()
+        .get_template("cluster.html.j2")
+        .render(
+            d=data,
+            s=data.summary,
+            c=data.cluster,
+            charts={chart.chart_id: chart for chart in chart_list},
+            policy_summary=policy_summary,
+            skill_sources=[SKILL_SOURCE_LABELS.get(s, s) for s in data.skill_sources],
+            generated=generated,
+            downloads=links,
+            subsectors=data.subsectors.head(25).to_dicts(),
+            occupations=data.occupations.to_dicts(),
+            onet_attribution=O_NET_ATTRIBUTION if data.uses_onet else None,
+            bls_disclaimer=BLS_DISCLAIMER,
+            threshold_annual=threshold_annual,
+        )
+    )
+    return page, files, chart_list
+
+
+def write_cluster(release_dir: Path, data: ClusterData, policy_summary: str) -> dict[str, int]:
+    """Write one cluster's page and downloads; returns file name -> bytes written."""
+    slug = data.cluster["cluster_code"]
+    page, files, _ = render_cluster(data, policy_summary, generated_on())
+    sizes = {}
+    for name, blob in files.items():
+        write_bytes(release_dir / "downloads" / slug / name, blob)
+        sizes[name] = len(blob)
+    body = page.encode()
+    write_bytes(release_dir / f"{slug}.html", body)  # the page last: its links exist by then
+    sizes[f"{slug}.html"] = len(body)
+    return sizes
+
+
+def write_index(
+    output_dir: Path, release: dict, summary: pl.DataFrame, policy_summary: str
+) -> Path:
+    """The release's index (clusters by grouping) and the top-level list of releases."""
+    env = environment()
+    release_dir = output_dir / release["release_code"]
+    groupings: dict[str, list[dict]] = {}
+    for row in summary.iter_rows(named=True):
+        key = "Cross-cutting clusters" if row["is_cross_cutting"] else row["grouping_name"]
+        groupings.setdefault(key, []).append(row)
+    page = env.get_template("index.html.j2").render(
+        release=release,
+        groupings=groupings,
+        policy_summary=policy_summary,
+        generated=generated_on(),
+        bls_disclaimer=BLS_DISCLAIMER,
+        reports_present={p.stem for p in release_dir.glob("*.html")},
+    )
+    path = release_dir / "index.html"
+    write_bytes(path, page.encode())
+    releases = sorted(
+        (p.name for p in output_dir.iterdir() if (p / "index.html").exists()), reverse=True
+    )
+    top = env.get_template("releases.html.j2").render(releases=releases, generated=generated_on())
+    write_bytes(output_dir / "index.html", top.encode())
+    return path

@@ -1,0 +1,81 @@
+/* career-cluster-profiles reports: draw the charts (data in <script type="application/json">
+   beside each chart) and make tables sortable and filterable. No network, no framework. */
+(function () {
+  "use strict";
+  function drawCharts() {
+    if (typeof Plotly === "undefined") {
+      document.querySelectorAll("[data-chart]").forEach(function (el) {
+        el.textContent = "Chart unavailable: plotly.min.js is missing beside this page. The data table below has the same figures.";
+      });
+      return;
+    }
+    document.querySelectorAll("script[data-chart-for]").forEach(function (node) {
+      var spec = JSON.parse(node.textContent);
+      var target = document.getElementById(node.getAttribute("data-chart-for"));
+      Plotly.newPlot(target, spec.data, spec.layout, spec.config);
+    });
+  }
+  function cellValue(row, index, numeric) {
+    var cell = row.children[index];
+    var raw = cell.hasAttribute("data-value") ? cell.getAttribute("data-value") : cell.textContent.trim();
+    if (!numeric) return raw.toLowerCase();
+    return raw === "" ? null : parseFloat(raw);
+  }
+  function makeSortable(table) {
+    var headers = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(headers, function (th, index) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = th.textContent;
+      th.textContent = "";
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var numeric = th.getAttribute("data-type") === "num";
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(headers, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = cellValue(a, index, numeric), y = cellValue(b, index, numeric);
+          if (x === y) return 0;
+          if (x === null) return 1;   /* unpublished values last either way */
+          if (y === null) return -1;
+          return (x < y ? -1 : 1) * (ascending ? 1 : -1);
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  }
+  function makeFilterable(tableId) {
+    var table = document.getElementById(tableId);
+    var text = document.querySelector('[data-filter-text="' + tableId + '"]');
+    var status = document.querySelector('[data-filter-status="' + tableId + '"]');
+    var count = document.querySelector('[data-count-for="' + tableId + '"]');
+    function apply() {
+      var needle = (text && text.value || "").trim().toLowerCase();
+      var wanted = status ? status.value : "";
+      var shown = 0, rows = table.tBodies[0].rows;
+      Array.prototype.forEach.call(rows, function (row) {
+        var ok = (!needle || row.textContent.toLowerCase().indexOf(needle) >= 0) &&
+                 (!wanted || row.getAttribute("data-status") === wanted);
+        row.hidden = !ok;
+        if (ok) shown += 1;
+      });
+      if (count) count.textContent = "Showing " + shown + " of " + rows.length;
+    }
+    if (text) text.addEventListener("input", apply);
+    if (status) status.addEventListener("change", apply);
+    apply();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    drawCharts();
+    document.querySelectorAll("table.sortable").forEach(makeSortable);
+    document.querySelectorAll("[data-filter-text]").forEach(function (el) {
+      makeFilterable(el.getAttribute("data-filter-text"));
+    });
+    window.addEventListener("beforeprint", function () {
+      document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+    });
+  });
+})();

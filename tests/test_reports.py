@@ -1,0 +1,343 @@
+"""Cluster reports: produced by the main job, equal to the warehouse, safe, deterministic,
+re-rendered one cluster at a time, and working offline in a real headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.definitions import build_definitions, run_tags
+from pipelines.framework.definition import load_framework
+from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
+from pipelines.settings import Settings
+from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh
+from tests.support.ui_screenshot import chromium
+
+RELEASE = "2025A01"
+CLUSTERS = [c.slug for c in load_framework().clusters]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
+MARKUP = '<script>window.__injected = 1</script><b id="injected">Bold & "quoted"</b>'
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = isolated_settings(tmp_path_factory.mktemp("reports"))
+    result = run_refresh(settings)
+    assert result.success, failure_text(result)
+    return settings
+
+
+def copy_of(settings: Settings, tmp: Path, **overrides: object) -> Settings:
+    """An independent copy of a built warehouse and its reports, to change without side effects."""
+    clone = isolated_settings(tmp, **overrides)
+    tmp.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(settings.warehouse, clone.warehouse)
+    shutil.copytree(settings.output, clone.output)
+    return clone
+
+
+def render_one(settings: Settings, cluster: str):
+    job = build_definitions(settings).resolve_job_def("render_reports")
+    result = job.execute_in_process(partition_key=cluster, raise_on_error=False)
+    assert result.success, failure_text(result)
+    return result
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def occupation_row(page: str, soc: str) -> str:
+    match = re.search(rf"<tr data-status=\"\w+\">\s*<td>{soc}</td>.*?</tr>", page, re.S)
+    assert match, f"no occupations-table row for {soc}"
+    return match.group(0)
+
+
+def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -> None:
+    folder = built.output / RELEASE
+    assert sorted(p.stem for p in folder.glob("*.html")) == sorted([*CLUSTERS, "index"])
+    assert (built.output / "index.html").exists()
+    assert [p.name for p in built.output.rglob("plotly.min.js")] == ["plotly.min.js"]
+    for slug in CLUSTERS:
+        page = (folder / f"{slug}.html").read_text()
+        # plotly.js referenced once, relatively; never inlined, never from a CDN
+        assert '<script src="plotly.min.js"></script>' in page
+        assert "cdn." not in page and "https://cdn" not in page
+        assert len(page.encode()) <= 1_500_000
+        files = {p.name for p in (folder / "downloads" / slug).iterdir()}
+        assert files == {
+            f"{slug}-summary.csv",
+            f"{slug}-occupations.csv",
+            f"{slug}-industries.csv",
+            f"{slug}-states.csv",
+            f"{slug}.xlsx",
+            f"{slug}-review-sheet.csv",
+            f"{slug}-review-sheet.xlsx",
+        }
+        for name in files:  # every download is linked from the page
+            assert f'href="downloads/{slug}/{name}"' in page
+    index = (folder / "index.html").read_text()
+    for grouping in {c.grouping for c in load_framework().clusters}:
+        assert f">{grouping}<" in index or "Cross-cutting clusters" in index
+    assert all(f'href="{slug}.html"' in index for slug in CLUSTERS)
+
+
+def test_report_values_equal_the_warehouse(built: Settings) -> None:
+    page = (built.output / RELEASE / "digital-technology.html").read_text()
+    row = read(
+        built.warehouse,
+        "SELECT employment_count, wage_annual_median_usd, wage_annual_p10_usd, "
+        "wage_annual_p90_usd, status FROM out_profiles__cluster_occupations "
+        "WHERE cluster_code = 'digital-technology' AND soc_code = '15-1252'",
+    ).row(0, named=True)
+    assert row["employment_count"] == 1_687_890  # Software Developers, May 2025
+    html_row = occupation_row(page, "15-1252")
+    assert ">1,687,890<" in html_row
+    assert f">${row['wage_annual_median_usd']:,.0f}<" in html_row
+    assert f">${row['wage_annual_p10_usd']:,.0f}<" in html_row
+    assert f">${row['wage_annual_p90_usd']:,.0f}<" in html_row
+    assert f"status-{row['status']}" in html_row
+
+    summary = read(
+        built.warehouse,
+        "SELECT * FROM out_profiles__cluster_summary WHERE cluster_code = 'digital-technology'",
+    ).row(0, named=True)
+    headline = page[page.index('id="headline"') : page.index('id="sub-clusters"')]
+    for key in (
+        "qualifying_employment_count",
+        "qualifying_exclusive_employment_count",
+        "qualifying_shared_employment_count",
+        "qualifying_primary_employment_count",
+    ):
+        assert f">{summary[key]:,}<" in headline, key
+    assert f"${summary['qualifying_wage_annual_mean_usd']:,.0f}" in headline
+    # the number of rows in the occupations table is the number of assigned occupations
+    assert page.count('<tr data-status="') == summary["assigned_occupation_count"]
+
+
+def test_downloads_equal_the_warehouse_and_the_review_sheet_is_a_decisions_file(
+    built: Settings,
+) -> None:
+    folder = built.output / RELEASE / "downloads" / "healthcare-human-services"
+    occupations = pl.read_csv(
+        folder / "healthcare-human-services-occupations.csv", infer_schema_length=None
+    )
+    expected = read(
+        built.warehouse,
+        "SELECT * FROM out_profiles__cluster_occupations "
+        "WHERE cluster_code = 'healthcare-human-services'",
+    )
+    assert occupations.height == expected.height
+    assert_frame_equal(
+        occupations.select("soc_code", "employment_count").sort("soc_code"),
+        expected.select("soc_code", "employment_count").sort("soc_code"),
+        check_dtypes=False,
+    )
+    with (folder / "healthcare-human-services-review-sheet.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[: len(REVIEW_COLUMNS)] == REVIEW_COLUMNS
+    assert all(r["decision"] == "" and r["rationale"] == "" for r in rows)
+    assigned = read(
+        built.warehouse,
+        "SELECT count(*) AS n FROM out_clusters__occupation_cluster "
+        "WHERE cluster_code = 'healthcare-human-services'",
+    )["n"][0]
+    assert len(rows) == assigned
+    assert {r["cluster"] for r in rows} == {"Healthcare & Human Services"}
+
+
+def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(
+    built: Settings, tmp_path: Path
+) -> None:
+    decisions = tmp_path / "decisions.csv"
+    settings = copy_of(built, tmp_path / "copy", review_decisions_path=decisions)
+    sheet = settings.output / RELEASE / "downloads" / "digital-technology"
+    with (sheet / "digital-technology-review-sheet.csv").open() as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = reader.fieldnames, list(reader)
+    # an occupation the cluster shares with another (removing it leaves it a cluster)
+    soc = read(
+        settings.warehouse,
+        "SELECT soc_code FROM out_profiles__cluster_occupations WHERE cluster_code = "
+        "'digital-technology' AND cluster_count > 1 ORDER BY employment_count DESC LIMIT 1",
+    )["soc_code"][0]
+    for row in rows:
+        if row["soc_code"] == soc:
+            row.update(
+                decision="remove", reviewer="IAG <Digital>", date="2026-11-20", rationale=MARKUP
+            )
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    decisions.write_text(buffer.getvalue())
+
+    before = digests(settings.output / RELEASE)
+    result = run_refresh(settings, "assign_clusters")
+    assert result.success, failure_text(result)
+    rendered = render_one(settings, "digital-technology")
+    keys = {
+        (
+            m.event_specific_data.materialization.asset_key.to_user_string(),
+            m.event_specific_data.materialization.partition,
+        )
+        for m in rendered.get_asset_materialization_events()
+    }
+    assert keys == {
+        ("out_reports__cluster_report", "digital-technology"),
+        ("out_reports__index", None),
+    }
+    after = digests(settings.output / RELEASE)
+    changed = {name for name in after if before.get(name) != after[name]}
+    assert "digital-technology.html" in changed
+    # no other cluster's page or downloads were touched
+    assert not {
+        n
+        for n in changed
+        if n.endswith(".html") and n not in {"digital-technology.html", "index.html"}
+    }
+    assert all(
+        n.startswith("downloads/digital-technology/") for n in changed if n.startswith("downloads/")
+    )
+
+    page = (settings.output / RELEASE / "digital-technology.html").read_text()
+    row = rf'<tr data-status="\w+">\s*<td>{soc}</td>'
+    assert not re.search(row, page)  # removed from the occupations table by the reviewer
+    assert re.search(row, (built.output / RELEASE / "digital-technology.html").read_text())
+    review = page[page.index('id="review"') : page.index('id="methodology"')]
+    assert "IAG &lt;Digital&gt;" in review and "&lt;script&gt;window.__injected" in review
+    assert "<script>window.__injected" not in page
+
+
+def test_data_values_containing_markup_render_as_text(built: Settings, tmp_path: Path) -> None:
+    settings = copy_of(built, tmp_path)
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        for table in ("out_profiles__cluster_occupations", "out_clusters__occupation_cluster"):
+            con.execute(
+                f"UPDATE {table} SET occupation_name = ? WHERE soc_code = '15-1252'", [MARKUP]
+            )
+        con.execute(
+            "UPDATE raw_framework__sub_clusters SET sub_cluster_name = ? "
+            "WHERE sub_cluster_code = (SELECT min(sub_cluster_code) FROM "
+            "raw_framework__sub_clusters WHERE cluster_code = 'digital-technology')",
+            [MARKUP],
+        )
+    finally:
+        con.close()
+    render_one(settings, "digital-technology")
+    page = (settings.output / RELEASE / "digital-technology.html").read_text()
+    assert "<script>window.__injected" not in page and '<b id="injected">' not in page
+    assert "&lt;script&gt;window.__injected = 1&lt;/script&gt;" in page
+    if not chromium():
+        pytest.skip("needs Debian's chromium")
+    from tests.support.report_browser import inspect_pages
+
+    [report] = inspect_pages(
+        [settings.output / RELEASE / "digital-technology.html"],
+        screenshot_dir=ARTIFACTS / "markup",
+        evaluate="""() => ({
+            injected: window.__injected === undefined ? null : window.__injected,
+            bold: document.querySelectorAll('#injected').length,
+            text: document.querySelector('#occupations-table').innerText.includes(
+                '<script>window.__injected = 1</script>'),
+            svgText: Array.from(document.querySelectorAll('#chart-wages text')).some(
+                t => t.textContent.includes('<script>window.__injected')),
+        })""",
+    )
+    assert report.evaluated == {"injected": None, "bold": 0, "text": True, "svgText": True}
+    assert report.page_errors == [] and report.console_errors == []
+
+
+def test_output_is_deterministic(built: Settings, tmp_path: Path) -> None:
+    settings = copy_of(built, tmp_path)
+    shutil.rmtree(settings.output)
+    job = build_definitions(settings).resolve_job_def("render_reports")
+    result = job.execute_in_process(raise_on_error=False, tags=run_tags(job))
+    assert result.success, failure_text(result)
+    assert digests(settings.output / RELEASE) == digests(built.output / RELEASE)
+
+
+@pytest.mark.skipif(not chromium(), reason="needs Debian's chromium")
+def test_every_report_renders_offline_in_chromium(built: Settings) -> None:
+    from tests.support.report_browser import inspect_pages
+
+    folder = built.output / RELEASE
+    pages = [
+        built.output / "index.html",
+        folder / "index.html",
+        *[folder / f"{slug}.html" for slug in CLUSTERS],
+    ]
+    reports = inspect_pages(pages, screenshot_dir=ARTIFACTS)
+    for report in reports:
+        name = report.path.name
+        assert report.console_errors == [], name
+        assert report.page_errors == [], name
+        assert report.blocked_requests == [], name
+        if report.path != pages[0]:  # the top-level page is a list of releases
+            assert report.tables >= 1, name
+        if report.path.stem in CLUSTERS:
+            # sub-clusters, industries, wages, states (EP outlook is absent offline)
+            assert report.chart_slots == 4, name
+            assert report.charts_rendered == report.chart_slots, name
+            assert report.chart_svgs >= report.chart_slots, name
+            assert report.tables >= 7, name
+
+
+@pytest.mark.skipif(not chromium(), reason="needs Debian's chromium")
+def test_occupations_table_sorts_and_filters_without_a_server(built: Settings) -> None:
+    from tests.support.report_browser import inspect_pages
+
+    [report] = inspect_pages(
+        [built.output / RELEASE / "advanced-manufacturing.html"],
+        full_page=False,
+        evaluate="""() => {
+            const table = document.getElementById('occupations-table');
+            const count = document.querySelector('[data-count-for="occupations-table"]');
+            const initial = count.textContent;
+            const box = document.querySelector('[data-filter-text="occupations-table"]');
+            box.value = 'engineer'; box.dispatchEvent(new Event('input'));
+            const visible = Array.from(table.tBodies[0].rows).filter(r => !r.hidden);
+            const filtered = {count: count.textContent,
+                allMatch: visible.every(
+                    r => r.textContent.toLowerCase().includes('engineer'))};
+            box.value = ''; box.dispatchEvent(new Event('input'));
+            const jobs = table.tHead.rows[0].cells[3].querySelector('button');
+            jobs.click();  // ascending
+            jobs.click();  // descending
+            const values = Array.from(table.tBodies[0].rows).map(r => r.cells[3].dataset.value)
+                .filter(v => v !== '').map(Number);
+            const sortedDesc = values.every((v, i) => i === 0 || values[i-1] >= v);
+            return {initial, filtered, sortedDesc,
+                    first: table.tBodies[0].rows[0].cells[0].textContent};
+        }""",
+    )
+    result = report.evaluated
+    total = read(
+        built.warehouse,
+        "SELECT count(*) AS n FROM out_profiles__cluster_occupations "
+        "WHERE cluster_code = 'advanced-manufacturing'",
+    )["n"][0]
+    assert result["initial"] == f"Showing {total} of {total}"
+    assert result["filtered"]["allMatch"] and result["filtered"]["count"] != result["initial"]
+    assert result["sortedDesc"]
+    largest = read(
+        built.warehouse,
+        "SELECT soc_code FROM out_profiles__cluster_occupations "
+        "WHERE cluster_code = 'advanced-manufacturing' "
+        "ORDER BY employment_count DESC NULLS LAST LIMIT 1",
+    )
+    assert result["first"] == largest["soc_code"][0]
