@@ -38,9 +38,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## screenshot: refresh docs/img/asset-graph.png from the Dagster UI (needs chromium)
+## screenshot: refresh the README's pictures: the Dagster UI and one report (needs chromium; run `make run` first)
 screenshot: setup
 	$(BIN)/python -m tests.support.ui_screenshot docs/img/asset-graph.png
+	$(BIN)/python -m tests.support.report_browser var/reports/2025A01/digital-technology.html docs/img/report.png
 
 clean:
 	rm -rf var

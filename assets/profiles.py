@@ -38,8 +38,12 @@ REPORT_INPUTS = [
     "out_clusters__cluster_industry",
     "out_clusters__occupation_cluster",
     "raw_review__decisions",
-    "raw_sources__files",
     "raw_oews__files",
+    # the assets that record their files in raw_sources__files (provenance section)
+    "raw_naics__codes",
+    "raw_soc__codes",
+    "raw_ep__occupations",
+    "raw_onet__job_zones",
 ]
 
 

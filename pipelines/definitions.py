@@ -56,16 +56,19 @@ render_reports = define_asset_job(
 )
 
 
-def run_tags(job: JobDefinition) -> dict[str, str]:
-    """Tags for running `job` over every cluster report in one run (one process, one DuckDB
-    writer) when it includes the partitioned report asset; none otherwise."""
-    if job.partitions_def is None:
-        return {}
-    keys = job.partitions_def.get_partition_keys()
+def all_clusters_tags() -> dict[str, str]:
+    """Run tags covering every cluster report partition in one run."""
+    keys = profiles.CLUSTER_PARTITIONS.get_partition_keys()
     return {
         "dagster/asset_partition_range_start": keys[0],
         "dagster/asset_partition_range_end": keys[-1],
     }
+
+
+def run_tags(job: JobDefinition) -> dict[str, str]:
+    """Tags for running `job` over every cluster report in one run (one process, one DuckDB
+    writer) when it includes the partitioned report asset; none otherwise."""
+    return {} if job.partitions_def is None else all_clusters_tags()
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.definitions import all_clusters_tags
 from tests.support.ui_screenshot import (
     NODE_BOXES_JS,
     asset_graph_screenshot,
@@ -20,6 +21,7 @@ from tests.support.ui_screenshot import (
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LOCATION = "career_cluster_profiles"
+ALL_CLUSTERS_TAGS = all_clusters_tags()
 
 LAUNCH = """
 mutation Launch($params: ExecutionParams!) {
@@ -52,7 +54,11 @@ query Latest($key: AssetKeyInput!) {
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("ui")
-    env = {"CCP_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb")}
+    env = {
+        "CCP_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb"),
+        "CCP_OUTPUT_DIR": str(tmp / "reports"),
+        "CCP_CACHE_DIR": str(tmp / "cache"),
+    }
     with webserver(env) as url:
         yield url
 
@@ -68,6 +74,7 @@ def test_asset_graph_lists_every_asset_by_stage_with_descriptions(ui: str) -> No
         "qualify"
     ]
     assert {"raw_oews__files", "raw_naics__codes", "raw_soc__codes"} <= groups["sources"]
+    assert {"out_reports__cluster_report", "out_reports__index"} <= groups["profiles"]
     assert {"stg_oews__estimates", "stg_oews__occupations", "stg_oews__release"} <= groups[
         "staging"
     ]
@@ -81,7 +88,10 @@ def test_materialize_from_the_ui_shows_row_counts_and_previews(ui: str) -> None:
             "pipelineName": "refresh_warehouse",
         },
         "mode": "default",
-        "executionMetadata": {},
+        # the UI's "all partitions in one run" for the per-cluster report asset
+        "executionMetadata": {
+            "tags": [{"key": k, "value": v} for k, v in ALL_CLUSTERS_TAGS.items()]
+        },
     }
     launched = graphql(ui, LAUNCH, {"params": params})["launchPipelineExecution"]
     assert launched["__typename"] == "LaunchRunSuccess", launched

@@ -310,29 +310,43 @@ def _state_hover(row: dict) -> str:
 def state_chart(states: pl.DataFrame) -> Chart:
     """US tile-grid map of the location quotient: renders offline (no geography files)."""
     frame = states.join(STATE_TILES, on="state_code", how="inner").sort("state_code")
-    lq = frame["location_quotient"].to_list()
-    hover = [_state_hover(r) for r in frame.iter_rows(named=True)]
-    fig = go.Figure(
-        go.Scatter(
-            x=frame["tile_col"].to_list(),
-            y=frame["tile_row"].to_list(),
+    known = frame.filter(pl.col("location_quotient").is_not_null())
+    unknown = frame.filter(pl.col("location_quotient").is_null())
+
+    def tiles(part: pl.DataFrame, marker: dict) -> go.Scatter:
+        return go.Scatter(
+            x=part["tile_col"].to_list(),
+            y=part["tile_row"].to_list(),
             mode="markers+text",
-            text=frame["state_abbr"].to_list(),
+            text=part["state_abbr"].to_list(),
             textfont={"color": "#000000", "size": 12},
-            hovertext=hover,
+            hovertext=[_state_hover(r) for r in part.iter_rows(named=True)],
             hoverinfo="text",
             marker={
                 "symbol": "square",
                 "size": 38,
-                "color": lq,
+                "line": {"color": "#595959", "width": 1},
+                **marker,
+            },
+        )
+
+    traces = [
+        tiles(
+            known,
+            {
+                "color": known["location_quotient"].to_list(),
                 "cmin": 0.5,
                 "cmax": 1.5,
                 "colorscale": [[0, "#b2d2ee"], [0.5, "#f4f4f4"], [1, "#f3b37c"]],
-                "line": {"color": "#595959", "width": 1},
                 "colorbar": {"title": {"text": "Location<br>quotient"}, "thickness": 12},
                 "showscale": True,
             },
-        ),
+        )
+    ]
+    if unknown.height:  # no published employment: plain grey, said so in the hover text
+        traces.append(tiles(unknown, {"color": "#d9d9d9"}))
+    fig = go.Figure(
+        traces,
         layout=_layout(
             470,
             xaxis={"visible": False, "range": [-0.7, 11.7], "fixedrange": True},

@@ -78,9 +78,7 @@ def inspect_pages(
                     report.evaluated = page.evaluate(evaluate)
                 if screenshot_dir:
                     screenshot_dir.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(
-                        path=str(screenshot_dir / shot_name(path)), full_page=full_page
-                    )
+                    page.screenshot(path=str(screenshot_dir / shot_name(path)), full_page=full_page)
                 page.close()
                 reports.append(report)
         finally:

@@ -1,0 +1,100 @@
+"""Report charts on edge cases: nothing qualifies, unpublished values, markup in names."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from pipelines.reporting import charts
+from pipelines.reporting.tile_grid import STATE_TILES
+
+OCCUPATION_SCHEMA = {
+    "occupation_name": pl.String,
+    "status": pl.String,
+    "employment_count": pl.Int64,
+    "wage_annual_p10_usd": pl.Float64,
+    "wage_annual_p25_usd": pl.Float64,
+    "wage_annual_median_usd": pl.Float64,
+    "wage_annual_p75_usd": pl.Float64,
+    "wage_annual_p90_usd": pl.Float64,
+    "openings_annual_thousands": pl.Float64,
+    "employment_change_pct": pl.Float64,
+}
+
+
+def test_tile_grid_has_one_square_per_state_and_no_overlaps() -> None:
+    assert STATE_TILES.height == 54  # 50 states, DC, PR, GU, VI: every OEWS state area
+    assert STATE_TILES.select("tile_row", "tile_col").is_unique().all()
+    assert STATE_TILES["state_abbr"].is_unique().all()
+
+
+def test_charts_say_so_when_nothing_qualifies() -> None:
+    occupations = pl.DataFrame(
+        [{"occupation_name": "A", "status": "excluded", "employment_count": 10}],
+        schema=OCCUPATION_SCHEMA,
+    )
+    wage = charts.wage_chart(occupations, 52_000)
+    assert "No qualifying occupation" in wage.summary and wage.rows == []
+    outlook = charts.outlook_chart(occupations, None)
+    assert outlook.figure is None and "not loaded" in outlook.summary
+    subs = charts.sub_cluster_chart(
+        pl.DataFrame({"sub_cluster_name": ["S"], "occupations": [0], "employment": [0]})
+    )
+    assert subs.summary == "No sub-cluster has qualifying employment."
+    sectors = pl.DataFrame(
+        schema={
+            "industry_name": pl.String,
+            "employment_count": pl.Int64,
+            "employment_share": pl.Float64,
+            "top_occupations": pl.String,
+        }
+    )
+    assert "No sector employment" in charts.industry_chart(sectors).summary
+
+
+def test_state_map_handles_unpublished_states() -> None:
+    states = pl.DataFrame(
+        {
+            "state_code": ["01", "02"],
+            "area_name": ["Alabama", "Alaska"],
+            "employment_count": [100, 0],
+            "location_quotient": [1.2, None],
+            "suppressed_occupation_count": [0, 3],
+        }
+    )
+    chart = charts.state_chart(states)
+    data = chart.figure["data"]
+    assert [t["text"] for t in data] == [["AL"], ["AK"]]  # Alaska drawn apart, in grey
+    assert data[1]["marker"]["color"] == "#d9d9d9"
+    assert "3 occupations not published" in data[1]["hovertext"][0]
+    assert "Alabama (1.20)" in chart.summary
+    assert ["Alaska", "0", "—", "3"] in chart.rows
+
+
+def test_markup_in_names_is_escaped_for_plotly_and_for_the_script_tag() -> None:
+    name = "</script><script>alert(1)</script> & <b>x</b>"
+    occupations = pl.DataFrame(
+        [
+            {
+                "occupation_name": name,
+                "status": "qualifies",
+                "employment_count": 5,
+                "wage_annual_p10_usd": 40_000.0,
+                "wage_annual_p25_usd": 50_000.0,
+                "wage_annual_median_usd": 60_000.0,
+                "wage_annual_p75_usd": 70_000.0,
+                "wage_annual_p90_usd": 80_000.0,
+            }
+        ],
+        schema=OCCUPATION_SCHEMA,
+    )
+    chart = charts.wage_chart(occupations, 52_000)
+    text = chart.figure_json
+    assert "<" not in text and ">" not in text and "&" not in text
+    # decoded, the label is the HTML-escaped name, which Plotly shows as literal text
+    labels = json.loads(text)["data"][2]["y"]
+    assert labels == [
+        "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;x&lt;/b&gt;"
+    ]
+    assert chart.rows[0][0] == name  # the data table gets the raw name; the template escapes it
