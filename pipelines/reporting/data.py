@@ -82,12 +82,15 @@ def sources_frame(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
         con,
         """
         SELECT 'oews' AS source, file_name, coalesce(url, local_path) AS url, size_bytes, sha256,
-               retrieved_at, CASE WHEN is_parsed THEN 'used' ELSE 'recorded' END AS use,
+               retrieved_at,
+               CASE WHEN is_parsed THEN 'file used' ELSE 'listed in the snapshot' END AS use,
                source_mode AS note
         FROM raw_oews__files WHERE release_code = ?
         UNION ALL
         SELECT source, file_name, url, size_bytes, sha256, retrieved_at,
-               CASE WHEN is_used THEN 'used' ELSE 'not used' END, note
+               CASE WHEN is_used THEN 'file used'
+                    WHEN note LIKE 'not available%' THEN 'not used'
+                    ELSE 'no file needed' END, note
         FROM raw_sources__files
         ORDER BY source, file_name NULLS FIRST
         """,

@@ -113,6 +113,9 @@ def open_embedded(cache_dir: Path) -> OewsSource:
         part.replace(target)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     stat = target.stat()
+    # retrieved = when this machine unpacked the snapshot (kept while the cache is), so
+    # re-running on the same inputs records, and reports, the same provenance
+    unpacked = datetime.fromtimestamp(int(stat.st_mtime), UTC).isoformat(timespec="seconds")
     files = [
         FetchedFile(
             source="oews",
@@ -123,7 +126,7 @@ def open_embedded(cache_dir: Path) -> OewsSource:
             sha256=manifest["database_sha256"],
             last_modified=manifest.get("retrieved"),
             etag=None,
-            retrieved_at=now,
+            retrieved_at=unpacked,
             checked_at=now,
             from_cache=False,
         )
