@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.definitions import build_definitions, run_tags
+from pipelines.definitions import build_definitions
 from pipelines.framework.definition import load_framework
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
 from pipelines.settings import Settings
