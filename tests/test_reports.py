@@ -90,8 +90,16 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
         for name in files:  # every download is linked from the page
             assert f'href="downloads/{slug}/{name}"' in page
     index = (folder / "index.html").read_text()
-    for grouping in {c.grouping for c in load_framework().clusters}:
-        assert f">{grouping}<" in index or "Cross-cutting clusters" in index
+    framework = load_framework()
+    headings = re.findall(r'<h2 id="g\d+">(.*?)</h2>', index)
+    ordered = sorted(framework.groupings, key=lambda g: g.code)
+    assert headings == [g.name.replace("&", "&amp;") for g in ordered]
+    for grouping in framework.groupings:  # each grouping's section links its clusters
+        section = index.split(f">{grouping.name.replace('&', '&amp;')}</h2>")[1].split(
+            "</section>"
+        )[0]
+        members = [c.slug for c in framework.clusters if c.grouping == grouping.name]
+        assert members and all(f'href="{slug}.html"' in section for slug in members)
     assert all(f'href="{slug}.html"' in index for slug in CLUSTERS)
 
 
@@ -343,3 +351,23 @@ def test_occupations_table_sorts_and_filters_without_a_server(built: Settings) -
         "ORDER BY employment_count DESC NULLS LAST LIMIT 1",
     )
     assert result["first"] == largest["soc_code"][0]
+
+
+@pytest.mark.skipif(not chromium(), reason="needs Debian's chromium")
+def test_printed_report_hides_controls_and_shows_every_data_table(built: Settings) -> None:
+    from tests.support.report_browser import inspect_pages
+
+    [report] = inspect_pages(
+        [built.output / RELEASE / "education.html"],
+        screenshot_dir=ARTIFACTS / "print",
+        media="print",
+        evaluate="""() => ({
+            nav: getComputedStyle(document.querySelector('nav')).display,
+            filters: getComputedStyle(document.querySelector('.filters')).display,
+            closed: document.querySelectorAll('details:not([open])').length,
+            tables: document.querySelectorAll('details.data-table table').length,
+        })""",
+    )
+    assert report.evaluated["nav"] == "none" and report.evaluated["filters"] == "none"
+    assert report.evaluated["closed"] == 0 and report.evaluated["tables"] == 4
+    assert report.charts_rendered == report.chart_slots == 4

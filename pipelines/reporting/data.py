@@ -222,7 +222,7 @@ def load_index(con: duckdb.DuckDBPyConnection, release: str) -> tuple[dict, pl.D
         con,
         "SELECT s.*, c.grouping_code, c.definition FROM out_profiles__cluster_summary AS s "
         "JOIN raw_framework__clusters AS c USING (cluster_code) WHERE s.release_code = ? "
-        "ORDER BY c.is_cross_cutting, c.grouping_code, s.cluster_name",
+        "ORDER BY c.grouping_code, s.cluster_name",
         [release],
     )
     return release_info(con, release), summary

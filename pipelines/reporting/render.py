@@ -228,8 +228,7 @@ def write_index(
     release_dir = output_dir / release["release_code"]
     groupings: dict[str, list[dict]] = {}
     for row in summary.iter_rows(named=True):
-        key = "Cross-cutting clusters" if row["is_cross_cutting"] else row["grouping_name"]
-        groupings.setdefault(key, []).append(row)
+        groupings.setdefault(row["grouping_name"], []).append(row)
     page = env.get_template("index.html.j2").render(
         release=release,
         groupings=groupings,

@@ -74,8 +74,12 @@
     document.querySelectorAll("[data-filter-text]").forEach(function (el) {
       makeFilterable(el.getAttribute("data-filter-text"));
     });
-    window.addEventListener("beforeprint", function () {
-      document.querySelectorAll("details").forEach(function (d) { d.open = true; });
-    });
+    /* printed: every data table and detail open (beforeprint in browsers, the media query
+       for print emulation and PDF tools) */
+    function openAll() { document.querySelectorAll("details").forEach(function (d) { d.open = true; }); }
+    window.addEventListener("beforeprint", openAll);
+    var print = window.matchMedia("print");
+    if (print.matches) openAll();
+    print.addEventListener("change", function (e) { if (e.matches) openAll(); });
   });
 })();

@@ -37,6 +37,7 @@ def inspect_pages(
     evaluate: str | None = None,
     full_page: bool = True,
     width: int = 1280,
+    media: str | None = None,
 ) -> list[PageReport]:
     """Load each page offline; count chart slots, rendered Plotly plots and tables."""
     from playwright.sync_api import sync_playwright
@@ -67,6 +68,8 @@ def inspect_pages(
                     ),
                 )
                 page.on("pageerror", lambda e, r=report: r.page_errors.append(str(e)))
+                if media:
+                    page.emulate_media(media=media)
                 page.goto(path.resolve().as_uri(), wait_until="load")
                 page.wait_for_timeout(300)
                 report.title = page.title()
