@@ -11,6 +11,7 @@ from dagster import (
 )
 
 from assets import clusters, profiles, qualify, sources, staging
+from pipelines.automation import annual_refresh, oews_new_release_sensor
 from pipelines.resources import (
     PolicyResource,
     ReportsResource,
@@ -83,6 +84,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         ],
         asset_checks=[*staging.CHECKS, *qualify.CHECKS, *clusters.CHECKS, *profiles.CHECKS],
         jobs=[refresh_warehouse, qualify_occupations, assign_clusters, render_reports],
+        schedules=[annual_refresh],
+        sensors=[oews_new_release_sensor],
         resources={
             "warehouse": warehouse_from_settings(settings),
             "sources": SourcesResource.from_settings(settings),

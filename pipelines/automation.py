@@ -1,0 +1,132 @@
+"""When to refresh: an annual schedule after BLS's spring OEWS release, and a sensor that notices
+a new release as soon as BLS posts it.
+
+The sensor polls `oe.release` (a few hundred bytes) with a conditional GET through the same
+cached downloader as the pipeline, so an unchanged file costs a 304. It requests one run per
+release (run key + cursor) and only when the warehouse doesn't hold that release yet. Both start
+stopped: turn them on in the UI (Automation) under `dagster dev`, whose daemon runs them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urljoin
+
+import duckdb
+from dagster import (
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SkipReason,
+    schedule,
+    sensor,
+)
+
+from pipelines.resources import SourcesResource
+from pipelines.sources.http import SourceError
+from pipelines.sources.oews import check_header, read_csv_sql
+from pipelines.warehouse import WarehouseResource
+
+JOB = "refresh_warehouse"
+# BLS publishes the May OEWS estimates each spring (late March to early April); mid-April leaves
+# room for a late release. The sensor catches any other timing.
+ANNUAL_CRON = "0 6 15 4 *"
+TIMEZONE = "America/New_York"
+log = logging.getLogger(__name__)
+
+
+def published_releases(sources: SourcesResource) -> list[str]:
+    """Release codes in BLS's current `oe.release` (e.g. ['2025A01']), via the cache."""
+    url = urljoin(sources.bls_base_url, "oe.release")
+    with sources.downloader(log) as downloader:
+        file = downloader.fetch(url, source="oews-release-check", name="oe.release", expect="text")
+    header = check_header(file)
+    con = duckdb.connect(":memory:", config={"autoload_known_extensions": False})
+    try:
+        rows = con.execute(
+            f"SELECT DISTINCT trim(release_date) FROM {read_csv_sql(file.path, header)} ORDER BY 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]
+
+
+def warehouse_releases(path: Path) -> set[str] | None:
+    """Releases the warehouse holds; None when the file is busy (a run is writing)."""
+    if not path.exists():
+        return set()
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException:
+        return None
+    try:
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        if "stg_oews__release" not in tables:
+            return set()
+        return {r[0] for r in con.execute("SELECT release_code FROM stg_oews__release").fetchall()}
+    finally:
+        con.close()
+
+
+def refresh_tags() -> dict[str, str]:
+    from pipelines.definitions import all_clusters_tags
+
+    return all_clusters_tags()
+
+
+@sensor(
+    job_name=JOB,
+    minimum_interval_seconds=6 * 3600,
+    default_status=DefaultSensorStatus.STOPPED,
+    description="Polls BLS's oe.release (conditional GET) and requests one refresh per OEWS "
+    "release the warehouse doesn't hold yet. Needs CCP_CONTACT; runs only in live mode.",
+)
+def oews_new_release_sensor(
+    context: SensorEvaluationContext, sources: SourcesResource, warehouse: WarehouseResource
+):
+    if not sources.contact:
+        return SkipReason("BLS requires a contact in the User-Agent: set CCP_CONTACT.")
+    try:
+        published = published_releases(sources)
+    except SourceError as err:
+        return SkipReason(f"could not read oe.release: {err}")
+    held = warehouse_releases(Path(warehouse.database))
+    if held is None:
+        return SkipReason("the warehouse is busy (a run is writing); will check again next tick.")
+    new = [code for code in published if code not in held and code != context.cursor]
+    if not new:
+        return SkipReason(
+            f"BLS's current release {', '.join(published) or '(none)'} is already in the "
+            "warehouse or was already requested."
+        )
+    release = new[-1]
+    if sources.source_mode != "live":
+        return SkipReason(
+            f"BLS has published OEWS {release}, which the warehouse doesn't hold. Set "
+            "CCP_SOURCE_MODE=live (and CCP_CONTACT) to ingest it; the offline snapshot can't."
+        )
+    context.update_cursor(release)
+    return RunRequest(
+        run_key=f"oews-{release}", tags={**refresh_tags(), "ccp/oews_release": release}
+    )
+
+
+@schedule(
+    job_name=JOB,
+    cron_schedule=ANNUAL_CRON,
+    execution_timezone=TIMEZONE,
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Annual refresh of every source and everything downstream, mid-April (after "
+    "BLS's spring OEWS release).",
+)
+def annual_refresh(context: ScheduleEvaluationContext) -> RunRequest:
+    year = context.scheduled_execution_time.year
+    return RunRequest(run_key=f"annual-{year}", tags={**refresh_tags(), "ccp/trigger": "schedule"})
+
+
+AUTOMATION = [oews_new_release_sensor, annual_refresh]

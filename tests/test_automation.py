@@ -1,0 +1,150 @@
+"""The new-release sensor against a loopback BLS, and the annual schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import (
+    DagsterInstance,
+    RunRequest,
+    SkipReason,
+    build_schedule_context,
+    build_sensor_context,
+)
+
+from pipelines.automation import ANNUAL_CRON, annual_refresh, oews_new_release_sensor
+from pipelines.definitions import all_clusters_tags, build_definitions
+from pipelines.resources import SourcesResource, warehouse_from_settings
+from pipelines.settings import Settings
+from tests.support.loopback import LoopbackServer
+from tests.support.pipeline import isolated_settings
+
+CONTACT = "ccp-tests@example.org"
+
+
+def release_file(code: str, name: str) -> bytes:
+    """oe.release as BLS writes it: tab-separated, CRLF."""
+    return f"release_date\tdescription\r\n{code}\t{name}\r\n".encode()
+
+
+def warehouse_holding(path: Path, *codes: str) -> None:
+    """A real DuckDB warehouse whose release table (all the sensor reads) holds `codes`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE TABLE stg_oews__release (release_code VARCHAR, release_name VARCHAR)")
+        for code in codes:
+            con.execute("INSERT INTO stg_oews__release VALUES (?, ?)", [code, code])
+    finally:
+        con.close()
+
+
+def tick(settings: Settings, cursor: str | None) -> tuple[RunRequest | SkipReason, str | None]:
+    context = build_sensor_context(
+        cursor=cursor,
+        instance=DagsterInstance.ephemeral(),
+        resources={
+            "sources": SourcesResource.from_settings(settings),
+            "warehouse": warehouse_from_settings(settings),
+        },
+    )
+    result = oews_new_release_sensor(context)
+    return result, context.cursor
+
+
+@pytest.fixture
+def live(tmp_path: Path, loopback_server: LoopbackServer) -> Settings:
+    settings = isolated_settings(
+        tmp_path,
+        source_mode="live",
+        contact=CONTACT,
+        bls_base_url=loopback_server.url("/oe/"),
+    )
+    warehouse_holding(settings.warehouse, "2025A01")
+    return settings
+
+
+def test_sensor_fires_once_per_new_release(live: Settings, loopback_server: LoopbackServer) -> None:
+    # 1. BLS still has the release the warehouse holds: no run
+    loopback_server.add("/oe/oe.release", release_file("2025A01", "May 2025"))
+    result, cursor = tick(live, None)
+    assert isinstance(result, SkipReason) and "already in the warehouse" in result.skip_message
+    assert cursor is None
+
+    # 2. BLS publishes May 2026: exactly one run, for that release, every report partition
+    loopback_server.add("/oe/oe.release", release_file("2026A01", "May 2026"))
+    result, cursor = tick(live, cursor)
+    assert isinstance(result, RunRequest)
+    assert result.run_key == "oews-2026A01" and cursor == "2026A01"
+    assert result.tags["ccp/oews_release"] == "2026A01"
+    assert {k: result.tags[k] for k in all_clusters_tags()} == all_clusters_tags()
+
+    # 3. Same release again (the run has not finished yet): no second run; a cheap 304
+    loopback_server.clear_requests()
+    result, cursor = tick(live, cursor)
+    assert isinstance(result, SkipReason) and cursor == "2026A01"
+    [request] = loopback_server.requests
+    assert request.header("If-None-Match") and request.header("User-Agent").endswith(
+        f"(contact: {CONTACT})"
+    )
+
+
+def test_sensor_explains_why_it_cannot_run(
+    tmp_path: Path, live: Settings, loopback_server: LoopbackServer
+) -> None:
+    loopback_server.add("/oe/oe.release", release_file("2026A01", "May 2026"))
+    offline = live.model_copy(update={"source_mode": "embedded"})
+    result, cursor = tick(offline, None)
+    assert isinstance(result, SkipReason) and "CCP_SOURCE_MODE=live" in result.skip_message
+    assert cursor is None  # it will ask again once the mode is live
+
+    anonymous = live.model_copy(update={"contact": None})
+    result, _ = tick(anonymous, None)
+    assert isinstance(result, SkipReason) and "CCP_CONTACT" in result.skip_message
+
+    loopback_server.add("/oe/oe.release", b"<html><body>Access Denied</body></html>", status=403)
+    broken = isolated_settings(
+        tmp_path / "other", source_mode="live", contact=CONTACT, bls_base_url=live.bls_base_url
+    )
+    warehouse_holding(broken.warehouse, "2025A01")
+    result, cursor = tick(broken, None)
+    assert isinstance(result, SkipReason) and "could not read oe.release" in result.skip_message
+    assert "403" in result.skip_message and cursor is None
+
+
+def test_sensor_waits_while_a_run_holds_the_warehouse(
+    live: Settings, loopback_server: LoopbackServer
+) -> None:
+    loopback_server.add("/oe/oe.release", release_file("2026A01", "May 2026"))
+    writer = duckdb.connect(str(live.warehouse))  # a run writing: the file is locked
+    try:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(1) as pool:
+            result = pool.apply(_tick_in_other_process, (live.model_dump_json(),))
+    finally:
+        writer.close()
+    assert "busy" in result
+
+
+def _tick_in_other_process(settings_json: str) -> str:
+    settings = Settings.model_validate_json(settings_json)
+    result, _ = tick(settings, None)
+    return result.skip_message if isinstance(result, SkipReason) else repr(result)
+
+
+def test_annual_schedule_refreshes_everything_after_the_spring_release() -> None:
+    defs = build_definitions()
+    schedule = defs.resolve_schedule_def("annual_refresh")
+    assert schedule.cron_schedule == ANNUAL_CRON == "0 6 15 4 *"
+    assert schedule.job_name == "refresh_warehouse"
+    context = build_schedule_context(
+        scheduled_execution_time=dt.datetime(2027, 4, 15, 6, tzinfo=dt.UTC)
+    )
+    request = annual_refresh(context)
+    assert request.run_key == "annual-2027"
+    assert {k: request.tags[k] for k in all_clusters_tags()} == all_clusters_tags()
