@@ -234,6 +234,9 @@ CHECKS = [
           FROM stg_oews__occupations o
           JOIN stg_oews__areas a USING (release_code)
           WHERE o.is_detailed AND a.area_type IN ('national', 'state')
+            -- the releases this stage has screened (the newest; earlier staged releases from
+            -- a history backfill are kept in staging)
+            AND o.release_code IN (SELECT release_code FROM out_qualify__occupation_qualification)
         )
         SELECT e.release_code, e.occupation_code, e.area_code, count(q.status) AS statuses
         FROM expected e

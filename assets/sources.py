@@ -31,6 +31,7 @@ from pipelines.sources.oews import (
     embedded_code_lists,
     flat_code_lists,
 )
+from pipelines.sources.oews_xlsx import read_national_workbook, workbook_from
 from pipelines.sources.onet import (
     JOB_ZONES_COLUMNS,
     attribution,
@@ -124,6 +125,11 @@ def raw_oews(
         if source.mode == "embedded":
             frames = embedded_code_lists(source.files[0].path)
             parsed = {source.files[0].name}
+        elif source.mode == "xlsx":
+            workbook = source.files[-1]  # the national workbook (unzipped when given a zip)
+            path, year = workbook_from(workbook, Path(sources.cache_dir))
+            frames, _ = read_national_workbook(path, year, f"oews history ({workbook.name})")
+            parsed = {workbook.name}
         else:
             frames = flat_code_lists(con, source)
             parsed = {f.name for f in source.files}

@@ -22,6 +22,7 @@ from pipelines.sources.oews import (
     flat_cells,
     verify_unchanged,
 )
+from pipelines.sources.oews_xlsx import read_national_workbook, workbook_from
 from pipelines.sources.onet import attribution, job_zones_by_soc
 from pipelines.sources.soc import SOURCE_TAG_OEWS
 from pipelines.warehouse import (
@@ -92,6 +93,11 @@ def stg_oews__estimates(
         if files[0].source == "embedded":
             register_frame(con, "src_oews__cells", embedded_cells(files[0].path))
             data = files[0]
+        elif files[0].source == "xlsx":  # history backfill: BLS's national workbook
+            data = files[0]
+            path, year = workbook_from(data, data.path.parent)
+            _, cells = read_national_workbook(path, year, f"oews history ({data.name})")
+            register_frame(con, "src_oews__cells", cells)
         else:
             data = next(f for f in files if f.name == DATA_FILE)
             flat_cells(con, data, release[:4], release[4:])
@@ -104,7 +110,7 @@ def stg_oews__estimates(
         }
         counts = check_cells(con, "src_oews__cells", known, source)
         result = build(context, con, "stg_oews__estimates", [release], unordered=True)
-        if files[0].source == "embedded":
+        if files[0].source in ("embedded", "xlsx"):
             con.unregister("src_oews__cells")
         else:
             con.execute("DROP TABLE src_oews__cells")

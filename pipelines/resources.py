@@ -6,6 +6,7 @@ otherwise the embedded package data (offline default) or a live download, per `s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ from pipelines.policy.qualification import QualificationPolicy, load_policy
 from pipelines.settings import Settings
 from pipelines.sources.http import Downloader, FetchedFile, SourceError, describe_local_file
 from pipelines.sources.oews import FLAT_FILES, OewsSource, open_embedded
+from pipelines.sources.oews_xlsx import workbook_from
 from pipelines.warehouse import WarehouseResource, connection_config
 
 
@@ -28,6 +30,11 @@ class SourcesResource(ConfigurableResource):
     contact: str | None = Field(None, description="e-mail for the User-Agent of live downloads")
     bls_base_url: str = Field(description="folder holding the OEWS time-series flat files")
     oews_local_dir: str | None = Field(None, description="local copies of the oe.* files")
+    oews_xlsx_year: int | None = Field(None, description="earlier release to backfill (live)")
+    oews_xlsx_base_url: str = Field(
+        "https://www.bls.gov/oes/special-requests/", description="folder of oesmYYnat.zip"
+    )
+    oews_xlsx_local_path: str | None = Field(None, description="local national workbook or zip")
     naics_url: str = Field(description="Census NAICS 2022 workbook URL")
     naics_local_path: str | None = Field(None, description="local Census NAICS workbook")
     soc_url: str = Field(description="BLS SOC 2018 structure workbook URL")
@@ -56,6 +63,9 @@ class SourcesResource(ConfigurableResource):
             contact=settings.contact,
             bls_base_url=settings.bls_base_url,
             oews_local_dir=opt(settings.oews_local_dir),
+            oews_xlsx_year=settings.oews_xlsx_year,
+            oews_xlsx_base_url=settings.oews_xlsx_base_url,
+            oews_xlsx_local_path=opt(settings.oews_xlsx_local_path),
             naics_url=settings.naics_url,
             naics_local_path=opt(settings.naics_local_path),
             soc_url=settings.soc_url,
@@ -92,7 +102,10 @@ class SourcesResource(ConfigurableResource):
 
     # ---- OEWS ------------------------------------------------------------------------------
     def oews(self, logger: logging.Logger | None = None) -> OewsSource:
-        """The OEWS release files: embedded snapshot, live download, or a local folder."""
+        """The OEWS release files: embedded snapshot, live download, or a local folder; or an
+        earlier release from BLS's national workbook when a history backfill is configured."""
+        if self.oews_xlsx_local_path or self.oews_xlsx_year:
+            return self.oews_history(logger)
         mode = self.mode_for(self.oews_local_dir)
         if mode == "embedded":
             return open_embedded(Path(self.cache_dir))
@@ -109,6 +122,25 @@ class SourcesResource(ConfigurableResource):
             for name in FLAT_FILES
         )
         return OewsSource(mode="live", label=f"live: {self.bls_base_url}", files=files)
+
+    def oews_history(self, logger: logging.Logger | None = None) -> OewsSource:
+        """One earlier release from BLS's national workbook (local copy, or oesmYYnat.zip)."""
+        if self.oews_xlsx_local_path:
+            path = Path(self.oews_xlsx_local_path)
+            expect = "zip" if path.suffix.lower() == ".zip" else "xlsx"
+            given = describe_local_file(path, source="oews", name=path.name, expect=expect)
+            label = f"local copy: {path}"
+        else:
+            name = f"oesm{int(str(self.oews_xlsx_year)) % 100:02d}nat.zip"
+            url = self.oews_xlsx_base_url + name
+            given = self.downloader(logger).fetch(url, source="oews", name=name, expect="zip")
+            label = f"live: {url}"
+        workbook, _ = workbook_from(given, Path(self.cache_dir))
+        files = [given]
+        if workbook != given.path:  # unzipped: record the workbook that was parsed, too
+            inner = describe_local_file(workbook, source="oews", name=workbook.name, expect="xlsx")
+            files.append(dataclasses.replace(inner, url=f"{given.url}#{workbook.name}"))
+        return OewsSource(mode="xlsx", label=f"BLS national workbook, {label}", files=tuple(files))
 
     # ---- code lists ------------------------------------------------------------------------
     def optional_file(

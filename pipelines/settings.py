@@ -47,6 +47,22 @@ class Settings(BaseModel):
     oews_local_dir: Path | None = Field(
         None, description="folder with local copies of the oe.* flat files (overrides source_mode)"
     )
+    oews_xlsx_year: int | None = Field(
+        None,
+        ge=2019,
+        le=2100,
+        description="ingest this earlier OEWS release (May of that year) from BLS's national "
+        "workbook oesmYYnat.zip instead of the current release (history backfill; live)",
+    )
+    oews_xlsx_base_url: str = Field(
+        "https://www.bls.gov/oes/special-requests/",
+        description="folder holding BLS's annual oesmYYnat.zip downloads",
+    )
+    oews_xlsx_local_path: Path | None = Field(
+        None,
+        description="local national_MYYYY_dl.xlsx (or the oesmYYnat.zip holding it) to ingest "
+        "as an earlier OEWS release (history backfill; overrides oews_xlsx_year)",
+    )
     naics_url: str = Field(
         "https://www.census.gov/naics/2022NAICS/2-6%20digit_2022_Codes.xlsx",
         description="Census NAICS 2022 '2-6 digit' workbook",

@@ -6,7 +6,7 @@ import polars as pl
 
 class RawOewsFiles(pa.DataFrameModel):
     release_code: str = pa.Field(str_matches=r"^\d{4}A\d{2}$")
-    source_mode: str = pa.Field(isin=["embedded", "live", "local"])
+    source_mode: str = pa.Field(isin=["embedded", "live", "local", "xlsx"])
     file_name: str
     url: str
     local_path: str = pa.Field(nullable=True)

@@ -9,7 +9,7 @@ class StgOewsRelease(pa.DataFrameModel):
     release_name: str = pa.Field(str_matches=r"^[A-Z][a-z]+ \d{4}$")
     data_year: pl.Int32 = pa.Field(ge=1997, le=2100)
     period: str = pa.Field(str_matches=r"^A\d{2}$")
-    source_mode: str = pa.Field(isin=["embedded", "live", "local"])
+    source_mode: str = pa.Field(isin=["embedded", "live", "local", "xlsx"])
     source_label: str
     top_code_hourly_usd: pl.Float64 = pa.Field(nullable=True, gt=0)
     top_code_annual_usd: pl.Float64 = pa.Field(nullable=True, gt=0)

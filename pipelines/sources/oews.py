@@ -67,7 +67,8 @@ CODE_LIST_COLUMNS: dict[str, list[str]] = {
 
 @dataclass(frozen=True)
 class OewsSource:
-    """Where one OEWS release was read from: 'embedded', 'live' or 'local', and its files."""
+    """Where one OEWS release was read from ('embedded', 'live', 'local', or 'xlsx' for the
+    national workbook of an earlier release), and its files."""
 
     mode: str
     label: str

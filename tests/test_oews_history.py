@@ -1,0 +1,163 @@
+"""History backfill: an earlier OEWS release from BLS's national workbook, beside the current one.
+
+Reads the May 2024 workbook from ../shared/data (tests only; never copied into the project).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from pipelines.sources.http import SourceError
+from pipelines.sources.oews_xlsx import COLUMNS, read_national_workbook
+from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
+from tests.support.loopback import LoopbackServer
+from tests.support.pipeline import (
+    SHARED_DATA,
+    failure_text,
+    isolated_settings,
+    read,
+    run_refresh,
+    table_digests,
+)
+
+WORKBOOK = SHARED_DATA / "oews" / "national_M2024_dl.xlsx"
+SOC_STRUCTURE = SHARED_DATA / "soc" / "soc_structure_2018.xlsx"
+pytestmark = pytest.mark.skipif(not WORKBOOK.exists(), reason="needs ../shared/data")
+
+NATIONAL = "area_code = '0000000' AND industry_code = '000000'"
+
+
+def test_workbook_becomes_the_shared_cells_shape() -> None:
+    frames, cells = read_national_workbook(WORKBOOK, "2024", "test")
+    # 1,403 rows; the 7 broad codes published as detailed appear twice and are kept once
+    assert cells.height == 1_396 and cells["cell_key"].is_unique().all()
+    software = cells.filter(pl.col("cell_key") == "OEUN0000000000000151252").row(0, named=True)
+    assert (software["v01"], software["v08"], software["v13"]) == ("1654440", "63.98", "133080")
+    # markers: '#' -> '-' + footnote 5; '*' on the unpublished side of ANNUAL/HOURLY -> 4
+    assert cells.filter(pl.col("f08") == "5").height == 19  # H_MEDIAN '#'
+    assert cells.filter(pl.col("f08") == "4").height == 83  # H_MEDIAN '*' (ANNUAL=TRUE)
+    assert cells.filter(pl.col("f13") == "5").height == 19  # A_MEDIAN '#'
+    assert cells.filter(pl.col("f13") == "4").height == 7  # A_MEDIAN '*' (HOURLY=TRUE)
+    assert (cells["v08"] == "-").sum() == 19 + 83
+    assert cells["v16"].null_count() == cells.height  # no per-1,000 or LQ nationally
+    assert frames["release"].row(0) == ("2024A01", "May 2024")
+    assert "$115.00 per hour or $239,200 per year" in frames["footnote"]["footnote_text"][1]
+    levels = dict(frames["occupation"].group_by("display_level").len().iter_rows())
+    assert levels == {"0": 23, "1": 94, "2": 448, "3": 831}
+
+
+def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) -> None:
+    current = isolated_settings(tmp_path)
+    assert run_refresh(current).success
+    before = read(current.warehouse, "SELECT * FROM stg_oews__estimates ORDER BY ALL")
+    reports_before = table_digests(current.warehouse)
+
+    history = isolated_settings(
+        tmp_path, oews_xlsx_local_path=WORKBOOK, soc_local_path=SOC_STRUCTURE
+    )
+    result = run_refresh(history)
+    assert result.success, failure_text(result)
+
+    releases = read(current.warehouse, "SELECT * FROM stg_oews__release ORDER BY release_code")
+    assert releases["release_code"].to_list() == ["2024A01", "2025A01"]
+    may_2024 = releases.row(0, named=True)
+    assert (
+        may_2024["source_mode"] == "xlsx" and "national_M2024_dl.xlsx" in may_2024["source_label"]
+    )
+    assert (may_2024["top_code_hourly_usd"], may_2024["top_code_annual_usd"]) == (115.0, 239200.0)
+
+    rows = read(
+        current.warehouse,
+        f"SELECT release_code, occupation_code, employment_count, wage_hourly_median_usd, "
+        f"wage_annual_median_usd, wage_annual_median_usd_footnote_codes "
+        f"FROM stg_oews__estimates WHERE {NATIONAL} "
+        "AND occupation_code IN ('000000', '151252', '291023') ORDER BY 1, 2",
+    )
+    assert rows.rows() == [
+        ("2024A01", "000000", 154_187_380, 23.80, 49_500.0, None),
+        ("2024A01", "151252", 1_654_440, 63.98, 133_080.0, None),
+        ("2024A01", "291023", 5_150, None, None, "5"),  # Orthodontists: '#', top-coded
+        ("2025A01", "000000", 155_495_730, 24.51, rows.row(3)[4], None),
+        ("2025A01", "151252", 1_687_890, 65.38, rows.row(4)[4], None),
+        ("2025A01", "291023", rows.row(5)[2], rows.row(5)[3], rows.row(5)[4], rows.row(5)[5]),
+    ]
+    after = read(
+        current.warehouse,
+        "SELECT * FROM stg_oews__estimates WHERE release_code = '2025A01' ORDER BY ALL",
+    )
+    assert after.equals(before)
+    # the profile tables and reports still describe the newest release, unchanged
+    after_digests = table_digests(current.warehouse)
+    for table in ("out_profiles__cluster_summary", "out_clusters__occupation_cluster"):
+        assert after_digests[table] == reports_before[table]
+
+
+def test_live_backfill_downloads_the_zip(tmp_path: Path, loopback_server: LoopbackServer) -> None:
+    archive = tmp_path / "oesm24nat.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(WORKBOOK, "oesm24nat/national_M2024_dl.xlsx")
+    loopback_server.add(
+        "/oes/special-requests/oesm24nat.zip", archive.read_bytes(), content_type="application/zip"
+    )
+    settings = isolated_settings(
+        tmp_path / "w",
+        source_mode="live",
+        contact="ccp-tests@example.org",
+        oews_xlsx_year=2024,
+        oews_xlsx_base_url=loopback_server.url("/oes/special-requests/"),
+        soc_local_path=SOC_STRUCTURE,
+        naics_local_path=SHARED_DATA / "naics" / "2-6 digit_2022_Codes.xlsx",
+        ep_local_path=SHARED_DATA / "ep" / "occupation_2024-34.xlsx",
+        onet_local_path=SHARED_DATA / "onet",
+        crosswalk_local_path=write_crosswalk_workbook(tmp_path / "crosswalk.xlsx", SAMPLE_ROWS),
+    )
+    result = run_refresh(settings)
+    assert result.success, failure_text(result)
+    label = read(settings.warehouse, "SELECT source_label FROM stg_oews__release")["source_label"]
+    assert label.to_list() == [
+        f"xlsx: {loopback_server.url('/oes/special-requests/oesm24nat.zip')}#national_M2024_dl.xlsx"
+    ]
+    total = read(
+        settings.warehouse,
+        f"SELECT employment_count FROM stg_oews__estimates WHERE {NATIONAL} "
+        "AND occupation_code = '000000'",
+    )
+    assert total["employment_count"].to_list() == [154_187_380]
+
+
+def _workbook(path: Path, header: list[str]) -> Path:
+    with xlsxwriter.Workbook(str(path)) as book:
+        sheet = book.add_worksheet("national_M2024_dl")
+        sheet.write_row(0, 0, header)
+        sheet.write_row(1, 0, ["99", "U.S.", "1", "US", "000000"])
+        book.add_worksheet("Field Descriptions").write(
+            0, 0, "# = wage >= $115.00 per hour or $239,200 per year"
+        )
+    return path
+
+
+def test_a_changed_workbook_is_a_clear_error(tmp_path: Path) -> None:
+    renamed = [("EMPLOYMENT" if c == "TOT_EMP" else c) for c in COLUMNS]
+    path = _workbook(tmp_path / "national_M2024_dl.xlsx", renamed)
+    with pytest.raises(SourceError) as err:
+        read_national_workbook(path, "2024", "oews history (national_M2024_dl.xlsx)")
+    message = str(err.value)
+    assert "national_M2024_dl.xlsx" in message and "missing ['TOT_EMP']" in message
+    assert "unexpected ['EMPLOYMENT']" in message and "What to do" in message
+
+
+def test_a_failed_backfill_keeps_every_table(tmp_path: Path) -> None:
+    settings = isolated_settings(tmp_path)
+    assert run_refresh(settings).success
+    before = table_digests(settings.warehouse)
+    broken = tmp_path / "oesm24nat.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not a whole zip")
+    result = run_refresh(isolated_settings(tmp_path, oews_xlsx_local_path=broken))
+    assert not result.success
+    assert "oesm24nat.zip" in failure_text(result) and "zip" in failure_text(result).lower()
+    assert table_digests(settings.warehouse) == before
