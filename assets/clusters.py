@@ -407,11 +407,14 @@ CHECKS = [
     sql_check(
         OCCUPATION_CLUSTER,
         "every_qualifying_occupation_has_a_cluster",
-        "Every occupation that qualifies nationally sits in at least one Career Cluster.",
+        "Every occupation that qualifies nationally sits in at least one Career Cluster (in the "
+        "releases assigned to clusters: the newest; earlier ones are screened for comparison).",
         f"""
         SELECT q.release_code, q.soc_code, q.occupation_name
         FROM out_qualify__occupation_qualification q
-        WHERE q.area_type = 'national' AND q.status = 'qualifies' AND NOT EXISTS (
+        WHERE q.area_type = 'national' AND q.status = 'qualifies'
+          AND q.release_code IN (SELECT DISTINCT release_code FROM {OCCUPATION_CLUSTER})
+          AND NOT EXISTS (
           SELECT 1 FROM {OCCUPATION_CLUSTER} o
           WHERE o.release_code = q.release_code AND o.occupation_code = q.occupation_code)
         """,

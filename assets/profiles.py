@@ -18,7 +18,7 @@ from dagster import (
 
 from pipelines.checks import contract_check, sql_check
 from pipelines.framework.definition import load_framework
-from pipelines.metadata import build_table, latest_release, markdown_table
+from pipelines.metadata import build_table, latest_release, markdown_table, previous_release
 from pipelines.reporting import render
 from pipelines.reporting.data import load_cluster, load_index
 from pipelines.resources import PolicyResource, ReportsResource
@@ -29,12 +29,14 @@ POOL = "duckdb"
 SUMMARY = "out_profiles__cluster_summary"
 OCCUPATIONS = "out_profiles__cluster_occupations"
 STATES = "out_profiles__cluster_states"
+CHANGES = "out_profiles__cluster_changes"
 # One report per Career Cluster: re-rendering one cluster leaves the other 13 alone.
 CLUSTER_PARTITIONS = StaticPartitionsDefinition([c.slug for c in load_framework().clusters])
 REPORT_INPUTS = [
     SUMMARY,
     OCCUPATIONS,
     STATES,
+    CHANGES,
     "out_clusters__cluster_industry",
     "out_clusters__occupation_cluster",
     "raw_review__decisions",
@@ -112,6 +114,35 @@ def out_profiles__cluster_states(warehouse: WarehouseResource) -> MaterializeRes
     with warehouse.get_connection() as con:
         release = latest_release(con)
         meta = build_table(con, STATES, [release])
+    return MaterializeResult(metadata=meta)
+
+
+@asset(
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=[
+        "out_clusters__occupation_cluster",
+        "out_qualify__occupation_qualification",
+        "stg_oews__estimates",
+    ],
+)
+def out_profiles__cluster_changes(warehouse: WarehouseResource) -> MaterializeResult:
+    """What changed in each cluster since the previous release in the warehouse: employment and
+    median wage per occupation, occupations that newly qualify or stop qualifying (and why), and
+    SOC codes that are new or no longer published. Empty until a second release is loaded."""
+    with warehouse.get_connection() as con:
+        release = latest_release(con)
+        previous = previous_release(con, release)
+        meta = build_table(con, CHANGES, [release, previous])
+        kinds = query_frame(
+            con,
+            f"SELECT change_kind, count(*) AS occupations FROM {CHANGES} "
+            "WHERE release_code = ? GROUP BY 1 ORDER BY 1",
+            [release],
+        )
+    meta["previous_release"] = previous or "none in the warehouse"
+    meta["changes"] = MetadataValue.md(markdown_table(kinds, 10))
     return MaterializeResult(metadata=meta)
 
 
@@ -211,12 +242,13 @@ CHECKS = [
     ),
 ]
 
-CHECKS += [contract_check(OCCUPATIONS), contract_check(STATES)]
+CHECKS += [contract_check(OCCUPATIONS), contract_check(STATES), contract_check(CHANGES)]
 
 ASSETS = [
     out_profiles__cluster_summary,
     out_profiles__cluster_occupations,
     out_profiles__cluster_states,
+    out_profiles__cluster_changes,
     out_reports__cluster_report,
     out_reports__index,
 ]

@@ -10,7 +10,13 @@ import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from pipelines.checks import contract_check, sql_check
-from pipelines.metadata import build_table, latest_release, markdown_table, table_metadata
+from pipelines.metadata import (
+    all_releases,
+    build_table,
+    latest_release,
+    markdown_table,
+    table_metadata,
+)
 from pipelines.policy.fallback import DEFAULT_PATH as FALLBACK_RULES_PATH
 from pipelines.policy.fallback import load_fallback_rules
 from pipelines.policy.qualification import (
@@ -135,6 +141,9 @@ def int_qualify__skill_tiers(
     with warehouse.get_connection() as con:
         release = latest_release(con)
         register_policy(con, rules)
+        for other in all_releases(con):  # every release, so changes compare like with like
+            if other != release:
+                build_table(con, "int_qualify__skill_tiers", [other, rules.skill_tier.source])
         meta = build_table(con, "int_qualify__skill_tiers", [release, rules.skill_tier.source])
         where = f"release_code = '{release}'"
         meta["tiers_by_source"] = counts_md(
@@ -180,6 +189,10 @@ def out_qualify__occupation_qualification(
     wage = rules.living_wage
     with warehouse.get_connection() as con:
         release = latest_release(con)
+        for other in all_releases(con):  # earlier releases under today's policy, for changes
+            if other != release:
+                params = [other, wage.hourly_usd, wage.label, wage.wage_statistic]
+                build_table(con, "out_qualify__occupation_qualification", params)
         params = [release, wage.hourly_usd, wage.label, wage.wage_statistic]
         meta = build_table(con, "out_qualify__occupation_qualification", params)
         where = f"release_code = '{release}'"
@@ -234,9 +247,6 @@ CHECKS = [
           FROM stg_oews__occupations o
           JOIN stg_oews__areas a USING (release_code)
           WHERE o.is_detailed AND a.area_type IN ('national', 'state')
-            -- the releases this stage has screened (the newest; earlier staged releases from
-            -- a history backfill are kept in staging)
-            AND o.release_code IN (SELECT release_code FROM out_qualify__occupation_qualification)
         )
         SELECT e.release_code, e.occupation_code, e.area_code, count(q.status) AS statuses
         FROM expected e

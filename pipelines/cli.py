@@ -66,6 +66,7 @@ def summary(settings: Settings) -> str:
                 "string_agg(DISTINCT CASE skill_tier_source WHEN 'ep' THEN 'BLS EP' "
                 "WHEN 'job_zone' THEN 'O*NET Job Zones' ELSE 'built-in SOC-group rules' END, ', ') "
                 "FROM out_qualify__occupation_qualification WHERE area_type = 'national' "
+                "AND release_code = (SELECT max(release_code) FROM stg_oews__release) "
                 "GROUP BY 1 ORDER BY 1"
             ).fetchall():
                 lines.append(

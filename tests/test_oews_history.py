@@ -91,10 +91,45 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
         "SELECT * FROM stg_oews__estimates WHERE release_code = '2025A01' ORDER BY ALL",
     )
     assert after.equals(before)
-    # the profile tables and reports still describe the newest release, unchanged
+    # the cluster tables still describe the newest release, unchanged
     after_digests = table_digests(current.warehouse)
     for table in ("out_profiles__cluster_summary", "out_clusters__occupation_cluster"):
         assert after_digests[table] == reports_before[table]
+
+    # change tracking, checked against both sources: the May 2024 workbook and May 2025 rows
+    workbook = pl.read_excel(WORKBOOK, sheet_name="national_M2024_dl", infer_schema_length=0)
+    then = {r["OCC_CODE"]: r for r in workbook.iter_rows(named=True)}
+    changes = read(current.warehouse, "SELECT * FROM out_profiles__cluster_changes")
+    assert set(changes["previous_release_code"]) == {"2024A01"}
+    software = changes.filter(pl.col("soc_code") == "15-1252").row(0, named=True)
+    assert software["previous_employment_count"] == int(then["15-1252"]["TOT_EMP"])
+    assert software["employment_change_count"] == 1_687_890 - 1_654_440
+    assert software["change_kind"] == "still qualifies"
+    tax = changes.filter(pl.col("soc_code") == "13-2082").row(0, named=True)  # Tax Preparers
+    assert float(then["13-2082"]["H_MEDIAN"]) < 25.00  # below the living wage in May 2024 ...
+    now = read(
+        current.warehouse,
+        f"SELECT wage_hourly_median_usd FROM stg_oews__estimates "
+        f"WHERE {NATIONAL} AND release_code = '2025A01' AND occupation_code = '132082'",
+    )
+    assert now["wage_hourly_median_usd"][0] >= 25.00  # ... and above it in May 2025
+    assert (tax["previous_status"], tax["status"], tax["change_kind"]) == (
+        "excluded",
+        "qualifies",
+        "newly qualifies",
+    )
+    assert tax["change_reason"] == (
+        f"wage crossed the threshold: ${float(then['13-2082']['H_MEDIAN']):,.2f} → "
+        f"${now['wage_hourly_median_usd'][0]:,.2f} per hour (threshold $25.00)"
+    )
+    retired = changes.filter(pl.col("change_kind") == "code no longer published")
+    assert retired["soc_code"].to_list() == ["11-1031"]  # Legislators: not in May 2025
+    assert retired["cluster_code"].is_null().all()
+    page = (current.output / "2025A01" / "financial-services.html").read_text()
+    section = page[page.index('id="changes"') : page.index('id="occupations"')]
+    assert "What changed since May 2024" in section and "Tax Preparers" in section
+    assert "newly qualifies" in section
+    assert f">{int(then['13-2082']['TOT_EMP']):,}<" in section  # jobs then, from the workbook
 
 
 def test_live_backfill_downloads_the_zip(tmp_path: Path, loopback_server: LoopbackServer) -> None:

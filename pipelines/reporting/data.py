@@ -41,6 +41,8 @@ class ClusterData:
     subsectors: pl.DataFrame
     sub_cluster_employment: pl.DataFrame
     states: pl.DataFrame
+    changes: pl.DataFrame
+    previous_release: str | None
     layers: pl.DataFrame
     exclusions: pl.DataFrame
     decisions: pl.DataFrame
@@ -96,6 +98,16 @@ def sources_frame(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
         """,
         [release],
     )
+
+
+def _previous_name(con: duckdb.DuckDBPyConnection, release: str) -> str | None:
+    frame = query_frame(
+        con,
+        "SELECT release_name FROM stg_oews__release WHERE release_code < ? "
+        "ORDER BY release_code DESC LIMIT 1",
+        [release],
+    )
+    return frame["release_name"][0] if frame.height else None
 
 
 def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str) -> ClusterData:
@@ -176,6 +188,13 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
             "cluster_code = ? ORDER BY area_code",
             [release, cluster_code],
         ),
+        changes=query_frame(
+            con,
+            "SELECT * FROM out_profiles__cluster_changes WHERE release_code = ? AND "
+            "cluster_code = ? ORDER BY change_kind, employment_count DESC NULLS LAST, soc_code",
+            [release, cluster_code],
+        ),
+        previous_release=_previous_name(con, release),
         layers=query_frame(
             con,
             "SELECT layer, CAST(count(DISTINCT occupation_code) AS BIGINT) AS occupations "

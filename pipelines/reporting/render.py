@@ -161,6 +161,7 @@ def downloads(data: ClusterData) -> dict[str, bytes]:
         "occupations": data.occupations,
         "industries": industries,
         "states": data.states,
+        "changes": data.changes,
     }
     files = {f"{slug}-{name}.csv": frame.write_csv().encode() for name, frame in tables.items()}
     files[f"{slug}.xlsx"] = _xlsx(tables)
