@@ -141,10 +141,10 @@ def int_qualify__skill_tiers(
     with warehouse.get_connection() as con:
         release = latest_release(con)
         register_policy(con, rules)
-        for other in all_releases(con):  # every release, so changes compare like with like
-            if other != release:
-                build_table(con, "int_qualify__skill_tiers", [other, rules.skill_tier.source])
-        meta = build_table(con, "int_qualify__skill_tiers", [release, rules.skill_tier.source])
+        # every release (oldest first, so `meta` ends on the newest): changes compare like
+        # with like
+        for each in all_releases(con):
+            meta = build_table(con, "int_qualify__skill_tiers", [each, rules.skill_tier.source])
         where = f"release_code = '{release}'"
         meta["tiers_by_source"] = counts_md(
             con,
@@ -189,12 +189,10 @@ def out_qualify__occupation_qualification(
     wage = rules.living_wage
     with warehouse.get_connection() as con:
         release = latest_release(con)
-        for other in all_releases(con):  # earlier releases under today's policy, for changes
-            if other != release:
-                params = [other, wage.hourly_usd, wage.label, wage.wage_statistic]
-                build_table(con, "out_qualify__occupation_qualification", params)
-        params = [release, wage.hourly_usd, wage.label, wage.wage_statistic]
-        meta = build_table(con, "out_qualify__occupation_qualification", params)
+        # every release under today's policy (oldest first, so `meta` ends on the newest)
+        for each in all_releases(con):
+            params = [each, wage.hourly_usd, wage.label, wage.wage_statistic]
+            meta = build_table(con, "out_qualify__occupation_qualification", params)
         where = f"release_code = '{release}'"
         meta["national_status_by_tier"] = counts_md(
             con,
