@@ -32,6 +32,17 @@ STATES = "out_profiles__cluster_states"
 CHANGES = "out_profiles__cluster_changes"
 # One report per Career Cluster: re-rendering one cluster leaves the other 13 alone.
 CLUSTER_PARTITIONS = StaticPartitionsDefinition([c.slug for c in load_framework().clusters])
+
+
+def all_clusters_tags() -> dict[str, str]:
+    """Run tags covering every cluster report partition in one run."""
+    keys = CLUSTER_PARTITIONS.get_partition_keys()
+    return {
+        "dagster/asset_partition_range_start": keys[0],
+        "dagster/asset_partition_range_end": keys[-1],
+    }
+
+
 REPORT_INPUTS = [
     SUMMARY,
     OCCUPATIONS,

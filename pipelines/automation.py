@@ -25,6 +25,7 @@ from dagster import (
     sensor,
 )
 
+from assets.profiles import all_clusters_tags
 from pipelines.resources import SourcesResource
 from pipelines.sources.http import SourceError
 from pipelines.sources.oews import check_header, read_csv_sql
@@ -73,12 +74,6 @@ def warehouse_releases(path: Path) -> set[str] | None:
         con.close()
 
 
-def refresh_tags() -> dict[str, str]:
-    from pipelines.definitions import all_clusters_tags
-
-    return all_clusters_tags()
-
-
 @sensor(
     job_name=JOB,
     minimum_interval_seconds=6 * 3600,
@@ -112,7 +107,7 @@ def oews_new_release_sensor(
         )
     context.update_cursor(release)
     return RunRequest(
-        run_key=f"oews-{release}", tags={**refresh_tags(), "ccp/oews_release": release}
+        run_key=f"oews-{release}", tags={**all_clusters_tags(), "ccp/oews_release": release}
     )
 
 
@@ -126,7 +121,9 @@ def oews_new_release_sensor(
 )
 def annual_refresh(context: ScheduleEvaluationContext) -> RunRequest:
     year = context.scheduled_execution_time.year
-    return RunRequest(run_key=f"annual-{year}", tags={**refresh_tags(), "ccp/trigger": "schedule"})
+    return RunRequest(
+        run_key=f"annual-{year}", tags={**all_clusters_tags(), "ccp/trigger": "schedule"}
+    )
 
 
 AUTOMATION = [oews_new_release_sensor, annual_refresh]

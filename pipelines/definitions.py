@@ -11,6 +11,7 @@ from dagster import (
 )
 
 from assets import clusters, profiles, qualify, sources, staging
+from assets.profiles import all_clusters_tags
 from pipelines.automation import annual_refresh, oews_new_release_sensor
 from pipelines.resources import (
     PolicyResource,
@@ -19,6 +20,8 @@ from pipelines.resources import (
     warehouse_from_settings,
 )
 from pipelines.settings import Settings
+
+__all__ = ["all_clusters_tags", "build_definitions", "defs", "run_tags"]
 
 # Every step opens the same DuckDB file, which allows one writer: run the steps of a run in one
 # process, one at a time (see README, "Concurrency").
@@ -55,15 +58,6 @@ render_reports = define_asset_job(
     description="Re-render the reports from the warehouse (pick one cluster's partition to "
     "re-render only that report, e.g. after a reviewer decision).",
 )
-
-
-def all_clusters_tags() -> dict[str, str]:
-    """Run tags covering every cluster report partition in one run."""
-    keys = profiles.CLUSTER_PARTITIONS.get_partition_keys()
-    return {
-        "dagster/asset_partition_range_start": keys[0],
-        "dagster/asset_partition_range_end": keys[-1],
-    }
 
 
 def run_tags(job: JobDefinition) -> dict[str, str]:
