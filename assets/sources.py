@@ -31,7 +31,7 @@ from pipelines.sources.oews import (
     embedded_code_lists,
     flat_code_lists,
 )
-from pipelines.sources.oews_xlsx import read_national_workbook, workbook_from
+from pipelines.sources.oews_xlsx import read_recorded_workbook
 from pipelines.sources.onet import (
     JOB_ZONES_COLUMNS,
     attribution,
@@ -127,8 +127,7 @@ def raw_oews(
             parsed = {source.files[0].name}
         elif source.mode == "xlsx":
             workbook = source.files[-1]  # the national workbook (unzipped when given a zip)
-            path, year = workbook_from(workbook, Path(sources.cache_dir))
-            frames, _ = read_national_workbook(path, year, f"oews history ({workbook.name})")
+            frames, _ = read_recorded_workbook(workbook)
             parsed = {workbook.name}
         else:
             frames = flat_code_lists(con, source)

@@ -22,7 +22,7 @@ from pipelines.sources.oews import (
     flat_cells,
     verify_unchanged,
 )
-from pipelines.sources.oews_xlsx import read_national_workbook, workbook_from
+from pipelines.sources.oews_xlsx import read_recorded_workbook
 from pipelines.sources.onet import attribution, job_zones_by_soc
 from pipelines.sources.soc import SOURCE_TAG_OEWS
 from pipelines.warehouse import (
@@ -95,9 +95,7 @@ def stg_oews__estimates(
             data = files[0]
         elif files[0].source == "xlsx":  # history backfill: BLS's national workbook
             data = files[0]
-            path, year = workbook_from(data, data.path.parent)
-            _, cells = read_national_workbook(path, year, f"oews history ({data.name})")
-            register_frame(con, "src_oews__cells", cells)
+            register_frame(con, "src_oews__cells", read_recorded_workbook(data)[1])
         else:
             data = next(f for f in files if f.name == DATA_FILE)
             flat_cells(con, data, release[:4], release[4:])

@@ -192,3 +192,10 @@ def read_national_workbook(path: Path, year: str, source: str) -> tuple[dict, pl
                                 schema=["release_code", "release_name"], orient="row"),
     }  # fmt: skip
     return frames, cells
+
+
+def read_recorded_workbook(file: FetchedFile) -> tuple[dict, pl.DataFrame]:
+    """Code lists and cells of the workbook a history backfill parsed (always the .xlsx itself:
+    a zip was unpacked and the workbook recorded beside it)."""
+    path, year = workbook_from(file, file.path.parent)
+    return read_national_workbook(path, year, f"oews history ({file.name})")
