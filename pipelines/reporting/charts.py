@@ -20,7 +20,6 @@ from pipelines.reporting.tile_grid import STATE_TILES
 BLUE = "#0b5394"
 ORANGE = "#b45309"
 GREEN = "#1b7a4b"
-GREY = "#595959"
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
 CONFIG = {
     "displaylogo": False,

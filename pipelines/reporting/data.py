@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from pipelines.metadata import previous_release
 from pipelines.warehouse import query_frame
 
 O_NET_ATTRIBUTION = (
@@ -100,14 +101,15 @@ def sources_frame(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
     )
 
 
-def _previous_name(con: duckdb.DuckDBPyConnection, release: str) -> str | None:
-    frame = query_frame(
+def _cluster_rows(
+    con: duckdb.DuckDBPyConnection, table: str, release: str, cluster: str, order_by: str
+) -> pl.DataFrame:
+    """One release's rows of a per-cluster table, for one cluster, in a stable order."""
+    return query_frame(
         con,
-        "SELECT release_name FROM stg_oews__release WHERE release_code < ? "
-        "ORDER BY release_code DESC LIMIT 1",
-        [release],
+        f"SELECT * FROM {table} WHERE release_code = ? AND cluster_code = ? ORDER BY {order_by}",
+        [release, cluster],
     )
-    return frame["release_name"][0] if frame.height else None
 
 
 def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str) -> ClusterData:
@@ -119,19 +121,20 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
         "SELECT * FROM out_profiles__cluster_summary WHERE release_code = ? AND cluster_code = ?",
         [release, cluster_code],
     )
-    occupations = query_frame(
+    occupations = _cluster_rows(
         con,
-        "SELECT * FROM out_profiles__cluster_occupations WHERE release_code = ? AND "
-        "cluster_code = ? ORDER BY status = 'qualifies' DESC, employment_count DESC NULLS LAST, "
-        "occupation_code",
-        [release, cluster_code],
+        "out_profiles__cluster_occupations",
+        release,
+        cluster_code,
+        "status = 'qualifies' DESC, employment_count DESC NULLS LAST, occupation_code",
     )
-    industries = query_frame(
+    industries = _cluster_rows(
         con,
-        "SELECT * FROM out_clusters__cluster_industry WHERE release_code = ? AND cluster_code = ? "
-        "AND sub_cluster_code IS NULL ORDER BY employment_count DESC, industry_code",
-        [release, cluster_code],
-    )
+        "out_clusters__cluster_industry",
+        release,
+        cluster_code,
+        "employment_count DESC, industry_code",
+    ).filter(pl.col("sub_cluster_code").is_null())  # cluster level, not per sub-cluster
     sub_cluster_employment = query_frame(
         con,
         """
@@ -162,6 +165,7 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
     projection = (
         f"{ep_years['base_year'][0]}–{ep_years['projection_year'][0]}" if ep_years.height else None
     )
+    previous = previous_release(con, release)
     return ClusterData(
         release=release_info(con, release),
         cluster=cluster,
@@ -173,28 +177,27 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
         ),
         summary=summary,
         occupations=occupations,
-        assignments=query_frame(
+        assignments=_cluster_rows(
             con,
-            "SELECT * FROM out_clusters__occupation_cluster WHERE release_code = ? AND "
-            "cluster_code = ? ORDER BY occupation_code, sub_cluster_code",
-            [release, cluster_code],
+            "out_clusters__occupation_cluster",
+            release,
+            cluster_code,
+            "occupation_code, sub_cluster_code",
         ),
         sectors=industries.filter(pl.col("industry_level") == "sector"),
         subsectors=industries.filter(pl.col("industry_level") == "subsector"),
         sub_cluster_employment=sub_cluster_employment,
-        states=query_frame(
-            con,
-            "SELECT * FROM out_profiles__cluster_states WHERE release_code = ? AND "
-            "cluster_code = ? ORDER BY area_code",
-            [release, cluster_code],
+        states=_cluster_rows(
+            con, "out_profiles__cluster_states", release, cluster_code, "area_code"
         ),
-        changes=query_frame(
+        changes=_cluster_rows(
             con,
-            "SELECT * FROM out_profiles__cluster_changes WHERE release_code = ? AND "
-            "cluster_code = ? ORDER BY change_kind, employment_count DESC NULLS LAST, soc_code",
-            [release, cluster_code],
+            "out_profiles__cluster_changes",
+            release,
+            cluster_code,
+            "change_kind, employment_count DESC NULLS LAST, soc_code",
         ),
-        previous_release=_previous_name(con, release),
+        previous_release=release_info(con, previous)["release_name"] if previous else None,
         layers=query_frame(
             con,
             "SELECT layer, CAST(count(DISTINCT occupation_code) AS BIGINT) AS occupations "

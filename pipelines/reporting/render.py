@@ -172,8 +172,8 @@ def downloads(data: ClusterData) -> dict[str, bytes]:
 
 def render_cluster(
     data: ClusterData, policy_summary: str, generated: str
-) -> tuple[str, dict[str, bytes], list[charts.Chart]]:
-    """The report page, its download files, and the charts it carries."""
+) -> tuple[str, dict[str, bytes]]:
+    """The report page and its download files."""
     slug = data.cluster["cluster_code"]
     threshold_annual = data.threshold_hourly_usd * 2080
     chart_list = [
@@ -204,13 +204,13 @@ def render_cluster(
             threshold_annual=threshold_annual,
         )
     )
-    return page, files, chart_list
+    return page, files
 
 
 def write_cluster(release_dir: Path, data: ClusterData, policy_summary: str) -> dict[str, int]:
     """Write one cluster's page and downloads; returns file name -> bytes written."""
     slug = data.cluster["cluster_code"]
-    page, files, _ = render_cluster(data, policy_summary, generated_on())
+    page, files = render_cluster(data, policy_summary, generated_on())
     sizes = {}
     for name, blob in files.items():
         write_bytes(release_dir / "downloads" / slug / name, blob)
