@@ -31,7 +31,7 @@ dev: setup
 
 ## bench: ingest benchmark on a full-size file served from 127.0.0.1 (not part of the tests)
 bench: setup
-	$(BIN)/python -m tests.benchmarks.bench_ingest
+	$(BIN)/python -m tests.benchmarks.suite
 
 ## lint: ruff
 lint: setup

@@ -20,7 +20,7 @@ from dagster import (
 )
 
 from pipelines.assignment import agreement, framework_names, framework_resolver, official_layer
-from pipelines.checks import contract_check, sql_check
+from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, latest_release, markdown_table, table_metadata
 from pipelines.policy.cluster_rules import assign, load_cluster_rules
@@ -401,7 +401,7 @@ def out_clusters__cluster_industry(warehouse: WarehouseResource) -> MaterializeR
     return MaterializeResult(metadata=meta)
 
 
-CHECKS = [
+_CHECKS = [
     contract_check(OCCUPATION_CLUSTER),
     contract_check("out_clusters__cluster_industry"),
     sql_check(
@@ -446,6 +446,8 @@ CHECKS = [
         """,
     ),
 ]
+
+CHECKS = asset_checks(_CHECKS)
 
 ASSETS = [
     raw_framework,

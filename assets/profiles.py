@@ -16,7 +16,7 @@ from dagster import (
     asset,
 )
 
-from pipelines.checks import contract_check, sql_check
+from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, latest_release, markdown_table, previous_release
 from pipelines.reporting import render
@@ -228,7 +228,7 @@ def out_reports__index(
     )
 
 
-CHECKS = [
+_CHECKS = [
     contract_check(SUMMARY),
     sql_check(
         SUMMARY,
@@ -253,7 +253,9 @@ CHECKS = [
     ),
 ]
 
-CHECKS += [contract_check(OCCUPATIONS), contract_check(STATES), contract_check(CHANGES)]
+_CHECKS += [contract_check(OCCUPATIONS), contract_check(STATES), contract_check(CHANGES)]
+
+CHECKS = asset_checks(_CHECKS)
 
 ASSETS = [
     out_profiles__cluster_summary,

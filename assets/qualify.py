@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from pipelines.checks import contract_check, sql_check
+from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.metadata import (
     all_releases,
     build_table,
@@ -215,7 +215,7 @@ def out_qualify__occupation_qualification(
     return MaterializeResult(metadata=meta)
 
 
-CHECKS = [
+_CHECKS = [
     sql_check(
         "raw_policy__skill_fallback_rules",
         "every_rule_matches_an_occupation",
@@ -266,6 +266,8 @@ CHECKS = [
         """,
     ),
 ]
+
+CHECKS = asset_checks(_CHECKS)
 
 ASSETS = [
     raw_policy__skill_fallback_rules,

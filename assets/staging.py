@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from pipelines.checks import contract_check, sql_check
+from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.metadata import build_table, table_metadata
 from pipelines.sources.http import FetchedFile, SourceError
 from pipelines.sources.oews import (
@@ -294,7 +294,7 @@ _WAGE_GAP_COLUMNS = ", ".join(
     f"round({h} * 2080 - {a}, 2) AS gap_{h.split('_')[2]}" for h, a in WAGE_PAIRS
 )
 
-CHECKS = [
+_CHECKS = [
     *(
         contract_check(t)
         for t in (
@@ -381,6 +381,8 @@ CHECKS = [
         deps=["stg_soc__codes"],
     ),
 ]
+
+CHECKS = asset_checks(_CHECKS)
 
 ASSETS = [
     stg_ep__occupations,

@@ -14,11 +14,13 @@ FRACTIONS: dict[str, float] = {"1/8": 0.125, "1/4": 0.25, "1/2": 0.5, "full": 1.
 
 @dataclass(frozen=True)
 class Target:
-    """Seconds at most `max_ratio` x the comparison's, peak RSS at most `max_rss_mb`."""
+    """Seconds at most `max_ratio` x the comparison's (or at most `max_s`), peak RSS at most
+    `max_rss_mb`."""
 
-    max_ratio: float
-    max_rss_mb: float
-    official: bool  # True: the number the issue's target is judged on
+    max_ratio: float | None
+    max_rss_mb: float | None
+    official: bool  # True: a number the issue's targets are judged on
+    max_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,16 @@ class Measurement:
     target: Target | None = None
     state: str | None = None
     group: str = "main"
+    served: bool = False  # reads the flat files from the loopback server (else from disk)
+    also_compare_to: str | None = None  # a second comparison shown beside the first
 
 
 ISSUE_TARGET = Target(max_ratio=1.3, max_rss_mb=1024, official=True)
+REFRESH_TARGET = Target(max_ratio=0.75, max_rss_mb=1024, official=True)
+RERENDER_TARGET = Target(max_ratio=None, max_rss_mb=None, official=True, max_s=3.0)
 
 
-def plan(*, scaling: bool) -> list[Measurement]:
+def plan(*, scaling: bool, refresh: bool = True) -> list[Measurement]:
     """The measurements, in the order each run executes them."""
     bare = "bare_varchar_full"
     plan_ = [
@@ -69,6 +75,13 @@ def plan(*, scaling: bool) -> list[Measurement]:
             compare_to=bare,
         ),
         Measurement(
+            "pandas_read_full",
+            "pandas read_csv + strip + numeric cast",
+            "pandas_read",
+            "full",
+            compare_to=bare,
+        ),
+        Measurement(
             "ingest_cold_full",
             "live ingest (download+parse+stage)",
             "ingest",
@@ -76,6 +89,8 @@ def plan(*, scaling: bool) -> list[Measurement]:
             compare_to=bare,
             target=ISSUE_TARGET,
             state="ingest_full",
+            served=True,
+            also_compare_to="pandas_read_full",
         ),
         Measurement(
             "ingest_warm_full",
@@ -85,8 +100,50 @@ def plan(*, scaling: bool) -> list[Measurement]:
             compare_to=bare,
             target=Target(1.3, 1024, official=False),
             state="ingest_full",
+            served=True,
+            also_compare_to="pandas_read_full",
         ),
     ]
+    if refresh:
+        notebook = "pandas_notebook_full"
+        plan_ += [
+            Measurement(
+                notebook,
+                "plain-pandas script: read, pivot, screen, assign, 14 Plotly pages",
+                "pandas_notebook",
+                "full",
+                group="refresh",
+            ),
+            Measurement(
+                "refresh_embedded",
+                "full refresh, embedded release (every asset, 14 reports)",
+                "refresh",
+                "full",
+                compare_to=notebook,
+                target=REFRESH_TARGET,
+                state="refresh_embedded",
+                group="refresh",
+            ),
+            Measurement(
+                "rerender_one_cluster",
+                "reviewer decision → assign_clusters + 1 report partition",
+                "rerender",
+                "full",
+                target=RERENDER_TARGET,
+                state="refresh_embedded",
+                group="refresh",
+            ),
+            Measurement(
+                "refresh_live_full",
+                "full refresh, full-size flat files on loopback (every asset, 14 reports)",
+                "refresh",
+                "full",
+                compare_to=notebook,
+                target=REFRESH_TARGET,
+                group="refresh",
+                served=True,
+            ),
+        ]
     if scaling:
         for label, fraction in FRACTIONS.items():
             if fraction == 1.0:
@@ -107,6 +164,7 @@ def plan(*, scaling: bool) -> list[Measurement]:
                     label,
                     compare_to=f"bare_varchar_{key}",
                     group="scaling",
+                    served=True,
                 ),
             ]
     return plan_

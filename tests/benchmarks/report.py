@@ -1,4 +1,4 @@
-"""Text rendering of `bench_ingest` results: the measurement table, phases, scaling, notes."""
+"""Text rendering of `suite` results: the measurement table, phases, scaling, notes."""
 
 from __future__ import annotations
 
@@ -40,11 +40,18 @@ def _target_text(m: dict[str, Any]) -> str:
     target, met = m.get("target"), m.get("target_met")
     if not target or not met:
         return ""
-    ok = "PASS" if met["time"] and met["rss"] else "FAIL"
-    misses = [k for k in ("time", "rss") if not met[k]]
+    ok = "PASS" if all(met.values()) else "FAIL"
+    misses = [k for k, v in met.items() if not v]
     why = f" ({' and '.join(misses)})" if misses else ""
     role = "target" if target["official"] else "info"
-    return f"≤ {target['max_ratio']:g}× / ≤ {target['max_rss_mb']:g} MB: {ok}{why} [{role}]"
+    limits = []
+    if target["max_ratio"] is not None:
+        limits.append(f"≤ {target['max_ratio']:g}×")
+    if target.get("max_s") is not None:
+        limits.append(f"≤ {target['max_s']:g} s")
+    if target["max_rss_mb"] is not None:
+        limits.append(f"≤ {target['max_rss_mb']:g} MB")
+    return f"{' / '.join(limits)}: {ok}{why} [{role}]"
 
 
 def table(doc: dict[str, Any]) -> str:
@@ -66,7 +73,9 @@ def table(doc: dict[str, Any]) -> str:
     ]
     for m in measurements:
         ref = ids.get(m["compare_to"] or "")
-        ratio = f"{m['ratio']:.2f}× {ref}" if m.get("ratio") else "1.00× (ref)"
+        ratio = f"{m['ratio']:.2f}× {ref}" if m.get("ratio") else ""
+        if m.get("also_ratio"):
+            ratio += f", {m['also_ratio']:.2f}× {ids[m['also_compare_to']]}"
         cpu_ratio = f"{m['cpu_ratio']:.2f}×" if m.get("cpu_ratio") else ""
         rows.append(
             (
@@ -107,7 +116,11 @@ def table(doc: dict[str, Any]) -> str:
 
 def phases(doc: dict[str, Any]) -> str:
     """Median seconds per phase of the full-file ingests, side by side."""
-    ingests = [m for m in doc["measurements"] if m["workload"] == "ingest" and m["group"] == "main"]
+    ingests = [
+        m
+        for m in doc["measurements"]
+        if m["workload"] == "ingest" and m["group"] == "main" and "phases_median_s" in m
+    ]
     if not ingests:
         return ""
     labels = list(ingests[0]["phases_median_s"])
@@ -176,11 +189,43 @@ def _load_note(doc: dict[str, Any]) -> str:
     )
 
 
+def refresh_details(doc: dict[str, Any]) -> str:
+    """Slowest Dagster steps of each full refresh, the re-render split, the report weights."""
+    lines = []
+    for m in doc["measurements"]:
+        if m["workload"] == "refresh" and m.get("steps_slowest_s"):
+            steps = ", ".join(f"{k} {v:.2f}" for k, v in list(m["steps_slowest_s"].items())[:8])
+            lines.append(f"{m['name']}: slowest steps (s, last run): {steps}")
+        if m["workload"] == "rerender" and "assign_clusters_s" in m:
+            lines.append(
+                f"{m['name']}: assign_clusters job {m['assign_clusters_s']:.2f} s + "
+                f"render_reports (1 partition) {m['render_reports_s']:.2f} s (medians)"
+            )
+    weights = next((m for m in doc["measurements"] if "report_bytes_max" in m), None)
+    if weights:
+        pages = weights["report_bytes"]
+        lines.append(
+            f"report weight ({len(pages)} reports, without the shared plotly.min.js of "
+            f"{weights['plotly_js_bytes'] / 1e6:.2f} MB): largest "
+            f"{weights['report_bytes_max'] / 1e3:.0f} KB, median "
+            f"{weights['report_bytes_median'] / 1e3:.0f} KB (target ≤ 1,500 KB: "
+            f"{'PASS' if weights['report_bytes_max'] <= 1_500_000 else 'FAIL'}); index "
+            f"{weights['index_bytes'] / 1e3:.0f} KB"
+        )
+    notebook = next((m for m in doc["measurements"] if "page_bytes_median" in m), None)
+    if notebook:
+        lines.append(
+            f"the pandas script's pages (plotly.js inlined, as fig.to_html does offline): "
+            f"median {notebook['page_bytes_median'] / 1e3:.0f} KB"
+        )
+    return "\n".join(lines)
+
+
 def render(doc: dict[str, Any]) -> str:
     machine = doc["machine"]
     cfg = doc["config"]
     parts = [
-        f"ingest benchmark {machine['date']}: {machine['cpu_count']} CPUs "
+        f"benchmark {machine['date']}: {machine['cpu_count']} CPUs "
         f"({machine['cpu_model']}), "
         f"{machine['memory_total_gb']} GB, Python {machine['python']}, duckdb "
         f"{machine['duckdb']}, polars {machine['polars']}, dagster {machine['dagster']}; "
@@ -192,6 +237,8 @@ def render(doc: dict[str, Any]) -> str:
     ]
     if section := phases(doc):
         parts += ["", "where the ingest's time goes (full file):", section]
+    if section := refresh_details(doc):
+        parts += ["", "full refresh, re-render and report weight:", section]
     if section := scaling(doc):
         parts += ["", "scaling (cold live ingest vs bare all-varchar read_csv):", section]
     parts += ["", "definitions:"]

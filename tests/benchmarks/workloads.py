@@ -1,4 +1,4 @@
-"""One measurement's work, run in a fresh child process by `bench_ingest`.
+"""One measurement's work, run in a fresh child process by `suite`.
 
     python -m tests.benchmarks.workloads --one NAME --state DIR [options]
 
@@ -18,6 +18,7 @@ Workloads:
 - `ingest`: `dagster.materialize` of `raw_oews` + `stg_oews__estimates` with live settings pointed
   at the loopback server. With an empty state folder this downloads everything; run again on the
   same folder it revalidates the cache (304s) and only re-parses.
+- `pandas_read`, `pandas_notebook`, `refresh`, `rerender`: see `workloads_refresh`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import functools
 import importlib
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
+from tests.benchmarks import workloads_refresh
+from tests.benchmarks.probes import cpu_s, maxrss_mb, rss_mb
 
 RESULT_PREFIX = "BENCH_RESULT "
 WORKLOADS = (
@@ -44,6 +45,10 @@ WORKLOADS = (
     "bare_read_temp",
     "bare_read_durable",
     "ingest",
+    "pandas_read",
+    "pandas_notebook",
+    "refresh",
+    "rerender",
 )
 INGEST_ASSETS = ("raw_oews", "stg_oews__estimates")
 
@@ -61,22 +66,6 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("  pandera validation (validate_table)", "schemas", "validate_table"),
     ("table metadata (count + preview)", "pipelines.metadata", "table_metadata"),
 )
-
-
-def rss_mb() -> float:
-    """Current resident set size of this process, MiB."""
-    return psutil.Process().memory_info().rss / 2**20
-
-
-def maxrss_mb() -> float:
-    """Peak resident set size of this process so far, MiB (ru_maxrss is KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_s() -> float:
-    """User + system CPU seconds of this process so far (all threads)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
@@ -278,8 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.workloads")
     parser.add_argument("--one", required=True, choices=WORKLOADS)
     parser.add_argument("--state", type=Path, required=True, help="folder for this measurement")
-    parser.add_argument("--file", type=Path, help="data file (bare reads)")
-    parser.add_argument("--base-url", help="BLS base URL on the loopback server (ingest)")
+    parser.add_argument("--file", type=Path, help="the data file on disk")
+    parser.add_argument("--base-url", help="BLS base URL on the loopback server (served runs)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="512MB")
     parser.add_argument("--trace-sql", action="store_true", help="time each SQL statement")
@@ -292,6 +281,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bare_read_temp": functools.partial(bare_read, all_varchar=True, temp=True),
         "bare_read_durable": functools.partial(bare_read, all_varchar=True, durable=True),
         "ingest": ingest,
+        "pandas_read": workloads_refresh.pandas_read,
+        "pandas_notebook": workloads_refresh.pandas_notebook,
+        "refresh": workloads_refresh.refresh,
+        "rerender": workloads_refresh.rerender,
     }
     result = runners[args.one](args)
     result.update(workload=args.one, maxrss_self_mb=maxrss_mb(), pid=os.getpid())

@@ -1,0 +1,226 @@
+"""Workloads beyond the ingest: the pandas comparisons, full refreshes and a one-cluster re-render.
+
+Each runs in a fresh child process started by `suite` (through `workloads.main`) and
+returns the same kind of result dict: `seconds` is the timed work only, after imports and setup.
+
+- `pandas_read`: `pandas.read_csv` of `oe.data.0.Current` + strip + numeric cast: the ingest a
+  notebook would do.
+- `pandas_notebook`: `tests.benchmarks.pandas_notebook` end to end (read, pivot, screen, assign,
+  aggregate, 14 Plotly pages), imports included in its timing only from the script's start.
+- `refresh`: the `refresh_warehouse` job through Dagster's own execution, exactly as `ccp run`
+  runs it (the instance in $DAGSTER_HOME, every asset, all 14 report partitions), from the
+  embedded release or, with `--base-url`, from the full-size flat files on loopback.
+- `rerender`: on the warehouse a `refresh` left in the same state folder, a reviewer removes
+  one shared occupation from one cluster; timed: the `assign_clusters` job (decisions →
+  clusters → profile tables) plus `render_reports` for that cluster's partition, as a
+  researcher runs them in the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks.probes import cpu_s, rss_mb
+
+RELEASE_GLOB = "20*"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# Local copies of the other live sources, used by the live refresh when present (the benchmark
+# serves only the OEWS files; these come from the publishers in a real live run).
+SHARED_SOURCES = {
+    "naics_local_path": SHARED_DATA / "naics" / "2-6 digit_2022_Codes.xlsx",
+    "soc_local_path": SHARED_DATA / "soc" / "soc_structure_2018.xlsx",
+    "ep_local_path": SHARED_DATA / "ep" / "occupation_2024-34.xlsx",
+}
+RERENDER_CLUSTER = "digital-technology"
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), cpu_s()
+
+
+def _since(start: tuple[float, float]) -> dict[str, float]:
+    return {"seconds": time.perf_counter() - start[0], "cpu_s": cpu_s() - start[1]}
+
+
+def pandas_read(args: argparse.Namespace) -> dict[str, Any]:
+    """`pandas.read_csv` + strip + numeric cast of the data file (no pivot, no storage)."""
+    import pandas as pd
+
+    before = rss_mb()
+    start = _clock()
+    data = pd.read_csv(args.file, sep="\t", dtype=str, keep_default_na=False)
+    data.columns = data.columns.str.strip()
+    for col in data.columns:
+        data[col] = data[col].str.strip()
+    data["value"] = pd.to_numeric(data["value"].replace("-", None), errors="coerce")
+    out = _since(start)
+    return {
+        **out,
+        "rss_before_work_mb": before,
+        "rows": len(data),
+        "pandas": pd.__version__,
+    }
+
+
+def pandas_notebook(args: argparse.Namespace) -> dict[str, Any]:
+    """The plain-pandas script, from reading the flat files to writing 14 pages."""
+    from tests.benchmarks import pandas_notebook as notebook
+
+    out_dir = args.state / "pages"
+    before = rss_mb()
+    start = _clock()
+    notebook.main(["--data", str(args.file.parent), "--out", str(out_dir)])
+    pages = sorted(out_dir.glob("*.html"))
+    return {
+        **_since(start),
+        "rss_before_work_mb": before,
+        "pages": len(pages),
+        "page_bytes_median": sorted(p.stat().st_size for p in pages)[len(pages) // 2],
+    }
+
+
+def _settings(args: argparse.Namespace, **extra: object) -> Any:
+    from pipelines.settings import Settings
+
+    overrides: dict[str, object] = {
+        "warehouse_path": args.state / "warehouse.duckdb",
+        "cache_dir": args.state / "cache",
+        "output_dir": args.state / "reports",
+        "duckdb_threads": args.threads,
+        "duckdb_memory_limit": args.memory_limit,
+        "http_min_interval_s": 0.0,
+        **extra,
+    }
+    if args.base_url:
+        missing = [str(p) for p in SHARED_SOURCES.values() if not p.exists()]
+        if missing:
+            raise RuntimeError(f"live refresh needs local copies of {missing}")
+        overrides.update(
+            source_mode="live",
+            contact="bench@example.org",
+            bls_base_url=args.base_url,
+            **SHARED_SOURCES,
+        )
+    return Settings.from_env(environ={}, **overrides)
+
+
+def _execute(settings: Any, job_name: str, partition_key: str | None = None) -> dict[str, Any]:
+    """Run one job as `ccp run` does: the $DAGSTER_HOME instance, INFO logs, the job's tags."""
+    from dagster import DagsterInstance
+
+    from pipelines.cli import ensure_dagster_home
+    from pipelines.definitions import build_definitions, run_tags
+
+    ensure_dagster_home(settings)
+    job = build_definitions(settings).resolve_job_def(job_name)
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags=None if partition_key else run_tags(job),
+            partition_key=partition_key,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+        if not result.success:
+            errors = [
+                e.step_failure_data.error.to_string()
+                for e in result.all_events
+                if e.is_step_failure and e.step_failure_data.error
+            ]
+            raise RuntimeError(f"{job_name} failed:\n" + "\n".join(errors))
+        steps = {
+            s.step_key: round((s.end_time or 0) - (s.start_time or 0), 3)
+            for s in instance.get_run_step_stats(result.run_id)
+        }
+    return steps
+
+
+def report_weights(output: Path) -> dict[str, Any]:
+    """Bytes of each report page (plotly.js is a separate, shared file) and of the index."""
+    folder = max(output.glob(RELEASE_GLOB))
+    pages = {p.stem: p.stat().st_size for p in folder.glob("*.html") if p.stem != "index"}
+    return {
+        "release_folder": folder.name,
+        "report_bytes": pages,
+        "report_bytes_max": max(pages.values()),
+        "report_bytes_median": sorted(pages.values())[len(pages) // 2],
+        "index_bytes": (folder / "index.html").stat().st_size,
+        "plotly_js_bytes": (folder / "plotly.min.js").stat().st_size,
+        "downloads_bytes": sum(p.stat().st_size for p in (folder / "downloads").rglob("*")),
+    }
+
+
+def refresh(args: argparse.Namespace) -> dict[str, Any]:
+    """Every asset and all 14 reports, as `ccp run` runs them."""
+    import duckdb
+
+    settings = _settings(args)
+    before = rss_mb()
+    start = _clock()
+    steps = _execute(settings, "refresh_warehouse")
+    out = _since(start)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        rows = con.execute("SELECT count(*) FROM stg_oews__estimates").fetchall()[0][0]
+    finally:
+        con.close()
+    slowest = dict(sorted(steps.items(), key=lambda kv: -kv[1])[:12])
+    return {
+        **out,
+        "rss_before_work_mb": before,
+        "rows": rows,
+        "steps": len(steps),
+        "steps_slowest_s": slowest,
+        **report_weights(settings.output),
+    }
+
+
+def _remove_one(settings: Any, decisions: Path) -> str:
+    """Fill the cluster's review sheet as a reviewer would: remove its largest shared occupation."""
+    folder = max(settings.output.glob(RELEASE_GLOB)) / "downloads" / RERENDER_CLUSTER
+    with (folder / f"{RERENDER_CLUSTER}-review-sheet.csv").open(encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    # an occupation whose primary cluster is another one, so it keeps a cluster
+    shared = [r for r in rows if r["context_is_primary_cluster"] == "false"]
+    chosen = max(shared, key=lambda r: float(r["context_employment_count"] or 0))
+    chosen.update(decision="remove", reviewer="bench", date="2026-11-23", rationale="benchmark")
+    with decisions.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return chosen["soc_code"]
+
+
+def rerender(args: argparse.Namespace) -> dict[str, Any]:
+    """A reviewer decision applied and one cluster's report re-rendered (two runs)."""
+    decisions = args.state / "decisions.csv"
+    settings = _settings(args, review_decisions_path=decisions)
+    if not settings.warehouse.exists():
+        raise RuntimeError(f"rerender needs the warehouse a refresh left in {args.state}")
+    soc = _remove_one(settings, decisions)
+    page = max(settings.output.glob(RELEASE_GLOB)) / f"{RERENDER_CLUSTER}.html"
+    old = page.read_bytes()
+    before = rss_mb()
+    start = _clock()
+    assign_start = time.perf_counter()
+    steps = _execute(settings, "assign_clusters")
+    assign_s = time.perf_counter() - assign_start
+    render_start = time.perf_counter()
+    steps.update(_execute(settings, "render_reports", partition_key=RERENDER_CLUSTER))
+    render_s = time.perf_counter() - render_start
+    out = _since(start)
+    if page.read_bytes() == old:
+        raise RuntimeError(f"the {RERENDER_CLUSTER} report did not change after removing {soc}")
+    return {
+        **out,
+        "rss_before_work_mb": before,
+        "removed_soc": soc,
+        "assign_clusters_s": assign_s,
+        "render_reports_s": render_s,
+        "steps_s": steps,
+    }
