@@ -52,6 +52,15 @@ assign_clusters = define_asset_job(
 )
 
 
+apply_review_decisions = define_asset_job(
+    "apply_review_decisions",
+    selection=AssetSelection.assets("raw_review__decisions").downstream(),
+    description="Apply the reviewer decisions file in one run: re-assign clusters, rebuild the "
+    "profile tables, re-render the chosen cluster reports and the index (pick the partitions "
+    "of the clusters the decisions touch; a move touches two).",
+)
+
+
 render_reports = define_asset_job(
     "render_reports",
     selection=AssetSelection.assets("out_reports__cluster_report", "out_reports__index"),
@@ -77,7 +86,13 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             *profiles.ASSETS,
         ],
         asset_checks=[*staging.CHECKS, *qualify.CHECKS, *clusters.CHECKS, *profiles.CHECKS],
-        jobs=[refresh_warehouse, qualify_occupations, assign_clusters, render_reports],
+        jobs=[
+            refresh_warehouse,
+            qualify_occupations,
+            assign_clusters,
+            apply_review_decisions,
+            render_reports,
+        ],
         schedules=[annual_refresh],
         sensors=[oews_new_release_sensor],
         resources={

@@ -126,7 +126,7 @@ def plan(*, scaling: bool, refresh: bool = True) -> list[Measurement]:
             ),
             Measurement(
                 "rerender_one_cluster",
-                "reviewer decision → assign_clusters + 1 report partition",
+                "reviewer decision → apply_review_decisions, 1 partition",
                 "rerender",
                 "full",
                 target=RERENDER_TARGET,

@@ -196,10 +196,10 @@ def refresh_details(doc: dict[str, Any]) -> str:
         if m["workload"] == "refresh" and m.get("steps_slowest_s"):
             steps = ", ".join(f"{k} {v:.2f}" for k, v in list(m["steps_slowest_s"].items())[:8])
             lines.append(f"{m['name']}: slowest steps (s, last run): {steps}")
-        if m["workload"] == "rerender" and "assign_clusters_s" in m:
+        if m.get("steps_total_s") is not None:
             lines.append(
-                f"{m['name']}: assign_clusters job {m['assign_clusters_s']:.2f} s + "
-                f"render_reports (1 partition) {m['render_reports_s']:.2f} s (medians)"
+                f"{m['name']}: {m['steps_total_s']:.2f} s inside Dagster steps, the rest of "
+                f"{m['median_s']:.2f} s is Dagster's run and step overhead (last run)"
             )
     weights = next((m for m in doc["measurements"] if "report_bytes_max" in m), None)
     if weights:

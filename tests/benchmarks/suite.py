@@ -156,14 +156,14 @@ def summarise(m: Measurement, runs: list[dict[str, Any]], data_rows: int) -> dic
         "close_s_median": statistics.median(r.get("close_s", 0.0) for r in runs),
         "rows": runs[0].get("rows"),
     }
-    extras = ("steps_slowest_s", "report_bytes", "assign_clusters_s", "render_reports_s")
+    extras = ("steps_slowest_s", "report_bytes", "steps_total_s")
     for key in extras:
         if key in runs[-1]:
             out[key] = runs[-1][key]
     for key in ("report_bytes_max", "report_bytes_median", "index_bytes", "plotly_js_bytes"):
         if key in runs[-1]:
             out[key] = max(r[key] for r in runs)
-    for key in ("assign_clusters_s", "render_reports_s", "page_bytes_median"):
+    for key in ("page_bytes_median",):
         if key in runs[-1]:
             out[key] = statistics.median(r[key] for r in runs)
     if m.workload == "ingest":

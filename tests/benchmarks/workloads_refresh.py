@@ -11,9 +11,9 @@ returns the same kind of result dict: `seconds` is the timed work only, after im
   runs it (the instance in $DAGSTER_HOME, every asset, all 14 report partitions), from the
   embedded release or, with `--base-url`, from the full-size flat files on loopback.
 - `rerender`: on the warehouse a `refresh` left in the same state folder, a reviewer removes
-  one shared occupation from one cluster; timed: the `assign_clusters` job (decisions →
-  clusters → profile tables) plus `render_reports` for that cluster's partition, as a
-  researcher runs them in the UI.
+  one shared occupation from one cluster; timed: the `apply_review_decisions` job for that
+  cluster's partition (decisions → clusters → profile tables → that report and the index), as
+  a researcher runs it in the UI.
 """
 
 from __future__ import annotations
@@ -108,35 +108,40 @@ def _settings(args: argparse.Namespace, **extra: object) -> Any:
     return Settings.from_env(environ={}, **overrides)
 
 
-def _execute(settings: Any, job_name: str, partition_key: str | None = None) -> dict[str, Any]:
-    """Run one job as `ccp run` does: the $DAGSTER_HOME instance, INFO logs, the job's tags."""
+def _job_and_instance(settings: Any, job_name: str) -> tuple[Any, Any]:
+    """The job and the $DAGSTER_HOME instance, loaded before the clock starts (the UI and
+    `ccp run` have both loaded before a run starts)."""
     from dagster import DagsterInstance
 
     from pipelines.cli import ensure_dagster_home
-    from pipelines.definitions import build_definitions, run_tags
+    from pipelines.definitions import build_definitions
 
     ensure_dagster_home(settings)
-    job = build_definitions(settings).resolve_job_def(job_name)
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags=None if partition_key else run_tags(job),
-            partition_key=partition_key,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-        if not result.success:
-            errors = [
-                e.step_failure_data.error.to_string()
-                for e in result.all_events
-                if e.is_step_failure and e.step_failure_data.error
-            ]
-            raise RuntimeError(f"{job_name} failed:\n" + "\n".join(errors))
-        steps = {
-            s.step_key: round((s.end_time or 0) - (s.start_time or 0), 3)
-            for s in instance.get_run_step_stats(result.run_id)
-        }
-    return steps
+    return build_definitions(settings).resolve_job_def(job_name), DagsterInstance.get()
+
+
+def _execute(job: Any, instance: Any, partition_key: str | None = None) -> dict[str, float]:
+    """Run one job as `ccp run` does (INFO logs shown as WARNING here, the job's tags)."""
+    from pipelines.definitions import run_tags
+
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        tags=None if partition_key else run_tags(job),
+        partition_key=partition_key,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    if not result.success:
+        errors = [
+            e.step_failure_data.error.to_string()
+            for e in result.all_events
+            if e.is_step_failure and e.step_failure_data.error
+        ]
+        raise RuntimeError(f"{job.name} failed:\n" + "\n".join(errors))
+    return {
+        s.step_key: round((s.end_time or 0) - (s.start_time or 0), 3)
+        for s in instance.get_run_step_stats(result.run_id)
+    }
 
 
 def report_weights(output: Path) -> dict[str, Any]:
@@ -159,10 +164,12 @@ def refresh(args: argparse.Namespace) -> dict[str, Any]:
     import duckdb
 
     settings = _settings(args)
+    job, instance = _job_and_instance(settings, "refresh_warehouse")
     before = rss_mb()
     start = _clock()
-    steps = _execute(settings, "refresh_warehouse")
+    steps = _execute(job, instance)
     out = _since(start)
+    instance.dispose()
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         rows = con.execute("SELECT count(*) FROM stg_oews__estimates").fetchall()[0][0]
@@ -175,6 +182,7 @@ def refresh(args: argparse.Namespace) -> dict[str, Any]:
         "rows": rows,
         "steps": len(steps),
         "steps_slowest_s": slowest,
+        "steps_total_s": sum(steps.values()),
         **report_weights(settings.output),
     }
 
@@ -205,22 +213,18 @@ def rerender(args: argparse.Namespace) -> dict[str, Any]:
     soc = _remove_one(settings, decisions)
     page = max(settings.output.glob(RELEASE_GLOB)) / f"{RERENDER_CLUSTER}.html"
     old = page.read_bytes()
+    job, instance = _job_and_instance(settings, "apply_review_decisions")
     before = rss_mb()
     start = _clock()
-    assign_start = time.perf_counter()
-    steps = _execute(settings, "assign_clusters")
-    assign_s = time.perf_counter() - assign_start
-    render_start = time.perf_counter()
-    steps.update(_execute(settings, "render_reports", partition_key=RERENDER_CLUSTER))
-    render_s = time.perf_counter() - render_start
+    steps = _execute(job, instance, partition_key=RERENDER_CLUSTER)
     out = _since(start)
+    instance.dispose()
     if page.read_bytes() == old:
         raise RuntimeError(f"the {RERENDER_CLUSTER} report did not change after removing {soc}")
     return {
         **out,
         "rss_before_work_mb": before,
         "removed_soc": soc,
-        "assign_clusters_s": assign_s,
-        "render_reports_s": render_s,
         "steps_s": steps,
+        "steps_total_s": sum(steps.values()),
     }
