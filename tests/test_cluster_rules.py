@@ -18,7 +18,10 @@ from pipelines.policy.cluster_rules import (
     load_cluster_rules,
     title_scope,
 )
-from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh
+from tests.support.pipeline import (
+    read,
+    shared_embedded_build,
+)
 
 UNMANNED = "Unmanned Vehicle Technology"
 DT, ME, MS = "Digital Technology", "Management & Entrepreneurship", "Marketing & Sales"
@@ -44,16 +47,15 @@ def rules() -> ClusterRules:
 
 
 @pytest.fixture(scope="module")
-def occupations(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+def occupations() -> pl.DataFrame:
     """The OEWS detailed occupations of a warehouse built offline by the real pipeline."""
-    settings = isolated_settings(tmp_path_factory.mktemp("cluster_rules"))
-    result = run_refresh(settings)
+    settings = shared_embedded_build()
     frame = read(
         settings.warehouse,
         "SELECT soc_code, occupation_name, major_code, minor_code, broad_code, "
         "is_broad_as_detailed FROM stg_oews__occupations WHERE is_detailed ORDER BY soc_code",
     )
-    assert frame.height == 830, failure_text(result)
+    assert frame.height == 830
     return frame
 
 

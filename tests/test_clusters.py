@@ -9,7 +9,14 @@ import polars as pl
 import pytest
 
 from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
-from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh, table_digests
+from tests.support.pipeline import (
+    failure_text,
+    isolated_settings,
+    read,
+    run_refresh,
+    shared_embedded_build,
+    table_digests,
+)
 
 OC = "out_clusters__occupation_cluster"
 HEADER = (
@@ -28,11 +35,8 @@ def clusters_of(warehouse: Path, soc: str) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def offline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    settings = isolated_settings(tmp_path_factory.mktemp("clusters"))
-    result = run_refresh(settings)
-    assert result.success, failure_text(result)
-    return settings.warehouse
+def offline() -> Path:
+    return shared_embedded_build().warehouse
 
 
 def test_every_occupation_has_clusters_and_one_primary(offline: Path) -> None:

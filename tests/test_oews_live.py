@@ -24,6 +24,7 @@ from tests.support.pipeline import (
     isolated_settings,
     read,
     run_refresh,
+    shared_embedded_build,
     table_digests,
 )
 
@@ -73,10 +74,8 @@ def onet_zip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def embedded_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    settings = isolated_settings(tmp_path_factory.mktemp("embedded"))
-    assert run_refresh(settings).success
-    return settings.warehouse
+def embedded_warehouse() -> Path:
+    return shared_embedded_build().warehouse
 
 
 def serve(server: LoopbackServer, bls_files: Path, onet: bytes, **overrides: Response) -> None:

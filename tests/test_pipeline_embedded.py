@@ -7,17 +7,20 @@ from pathlib import Path
 import pytest
 
 from schemas import CONTRACTS, validate_table
-from tests.support.pipeline import isolated_settings, read, run_refresh, table_digests
+from tests.support.pipeline import (
+    isolated_settings,
+    read,
+    run_refresh,
+    shared_embedded_build,
+    table_digests,
+)
 
 NATIONAL = "area_code = '0000000' AND industry_code = '000000'"
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    settings = isolated_settings(tmp_path_factory.mktemp("embedded"))
-    result = run_refresh(settings)
-    assert result.success
-    return settings.warehouse
+def warehouse() -> Path:
+    return shared_embedded_build().warehouse
 
 
 def national(warehouse: Path, occupation: str, columns: str) -> tuple:

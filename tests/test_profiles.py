@@ -7,15 +7,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh
+from tests.support.pipeline import (
+    read,
+    shared_embedded_build,
+)
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    settings = isolated_settings(tmp_path_factory.mktemp("profiles"))
-    result = run_refresh(settings)
-    assert result.success, failure_text(result)
-    return settings.warehouse
+def warehouse() -> Path:
+    return shared_embedded_build().warehouse
 
 
 def test_summary_matches_an_independent_computation(warehouse: Path) -> None:

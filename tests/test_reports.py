@@ -19,7 +19,13 @@ from pipelines.definitions import build_definitions
 from pipelines.framework.definition import load_framework
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
 from pipelines.settings import Settings
-from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh
+from tests.support.pipeline import (
+    failure_text,
+    isolated_settings,
+    read,
+    run_refresh,
+    shared_embedded_build,
+)
 from tests.support.ui_screenshot import chromium
 
 RELEASE = "2025A01"
@@ -29,11 +35,9 @@ MARKUP = '<script>window.__injected = 1</script><b id="injected">Bold & "quoted"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = isolated_settings(tmp_path_factory.mktemp("reports"))
-    result = run_refresh(settings)
-    assert result.success, failure_text(result)
-    return settings
+def built() -> Settings:
+    """The shared offline build: tests that change anything work on `copy_of` it."""
+    return shared_embedded_build()
 
 
 def copy_of(settings: Settings, tmp: Path, **overrides: object) -> Settings:

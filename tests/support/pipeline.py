@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -35,6 +36,21 @@ def isolated_settings(tmp: Path, **overrides: object) -> Settings:
 def run_refresh(settings: Settings, job_name: str = "refresh_warehouse") -> ExecuteInProcessResult:
     job = build_definitions(settings).resolve_job_def(job_name)
     return job.execute_in_process(raise_on_error=False, tags=run_tags(job))
+
+
+_SHARED_BUILD: list[Settings] = []
+
+
+def shared_embedded_build() -> Settings:
+    """One default offline refresh (warehouse + reports) per test process, shared by the
+    modules that only read it: copy it before changing anything (PUDL-style fast path: the
+    same code, built once)."""
+    if not _SHARED_BUILD:
+        settings = isolated_settings(Path(tempfile.mkdtemp(prefix="ccp-shared-build-")))
+        result = run_refresh(settings)
+        assert result.success, failure_text(result)
+        _SHARED_BUILD.append(settings)
+    return _SHARED_BUILD[0]
 
 
 def failure_text(result: ExecuteInProcessResult) -> str:
