@@ -34,6 +34,7 @@ SHARED_SOURCES = {
     "naics_local_path": SHARED_DATA / "naics" / "2-6 digit_2022_Codes.xlsx",
     "soc_local_path": SHARED_DATA / "soc" / "soc_structure_2018.xlsx",
     "ep_local_path": SHARED_DATA / "ep" / "occupation_2024-34.xlsx",
+    "onet_local_path": SHARED_DATA / "onet",
 }
 RERENDER_CLUSTER = "digital-technology"
 
@@ -99,10 +100,16 @@ def _settings(args: argparse.Namespace, **extra: object) -> Any:
         missing = [str(p) for p in SHARED_SOURCES.values() if not p.exists()]
         if missing:
             raise RuntimeError(f"live refresh needs local copies of {missing}")
+        # No public copy of Advance CTE's crosswalk here: a small one in its published layout.
+        from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
+
+        args.state.mkdir(parents=True, exist_ok=True)
+        crosswalk = write_crosswalk_workbook(args.state / "crosswalk.xlsx", SAMPLE_ROWS)
         overrides.update(
             source_mode="live",
             contact="bench@example.org",
             bls_base_url=args.base_url,
+            crosswalk_local_path=crosswalk,
             **SHARED_SOURCES,
         )
     return Settings.from_env(environ={}, **overrides)
