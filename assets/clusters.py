@@ -422,13 +422,16 @@ _CHECKS = [
     sql_check(
         OCCUPATION_CLUSTER,
         "every_cluster_has_a_qualifying_occupation",
-        "Every one of the framework's clusters has at least one qualifying occupation.",
+        "Every one of the framework's clusters has at least one qualifying occupation. A "
+        "warning, not a stop: a strict policy can leave a cluster empty, and its report then "
+        "says so.",
         f"""
         SELECT c.cluster_code, c.cluster_name
         FROM raw_framework__clusters c
         WHERE NOT EXISTS (SELECT 1 FROM {OCCUPATION_CLUSTER} o
                           WHERE o.cluster_code = c.cluster_code AND o.status = 'qualifies')
         """,
+        blocking=False,
     ),
     sql_check(
         OCCUPATION_CLUSTER,

@@ -27,7 +27,9 @@ from pipelines.sources.http import FetchedFile, SourceError, describe_local_file
 from pipelines.sources.naics import naics_from_census_xlsx, naics_from_package
 from pipelines.sources.oews import (
     CODE_LIST_COLUMNS,
+    DATA_FILE,
     OewsSource,
+    check_header,
     embedded_code_lists,
     flat_code_lists,
 )
@@ -41,7 +43,13 @@ from pipelines.sources.onet import (
     read_job_zones,
 )
 from pipelines.sources.soc import soc_from_oews_occupations, soc_from_structure_xlsx
-from pipelines.warehouse import WarehouseResource, query_frame, write_frame
+from pipelines.warehouse import (
+    WarehouseResource,
+    fetch_one,
+    query_frame,
+    table_exists,
+    write_frame,
+)
 from schemas import validate_table
 
 GROUP = "sources"
@@ -108,6 +116,26 @@ def single_release(frames: dict[str, pl.DataFrame], source: OewsSource) -> str:
     return code
 
 
+def refuse_older_release(con: duckdb.DuckDBPyConnection, release: str, source: OewsSource) -> None:
+    """BLS's time-series folder holds only the current release, so flat files naming a release
+    older than the warehouse's newest are a stale copy or mirror: refuse them before any write."""
+    if source.mode not in ("live", "local") or not table_exists(con, "stg_oews__release"):
+        return
+    newest = (fetch_one(con, "SELECT max(release_code) FROM stg_oews__release") or (None,))[0]
+    if newest and release < newest:
+        raise SourceError(
+            "oews (oe.release)",
+            f"the files hold release {release}, older than the newest release in the warehouse, "
+            f"{newest}. BLS's time-series files hold only the current release, so these are a "
+            "stale copy or mirror",
+            "Point CCP_BLS_BASE_URL (or CCP_OEWS_LOCAL_DIR) at BLS's current files. To add an "
+            "earlier year, use the history backfill from BLS's national workbook: "
+            "CCP_OEWS_XLSX_YEAR=YYYY (live) or "
+            "CCP_OEWS_XLSX_LOCAL_PATH=.../national_MYYYY_dl.xlsx. The warehouse was not changed.",
+            url=source.file("oe.release").url,
+        )
+
+
 @multi_asset(
     specs=[
         AssetSpec(name, group_name=GROUP, description=desc, kinds={"duckdb"})
@@ -131,8 +159,10 @@ def raw_oews(
             parsed = {workbook.name}
         else:
             frames = flat_code_lists(con, source)
+            check_header(source.file(DATA_FILE))  # a changed layout fails before any write
             parsed = {f.name for f in source.files}
         release = single_release(frames, source)
+        refuse_older_release(con, release, source)
         keep = f"release_code <> '{release}'"
         files = files_frame(release, source, parsed)
         write_frame(

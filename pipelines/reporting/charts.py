@@ -401,16 +401,13 @@ def outlook_chart(occupations: pl.DataFrame, projection: str | None, limit: int 
     )
     title = "Outlook: annual openings and projected growth"
     if not frame.height:
-        return Chart(
-            "chart-outlook",
-            title,
-            "BLS Employment Projections were not loaded in this "
-            "run, so openings and growth are not shown (run in live mode or set "
-            "CCP_EP_LOCAL_PATH).",
-            [],
-            [],
-            None,
+        summary = (
+            f"No qualifying occupation has projected openings in BLS EP {projection}."
+            if projection
+            else "BLS Employment Projections were not loaded in this run, so openings and "
+            "growth are not shown (run in live mode or set CCP_EP_LOCAL_PATH)."
         )
+        return Chart("chart-outlook", title, summary, [], [], None)
     shown = frame.reverse()
     fig = go.Figure(
         go.Bar(

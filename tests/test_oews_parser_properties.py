@@ -1,0 +1,136 @@
+"""Properties of the OEWS flat-file parser (pipelines/sources/oews.py with
+sql/src_oews__cells_from_flat_file.sql): any valid rows written in BLS's layout come back exactly,
+and a damaged file is either read exactly as the undamaged one or refused with an error; it is
+never read as different data.
+
+Damage means what no parser could take for valid data: a byte replaced by one that cannot occur
+where it lands (not a digit: 7 -> 8 is still a valid file), a dropped tab, a file cut off
+mid-line (the way a download or copy is truncated), a value that is neither a number nor `-`.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import duckdb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.oews import CELL_COLUMNS, DATA_FILE, check_cells, flat_cells
+from pipelines.warehouse import query_frame
+from tests.support.blsformat import DATA_HEADER, DATATYPE_CODES, format_data_line
+
+YEAR, PERIOD = "2025", "A01"
+FOOTNOTES = {"4", "5", "8"}
+VALID_VALUE = re.compile(r"-|[0-9]+(\.[0-9]+)?")
+# Bytes that cannot occur where they land: no digit, upper-case letter (industry codes), '.'
+# or '-' (values), and no space (padding, trimmed).
+GARBAGE_BYTES = b"x#?%*/;~,\x00"
+CON = duckdb.connect()  # one in-memory database for every example: the parser's temp tables
+
+cell_keys = st.builds(
+    lambda kind, area, industry, occupation: f"OEU{kind}{area}{industry}{occupation}",
+    st.sampled_from("NSM"),
+    st.from_regex(r"[0-9]{7}", fullmatch=True),
+    st.from_regex(r"[0-9A-Z-]{6}", fullmatch=True),
+    st.from_regex(r"[0-9]{6}", fullmatch=True),
+)
+footnote_lists = st.lists(st.sampled_from(sorted(FOOTNOTES)), max_size=2, unique=True).map(",".join)
+numbers = st.from_regex(r"[0-9]{1,9}(\.[0-9]{1,2})?", fullmatch=True)
+measures = st.one_of(
+    st.tuples(numbers, st.just("")),  # most published values carry no footnote
+    st.tuples(numbers, footnote_lists),
+    st.tuples(st.just("-"), footnote_lists.filter(bool)),
+)
+releases = st.dictionaries(
+    cell_keys,
+    st.dictionaries(st.sampled_from(DATATYPE_CODES), measures, min_size=1, max_size=17),
+    min_size=1,
+    max_size=6,
+)
+garbage_values = st.text(max_size=12).filter(lambda t: not VALID_VALUE.fullmatch(t.strip()))
+
+
+def lines_of(cells: dict[str, dict[str, tuple[str, str]]]) -> list[str]:
+    """The data lines of `cells`, in BLS's order (by series_id)."""
+    return [
+        format_data_line(key + dt, YEAR, PERIOD, value, notes)
+        for key in sorted(cells)
+        for dt, (value, notes) in sorted(cells[key].items())
+    ]
+
+
+def expected(cells: dict[str, dict[str, tuple[str, str]]]) -> list[tuple]:
+    """The cells relation the parser must produce: values and footnotes as published."""
+    rows = []
+    for key in sorted(cells):
+        measures_ = cells[key]
+        values = [measures_.get(dt, (None, ""))[0] for dt in DATATYPE_CODES]
+        notes = [measures_.get(dt, (None, ""))[1] or None for dt in DATATYPE_CODES]
+        rows.append((key, *values, *notes))
+    return rows
+
+
+def parse(data: bytes) -> list[tuple]:
+    """Run the real parser and checks on `data` as oe.data.0.Current; the cells, sorted."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / DATA_FILE
+        path.write_bytes(data)
+        file = FetchedFile("oews", DATA_FILE, path.as_uri(), path, len(data), "", None, None,
+                           "", "", False)  # fmt: skip
+        cells = flat_cells(CON, file, YEAR, PERIOD)
+        check_cells(CON, cells, FOOTNOTES, f"oews ({DATA_FILE})")
+        return query_frame(CON, f"SELECT {', '.join(CELL_COLUMNS)} FROM {cells} ORDER BY 1").rows()
+
+
+def encode(lines: list[str]) -> bytes:
+    return (DATA_HEADER + "".join(lines)).encode("utf-8")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(releases)
+def test_valid_rows_round_trip_exactly(cells: dict) -> None:
+    assert parse(encode(lines_of(cells))) == expected(cells)
+
+
+@st.composite
+def damaged(draw: st.DrawFn) -> tuple[dict, bytes, str]:
+    """A valid file and one damage to it: (cells, damaged bytes, what was done)."""
+    cells = draw(releases)
+    lines = lines_of(cells)
+    header, body = len(DATA_HEADER), encode(lines)[len(DATA_HEADER) :]
+    kind = draw(st.sampled_from(["byte", "tab", "cut", "value"]))
+    if kind == "byte":
+        at = draw(st.integers(0, len(body) - 1))
+        new = draw(st.sampled_from(list(GARBAGE_BYTES)))
+        body = body[:at] + bytes([new]) + body[at + 1 :]
+    elif kind == "tab":
+        tabs = [i for i, b in enumerate(body) if b == 9]
+        at = draw(st.sampled_from(tabs))
+        body = body[:at] + body[at + 1 :]
+    elif kind == "cut":  # the file ends mid-line (a truncated download or copy)
+        starts = [0, *(i + 1 for i, b in enumerate(body[:-1]) if b == 10)]
+        line = draw(st.sampled_from(starts))
+        end = body.index(b"\n", line)
+        body = body[: draw(st.integers(line + 1, end))]
+    else:
+        i = draw(st.integers(0, len(lines) - 1))
+        series, _, _, _, notes = lines[i].rstrip("\r\n").split("\t")
+        lines[i] = format_data_line(series.strip(), YEAR, PERIOD, draw(garbage_values), notes)
+        body = encode(lines)[header:]
+    return cells, DATA_HEADER.encode() + body, kind
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged())
+def test_damage_is_refused_or_harmless_never_silent(case: tuple[dict, bytes, str]) -> None:
+    cells, data, _ = case
+    try:
+        parsed = parse(data)
+    except SourceError as err:
+        assert "What to do" in str(err) and DATA_FILE in str(err)
+        return
+    assert parsed == expected(cells)
