@@ -101,6 +101,11 @@ CLUSTER_INPUT_FAULTS = [
             "reviewer decisions": ["line 2: decision 'delete' is not one of add, remove, move"],
         },
     ),
+    (  # no decisions here (the header only): the encrypted crosswalk alone stops the run
+        "password",
+        "",
+        {"crosswalk": ["crosswalk.xlsx", "password-protected", "remove any password"]},
+    ),
 ]
 
 
