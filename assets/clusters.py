@@ -22,9 +22,10 @@ from dagster import (
 from pipelines.assignment import agreement, framework_names, framework_resolver, official_layer
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.framework.definition import load_framework
-from pipelines.metadata import build_table, latest_release, markdown_table, table_metadata
+from pipelines.metadata import build_table, markdown_table, table_metadata
 from pipelines.policy.cluster_rules import assign, load_cluster_rules
 from pipelines.policy.reviews import apply_decisions, ensure_one_primary, load_decisions
+from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
 from pipelines.sources.crosswalk import read_crosswalk
 from pipelines.warehouse import (
@@ -187,19 +188,22 @@ def raw_crosswalk__rows(
 
 # ---- the rule layer --------------------------------------------------------------------------
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
     deps=["stg_oews__occupations", "stg_oews__release", "raw_framework__sub_clusters"],
 )
-def int_clusters__rule_matches(warehouse: WarehouseResource) -> MaterializeResult:
+def int_clusters__rule_matches(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """Every SOC-group and title-keyword rule (pipelines/policy/cluster_rules.yaml) that places
     an occupation in a cluster and sub-cluster, with the rule's weight and reason."""
     framework = load_framework()
     rules = load_cluster_rules(valid=framework_names(framework))
     resolve = framework_resolver(framework)
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         occupations = query_frame(
             con,
             "SELECT occupation_code, soc_code, occupation_name, major_code, minor_code, "
@@ -237,6 +241,7 @@ def int_clusters__rule_matches(warehouse: WarehouseResource) -> MaterializeResul
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -252,12 +257,13 @@ def int_clusters__industry_evidence(
 ) -> MaterializeResult:
     """Share of each occupation's national employment in each cluster's NAICS sectors."""
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         meta = build_table(con, "int_clusters__industry_evidence", [release])
     return MaterializeResult(metadata=meta)
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -267,11 +273,13 @@ def int_clusters__industry_evidence(
         "raw_policy__cluster_default_sub_clusters",
     ],
 )
-def int_clusters__rule_assignment(warehouse: WarehouseResource) -> MaterializeResult:
+def int_clusters__rule_assignment(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """The rule layer: rules plus industry evidence, a primary cluster per occupation, and the
     evidence for every row."""
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         meta = build_table(con, "int_clusters__rule_assignment", [release, MIN_INDUSTRY_SHARE])
         meta["by_method"] = MetadataValue.md(
             markdown_table(
@@ -310,6 +318,7 @@ def raw_review__decisions(
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -321,11 +330,13 @@ def raw_review__decisions(
         "raw_framework__clusters",
     ],
 )
-def out_clusters__occupation_cluster(warehouse: WarehouseResource) -> MaterializeResult:
+def out_clusters__occupation_cluster(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """Every OEWS detailed occupation x Career Cluster x Sub-Cluster: primary flag, the layer
     that placed it (official / rules / reviewer), evidence, and its national qualification."""
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         rules = query_frame(
             con,
             "SELECT *, 'rules' AS layer FROM int_clusters__rule_assignment WHERE release_code = ?",
@@ -391,12 +402,20 @@ def out_clusters__occupation_cluster(warehouse: WarehouseResource) -> Materializ
     return MaterializeResult(metadata=meta)
 
 
-@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=[OCCUPATION_CLUSTER])
-def out_clusters__cluster_industry(warehouse: WarehouseResource) -> MaterializeResult:
+@asset(
+    partitions_def=RELEASES,
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=[OCCUPATION_CLUSTER],
+)
+def out_clusters__cluster_industry(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """For each cluster and sub-cluster, the NAICS sectors and subsectors where its qualifying
     occupations work, from the OEWS national industry x occupation estimates."""
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         meta = build_table(con, "out_clusters__cluster_industry", [release])
     return MaterializeResult(metadata=meta)
 

@@ -4,21 +4,22 @@ Headline figures are computed once here, honestly labelled (which wage statistic
 versus non-duplicated employment), so every report and download shows the same numbers.
 """
 
-import warnings
+from collections.abc import Iterator
 
-import polars as pl
 from dagster import (
     AssetExecutionContext,
-    BackfillPolicy,
+    AssetKey,
+    AssetSpec,
     MaterializeResult,
     MetadataValue,
-    StaticPartitionsDefinition,
     asset,
+    multi_asset,
 )
 
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.framework.definition import load_framework
-from pipelines.metadata import build_table, latest_release, markdown_table, previous_release
+from pipelines.metadata import build_table, markdown_table, previous_release
+from pipelines.releases import RELEASES
 from pipelines.reporting import render
 from pipelines.reporting.data import load_cluster, load_index
 from pipelines.resources import PolicyResource, ReportsResource
@@ -30,37 +31,20 @@ SUMMARY = "out_profiles__cluster_summary"
 OCCUPATIONS = "out_profiles__cluster_occupations"
 STATES = "out_profiles__cluster_states"
 CHANGES = "out_profiles__cluster_changes"
-# One report per Career Cluster: re-rendering one cluster leaves the other 13 alone.
-CLUSTER_PARTITIONS = StaticPartitionsDefinition([c.slug for c in load_framework().clusters])
+# One report asset per Career Cluster (out_reports__cluster_report/<slug>), each partitioned by
+# release: re-rendering one cluster leaves the other 13 alone.
+_CLUSTERS = load_framework().clusters
+REPORT_KEYS = {AssetKey(["out_reports__cluster_report", c.slug]): c.slug for c in _CLUSTERS}
+CLUSTER_NAMES = [c.name for c in _CLUSTERS]
 
 
-def all_clusters_tags() -> dict[str, str]:
-    """Run tags covering every cluster report partition in one run."""
-    keys = CLUSTER_PARTITIONS.get_partition_keys()
-    return {
-        "dagster/asset_partition_range_start": keys[0],
-        "dagster/asset_partition_range_end": keys[-1],
-    }
-
-
-REPORT_INPUTS = [
-    SUMMARY,
-    OCCUPATIONS,
-    STATES,
-    CHANGES,
-    "out_clusters__cluster_industry",
-    "out_clusters__occupation_cluster",
-    "raw_review__decisions",
-    "raw_oews__files",
-    # the assets that record their files in raw_sources__files (provenance section)
-    "raw_naics__codes",
-    "raw_soc__codes",
-    "raw_ep__occupations",
-    "raw_onet__job_zones",
-]
+# What a report reads directly; everything else it shows (review decisions, provenance of every
+# source) is upstream of these, so Dagster's lineage and staleness still cover it.
+REPORT_INPUTS = [SUMMARY, OCCUPATIONS, STATES, CHANGES, "out_clusters__cluster_industry"]
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -72,12 +56,14 @@ REPORT_INPUTS = [
         "raw_framework__clusters",
     ],
 )
-def out_profiles__cluster_summary(warehouse: WarehouseResource) -> MaterializeResult:
+def out_profiles__cluster_summary(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """Headline figures per cluster: qualifying occupations and employment (all, exclusive,
     shared, and non-duplicated by primary cluster), wages by named statistic, skill mix and
     EP openings where available."""
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         meta = build_table(con, SUMMARY, [release])
         overview = query_frame(
             con,
@@ -92,6 +78,7 @@ def out_profiles__cluster_summary(warehouse: WarehouseResource) -> MaterializeRe
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -103,32 +90,38 @@ def out_profiles__cluster_summary(warehouse: WarehouseResource) -> MaterializeRe
         "stg_ep__occupations",
     ],
 )
-def out_profiles__cluster_occupations(warehouse: WarehouseResource) -> MaterializeResult:
+def out_profiles__cluster_occupations(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """Each report's occupations table: every assigned occupation once per cluster, with wage
     percentiles, education and training, skill tier, living-wage margin, status and reason, and
     how it was assigned."""
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         meta = build_table(con, OCCUPATIONS, [release])
     return MaterializeResult(metadata=meta)
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
     deps=["out_clusters__occupation_cluster", "stg_oews__estimates", "stg_oews__areas"],
 )
-def out_profiles__cluster_states(warehouse: WarehouseResource) -> MaterializeResult:
+def out_profiles__cluster_states(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """Each cluster's qualifying employment and location quotient by state (suppressed state
     cells counted, never filled) for the reports' state map."""
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         meta = build_table(con, STATES, [release])
     return MaterializeResult(metadata=meta)
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -138,12 +131,14 @@ def out_profiles__cluster_states(warehouse: WarehouseResource) -> MaterializeRes
         "stg_oews__estimates",
     ],
 )
-def out_profiles__cluster_changes(warehouse: WarehouseResource) -> MaterializeResult:
+def out_profiles__cluster_changes(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     """What changed in each cluster since the previous release in the warehouse: employment and
     median wage per occupation, occupations that newly qualify or stop qualifying (and why), and
     SOC codes that are new or no longer published. Empty until a second release is loaded."""
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         previous = previous_release(con, release)
         meta = build_table(con, CHANGES, [release, previous])
         kinds = query_frame(
@@ -157,69 +152,71 @@ def out_profiles__cluster_changes(warehouse: WarehouseResource) -> MaterializeRe
     return MaterializeResult(metadata=meta)
 
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # backfill_policy is marked beta in Dagster 1.13
-
-    @asset(
-        group_name=GROUP,
-        pool=POOL,
-        kinds={"html"},
-        partitions_def=CLUSTER_PARTITIONS,
-        backfill_policy=BackfillPolicy.single_run(),
-        deps=REPORT_INPUTS,
-    )
-    def out_reports__cluster_report(
-        context: AssetExecutionContext,
-        warehouse: WarehouseResource,
-        policy: PolicyResource,
-        reports: ReportsResource,
-    ) -> MaterializeResult:
-        """The Career Cluster industry profile report (HTML with Plotly charts, tables,
-        downloads, methodology, review sheet), one partition per cluster, for IAG review."""
-        summary = policy.load().summary()
-        rows = []
-        with warehouse.get_connection() as con:
-            release = latest_release(con)
-            release_dir = reports.path / release
-            render.write_static(release_dir)
-            for cluster in sorted(context.partition_keys):
-                data = load_cluster(con, release, cluster)
-                sizes = render.write_cluster(release_dir, data, summary)
-                page = sizes.pop(f"{cluster}.html")
-                rows.append(
-                    {
-                        "cluster": cluster,
-                        "page_kb": round(page / 1024),
-                        "downloads_kb": round(sum(sizes.values()) / 1024),
-                        "occupations": data.occupations.height,
-                    }
-                )
-                context.log.info(f"report: {release_dir / (cluster + '.html')}")
-        table = pl.DataFrame(rows)
-        return MaterializeResult(
-            metadata={
-                "folder": MetadataValue.path(str(release_dir)),
-                "release_code": release,
-                "reports": len(rows),
-                "largest_page_kb": int(table["page_kb"].max()),
-                "pages": MetadataValue.md(markdown_table(table, 20)),
-            }
+@multi_asset(
+    name="out_reports__cluster_reports",
+    specs=[
+        AssetSpec(
+            key,
+            group_name=GROUP,
+            kinds={"html"},
+            partitions_def=RELEASES,
+            deps=REPORT_INPUTS,
+            description=f"The {name} industry profile report (HTML with Plotly charts, tables, "
+            "downloads, methodology, review sheet) for IAG review.",
         )
+        for key, name in zip(REPORT_KEYS, CLUSTER_NAMES, strict=True)
+    ],
+    can_subset=True,
+    pool=POOL,
+)
+def out_reports__cluster_reports(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    policy: PolicyResource,
+    reports: ReportsResource,
+) -> Iterator[MaterializeResult]:
+    """The Career Cluster industry profile reports of one release, one asset per cluster (made
+    in one step), so re-rendering one cluster leaves the other 13 alone."""
+    summary = policy.load().summary()
+    release = context.partition_key
+    release_dir = reports.path / release
+    with warehouse.get_connection() as con:
+        render.write_static(release_dir)
+        for key in sorted(context.selected_asset_keys, key=lambda k: REPORT_KEYS[k]):
+            cluster = REPORT_KEYS[key]
+            data = load_cluster(con, release, cluster)
+            sizes = render.write_cluster(release_dir, data, summary)
+            page = sizes.pop(f"{cluster}.html")
+            context.log.info(f"report: {release_dir / (cluster + '.html')}")
+            yield MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "path": MetadataValue.path(str(release_dir / f"{cluster}.html")),
+                    "release_code": release,
+                    "page_kb": round(page / 1024),
+                    "downloads_kb": round(sum(sizes.values()) / 1024),
+                    "occupations": data.occupations.height,
+                },
+            )
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"html"},
-    deps=[SUMMARY, out_reports__cluster_report],
+    deps=[SUMMARY, *REPORT_KEYS],
 )
 def out_reports__index(
-    warehouse: WarehouseResource, policy: PolicyResource, reports: ReportsResource
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    policy: PolicyResource,
+    reports: ReportsResource,
 ) -> MaterializeResult:
     """The index page: all 14 clusters grouped by Cluster Grouping, with headline figures and
     links; plus a top-level page listing every release in the output folder."""
+    release = context.partition_key
     with warehouse.get_connection() as con:
-        release = latest_release(con)
         info, summary = load_index(con, release)
     render.write_static(reports.path / release)
     path = render.write_index(reports.path, info, summary, policy.load().summary())
@@ -262,6 +259,6 @@ ASSETS = [
     out_profiles__cluster_occupations,
     out_profiles__cluster_states,
     out_profiles__cluster_changes,
-    out_reports__cluster_report,
+    out_reports__cluster_reports,
     out_reports__index,
 ]

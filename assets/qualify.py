@@ -11,9 +11,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.metadata import (
-    all_releases,
     build_table,
-    latest_release,
     markdown_table,
     table_metadata,
 )
@@ -24,6 +22,7 @@ from pipelines.policy.qualification import (
     check_ep_categories,
     load_state_thresholds,
 )
+from pipelines.releases import RELEASES
 from pipelines.resources import PolicyResource
 from pipelines.settings import PROJECT_ROOT
 from pipelines.sources.ep import EDUCATION_CATEGORIES, EXPERIENCE_CATEGORIES, OJT_CATEGORIES
@@ -113,6 +112,7 @@ def counts_md(con: duckdb.DuckDBPyConnection, sql: str) -> MetadataValue:
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -139,12 +139,9 @@ def int_qualify__skill_tiers(
         },
     )
     with warehouse.get_connection() as con:
-        release = latest_release(con)
+        release = context.partition_key
         register_policy(con, rules)
-        # every release (oldest first, so `meta` ends on the newest): changes compare like
-        # with like
-        for each in all_releases(con):
-            meta = build_table(con, "int_qualify__skill_tiers", [each, rules.skill_tier.source])
+        meta = build_table(con, "int_qualify__skill_tiers", [release, rules.skill_tier.source])
         where = f"release_code = '{release}'"
         meta["tiers_by_source"] = counts_md(
             con,
@@ -170,6 +167,7 @@ def int_qualify__skill_tiers(
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -188,11 +186,9 @@ def out_qualify__occupation_qualification(
     rules = policy.load()
     wage = rules.living_wage
     with warehouse.get_connection() as con:
-        release = latest_release(con)
-        # every release under today's policy (oldest first, so `meta` ends on the newest)
-        for each in all_releases(con):
-            params = [each, wage.hourly_usd, wage.label, wage.wage_statistic]
-            meta = build_table(con, "out_qualify__occupation_qualification", params)
+        release = context.partition_key
+        params = [release, wage.hourly_usd, wage.label, wage.wage_statistic]
+        meta = build_table(con, "out_qualify__occupation_qualification", params)
         where = f"release_code = '{release}'"
         meta["national_status_by_tier"] = counts_md(
             con,

@@ -21,6 +21,7 @@ from dagster import (
 )
 
 from pipelines.metadata import table_metadata
+from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
 from pipelines.sources.ep import EP_SCHEMA, ep_occupations_from_xlsx
 from pipelines.sources.http import FetchedFile, SourceError, describe_local_file
@@ -138,7 +139,9 @@ def refuse_older_release(con: duckdb.DuckDBPyConnection, release: str, source: O
 
 @multi_asset(
     specs=[
-        AssetSpec(name, group_name=GROUP, description=desc, kinds={"duckdb"})
+        AssetSpec(
+            name, group_name=GROUP, description=desc, kinds={"duckdb"}, partitions_def=RELEASES
+        )
         for name, desc in RAW_OEWS_TABLES.items()
     ],
     pool=POOL,
@@ -146,8 +149,10 @@ def refuse_older_release(con: duckdb.DuckDBPyConnection, release: str, source: O
 def raw_oews(
     context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
 ) -> Iterator[MaterializeResult]:
-    """Fetch one OEWS release (embedded snapshot, live flat files or a local copy)."""
-    source = sources.oews(context.log)
+    """Fetch one OEWS release, the partition (embedded snapshot, live flat files, a local copy,
+    or BLS's national workbook for an earlier year)."""
+    wanted = context.partition_key
+    source = sources.oews(context.log, wanted)
     context.log.info(f"OEWS source: {source.label}")
     with warehouse.get_connection() as con:
         if source.mode == "embedded":
@@ -163,6 +168,16 @@ def raw_oews(
             parsed = {f.name for f in source.files}
         release = single_release(frames, source)
         refuse_older_release(con, release, source)
+        if release != wanted:
+            raise SourceError(
+                "oews",
+                f"partition {wanted} was requested, but {source.label} holds release {release}",
+                f"Materialize partition {release} for these files. For an earlier year, point "
+                "the history backfill at BLS's national workbook: "
+                f"CCP_OEWS_XLSX_YEAR={wanted[:4]} (live) or "
+                f"CCP_OEWS_XLSX_LOCAL_PATH=.../national_M{wanted[:4]}_dl.xlsx. The warehouse "
+                "was not changed.",
+            )
         keep = f"release_code <> '{release}'"
         files = files_frame(release, source, parsed)
         write_frame(

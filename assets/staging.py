@@ -14,6 +14,7 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.metadata import build_table, table_metadata
+from pipelines.releases import RELEASES
 from pipelines.sources.http import FetchedFile, SourceError
 from pipelines.sources.oews import (
     DATA_FILE,
@@ -42,18 +43,6 @@ POOL = "duckdb"
 WAGE_PAIR_TOLERANCE_USD = 15.40
 
 
-def current_release(con: duckdb.DuckDBPyConnection) -> str:
-    """The release most recently fetched into the raw tables."""
-    row = fetch_one(
-        con,
-        "SELECT release_code FROM raw_oews__files "
-        "ORDER BY checked_at DESC, release_code DESC LIMIT 1",
-    )
-    if not row:
-        raise RuntimeError("raw_oews__files is empty: materialize the sources first")
-    return str(row[0])
-
-
 def build(
     context: AssetExecutionContext,
     con: duckdb.DuckDBPyConnection,
@@ -71,6 +60,7 @@ def build(
 
 # ---- OEWS ------------------------------------------------------------------------------------
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -85,7 +75,7 @@ def stg_oews__estimates(
     beside it (4 hourly/annual-only, 5 at or above the top code, 8 not released).
     """
     with warehouse.get_connection() as con:
-        release = current_release(con)
+        release = context.partition_key
         check_datatypes(con, release)
         files = _parsed_files(con, release)
         for file in files:
@@ -160,7 +150,11 @@ def check_datatypes(con: duckdb.DuckDBPyConnection, release: str) -> None:
 
 
 @asset(
-    group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["stg_oews__estimates", "raw_oews__files"]
+    partitions_def=RELEASES,
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["stg_oews__estimates", "raw_oews__files"],
 )
 def stg_oews__release(
     context: AssetExecutionContext, warehouse: WarehouseResource
@@ -172,7 +166,7 @@ def stg_oews__release(
         f"count_if({m} IS NULL AND {m}_footnote_codes IS NOT NULL)" for m in measures
     )
     with warehouse.get_connection() as con:
-        release = current_release(con)
+        release = context.partition_key
         values, dash = fetch_one(
             con,
             f"SELECT {published}, {dashes} FROM stg_oews__estimates WHERE release_code = ?",
@@ -182,25 +176,34 @@ def stg_oews__release(
         return build(context, con, "stg_oews__release", [release, values + dash, dash, now])
 
 
-@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["raw_oews__area"])
+@asset(
+    partitions_def=RELEASES, group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["raw_oews__area"]
+)
 def stg_oews__areas(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
     """OEWS areas: the nation, 54 states and territories, metropolitan and nonmetropolitan areas."""
     with warehouse.get_connection() as con:
-        return build(context, con, "stg_oews__areas", [current_release(con)])
+        return build(context, con, "stg_oews__areas", [context.partition_key])
 
 
-@asset(group_name=GROUP, pool=POOL, kinds={"duckdb"}, deps=["raw_oews__industry"])
+@asset(
+    partitions_def=RELEASES,
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["raw_oews__industry"],
+)
 def stg_oews__industries(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
     """OEWS industry codes with their NAICS 2022 code, level and sector, and OEWS-only flags."""
     with warehouse.get_connection() as con:
-        return build(context, con, "stg_oews__industries", [current_release(con)])
+        return build(context, con, "stg_oews__industries", [context.partition_key])
 
 
 @asset(
+    partitions_def=RELEASES,
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
@@ -211,7 +214,7 @@ def stg_oews__occupations(
 ) -> MaterializeResult:
     """The SOC hierarchy as OEWS publishes it, with aggregate and broad-as-detailed flags."""
     with warehouse.get_connection() as con:
-        return build(context, con, "stg_oews__occupations", [current_release(con)])
+        return build(context, con, "stg_oews__occupations", [context.partition_key])
 
 
 # ---- code lists ------------------------------------------------------------------------------

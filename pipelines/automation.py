@@ -20,15 +20,16 @@ from dagster import (
     RunRequest,
     ScheduleEvaluationContext,
     SensorEvaluationContext,
+    SensorResult,
     SkipReason,
     schedule,
     sensor,
 )
 
-from assets.profiles import all_clusters_tags
+from pipelines.releases import RELEASES, add_release
 from pipelines.resources import SourcesResource
 from pipelines.sources.http import SourceError
-from pipelines.sources.oews import check_header, read_csv_sql
+from pipelines.sources.oews import read_release_codes
 from pipelines.warehouse import WarehouseResource
 
 JOB = "refresh_warehouse"
@@ -44,15 +45,7 @@ def published_releases(sources: SourcesResource) -> list[str]:
     url = urljoin(sources.bls_base_url, "oe.release")
     with sources.downloader(log) as downloader:
         file = downloader.fetch(url, source="oews-release-check", name="oe.release", expect="text")
-    header = check_header(file)
-    con = duckdb.connect(":memory:", config={"autoload_known_extensions": False})
-    try:
-        rows = con.execute(
-            f"SELECT DISTINCT trim(release_date) FROM {read_csv_sql(file.path, header)} ORDER BY 1"
-        ).fetchall()
-    finally:
-        con.close()
-    return [r[0] for r in rows]
+    return read_release_codes(file)
 
 
 def warehouse_releases(path: Path) -> set[str] | None:
@@ -105,9 +98,16 @@ def oews_new_release_sensor(
             f"BLS has published OEWS {release}, which the warehouse doesn't hold. Set "
             "CCP_SOURCE_MODE=live (and CCP_CONTACT) to ingest it; the offline snapshot can't."
         )
-    context.update_cursor(release)
-    return RunRequest(
-        run_key=f"oews-{release}", tags={**all_clusters_tags(), "ccp/oews_release": release}
+    return SensorResult(
+        run_requests=[
+            RunRequest(
+                run_key=f"oews-{release}",
+                partition_key=release,
+                tags={"ccp/oews_release": release},
+            )
+        ],
+        dynamic_partitions_requests=[RELEASES.build_add_request([release])],
+        cursor=release,
     )
 
 
@@ -119,10 +119,21 @@ def oews_new_release_sensor(
     description="Annual refresh of every source and everything downstream, mid-April (after "
     "BLS's spring OEWS release).",
 )
-def annual_refresh(context: ScheduleEvaluationContext) -> RunRequest:
+def annual_refresh(
+    context: ScheduleEvaluationContext, sources: SourcesResource
+) -> RunRequest | SkipReason:
+    """Refresh the release the configured source holds (BLS's current one in live mode)."""
     year = context.scheduled_execution_time.year
+    try:
+        release = sources.current_release(log)
+    except SourceError as err:
+        return SkipReason(f"could not tell which OEWS release to refresh: {err}")
+    # a schedule can't return partition requests: add the release here (idempotent)
+    add_release(context.instance, release)
     return RunRequest(
-        run_key=f"annual-{year}", tags={**all_clusters_tags(), "ccp/trigger": "schedule"}
+        run_key=f"annual-{year}-{release}",
+        partition_key=release,
+        tags={"ccp/trigger": "schedule", "ccp/oews_release": release},
     )
 
 

@@ -78,7 +78,9 @@ def summary(settings: Settings) -> str:
             for cluster, qualifying, assigned in con.execute(
                 "SELECT cluster_name, count(DISTINCT occupation_code) FILTER "
                 "(WHERE status = 'qualifies'), count(DISTINCT occupation_code) "
-                "FROM out_clusters__occupation_cluster GROUP BY 1 ORDER BY 1"
+                "FROM out_clusters__occupation_cluster WHERE release_code = "
+                "(SELECT max(release_code) FROM out_clusters__occupation_cluster) "
+                "GROUP BY 1 ORDER BY 1"
             ).fetchall():
                 lines.append(f"  {cluster:<32} {qualifying:>4} / {assigned}")
         lines += _reports_lines(settings.output)
@@ -101,22 +103,42 @@ def _reports_lines(output: Path) -> list[str]:
     ]
 
 
-def run(settings: Settings, job_name: str) -> int:
+def run(
+    settings: Settings,
+    job_name: str,
+    release: str | None = None,
+    clusters: list[str] | None = None,
+) -> int:
     ensure_dagster_home(settings)
     from dagster import DagsterInstance
 
-    from pipelines.definitions import build_definitions, run_tags
+    from pipelines.definitions import build_definitions
+    from pipelines.releases import run_job
+    from pipelines.resources import SourcesResource
+    from pipelines.sources.http import SourceError
 
     job = build_definitions(settings).resolve_job_def(job_name)
     started = time.monotonic()
+    try:
+        release = release or SourcesResource.from_settings(settings).current_release()
+    except SourceError as err:
+        print(f"Could not tell which OEWS release to run:\n{err}", file=sys.stderr)
+        print("\nNothing ran; the warehouse keeps its previous tables.", file=sys.stderr)
+        return 1
+    print(f"OEWS release (partition): {release}", file=sys.stderr)
     with DagsterInstance.get() as instance:
         # INFO, not Dagster's default DEBUG: a terminal user wants progress, not every event.
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags=run_tags(job),
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+        try:
+            result = run_job(
+                job,
+                instance,
+                release,
+                only_clusters=clusters,
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            )
+        except ValueError as err:
+            print(f"ccp run: {err}", file=sys.stderr)
+            return 2
     seconds = time.monotonic() - started
     if not result.success:
         print(f"\nRun {result.run_id} FAILED after {seconds:.1f} s.", file=sys.stderr)
@@ -137,6 +159,18 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="materialize every asset (the main job)")
     run_p.add_argument("--job", default="refresh_warehouse", help="job to run")
+    run_p.add_argument(
+        "--release",
+        help="OEWS release (partition) to build, e.g. 2024A01; default: the release the "
+        "configured source holds (the history backfill's year when one is set)",
+    )
+    run_p.add_argument(
+        "--cluster",
+        action="append",
+        dest="clusters",
+        metavar="SLUG",
+        help="render only this cluster's report (repeatable; e.g. after a reviewer decision)",
+    )
     sub.add_parser("info", help="show what the warehouse holds")
     sub.add_parser("settings", help="show every setting, its value and environment variable")
     args = parser.parse_args(argv)
@@ -146,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Settings error: {err}", file=sys.stderr)
         return 2
     if args.command == "run":
-        return run(settings, args.job)
+        return run(settings, args.job, args.release, args.clusters)
     if args.command == "info":
         print(summary(settings))
         return 0

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dagster import (
     AssetSelection,
     Definitions,
-    JobDefinition,
     define_asset_job,
     in_process_executor,
 )
 
 from assets import clusters, profiles, qualify, sources, staging
-from assets.profiles import all_clusters_tags
+from assets.profiles import REPORT_KEYS
 from pipelines.automation import annual_refresh, oews_new_release_sensor
 from pipelines.resources import (
     PolicyResource,
@@ -21,7 +20,7 @@ from pipelines.resources import (
 )
 from pipelines.settings import Settings
 
-__all__ = ["all_clusters_tags", "build_definitions", "defs", "run_tags"]
+__all__ = ["build_definitions", "defs"]
 
 # Every step opens the same DuckDB file, which allows one writer: run the steps of a run in one
 # process, one at a time (see README, "Concurrency").
@@ -56,23 +55,18 @@ apply_review_decisions = define_asset_job(
     "apply_review_decisions",
     selection=AssetSelection.assets("raw_review__decisions").downstream(),
     description="Apply the reviewer decisions file in one run: re-assign clusters, rebuild the "
-    "profile tables, re-render the chosen cluster reports and the index (pick the partitions "
-    "of the clusters the decisions touch; a move touches two).",
+    "profile tables, re-render the cluster reports and the index (`ccp run --job "
+    "apply_review_decisions --cluster SLUG` renders only the clusters the decisions touch; a "
+    "move touches two).",
 )
 
 
 render_reports = define_asset_job(
     "render_reports",
-    selection=AssetSelection.assets("out_reports__cluster_report", "out_reports__index"),
-    description="Re-render the reports from the warehouse (pick one cluster's partition to "
-    "re-render only that report, e.g. after a reviewer decision).",
+    selection=AssetSelection.assets(*REPORT_KEYS, "out_reports__index"),
+    description="Re-render one release's reports from the warehouse (select one cluster's "
+    "report asset and the index to re-render only that report).",
 )
-
-
-def run_tags(job: JobDefinition) -> dict[str, str]:
-    """Tags for running `job` over every cluster report in one run (one process, one DuckDB
-    writer) when it includes the partitioned report asset; none otherwise."""
-    return {} if job.partitions_def is None else all_clusters_tags()
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +18,13 @@ from pydantic import Field
 from pipelines.policy.qualification import QualificationPolicy, load_policy
 from pipelines.settings import Settings
 from pipelines.sources.http import Downloader, FetchedFile, SourceError, describe_local_file
-from pipelines.sources.oews import FLAT_FILES, OewsSource, open_embedded
+from pipelines.sources.oews import (
+    FLAT_FILES,
+    OewsSource,
+    embedded_manifest,
+    open_embedded,
+    read_release_code,
+)
 from pipelines.sources.oews_xlsx import workbook_from
 from pipelines.warehouse import WarehouseResource, connection_config
 
@@ -101,10 +108,47 @@ class SourcesResource(ConfigurableResource):
         return "local" if local else self.source_mode
 
     # ---- OEWS ------------------------------------------------------------------------------
-    def oews(self, logger: logging.Logger | None = None) -> OewsSource:
-        """The OEWS release files: embedded snapshot, live download, or a local folder; or an
-        earlier release from BLS's national workbook when a history backfill is configured."""
-        if self.oews_xlsx_local_path or self.oews_xlsx_year:
+    def history_release(self) -> str | None:
+        """The release a configured history backfill holds (from CCP_OEWS_XLSX_YEAR or the
+        workbook's name: national_MYYYY_dl.xlsx / oesmYYnat.zip), if one is configured."""
+        if self.oews_xlsx_local_path:
+            name = Path(self.oews_xlsx_local_path).name
+            found = re.search(r"national_M(\d{4})_dl|oesm(\d\d)nat", name)
+            if not found:
+                return None  # read_recorded_workbook explains the naming rule
+            year = found.group(1) or f"20{found.group(2)}"
+            return f"{year}A01"
+        return f"{int(self.oews_xlsx_year)}A01" if self.oews_xlsx_year else None
+
+    def current_release(self, logger: logging.Logger | None = None) -> str:
+        """The release a run targets when none is named: the configured history backfill, or
+        the release the embedded snapshot, the local copy or BLS's current oe.release holds."""
+        history = self.history_release()
+        if history or (self.oews_xlsx_local_path or self.oews_xlsx_year):
+            return history or "unknown"
+        mode = self.mode_for(self.oews_local_dir)
+        if mode == "embedded":
+            return str(embedded_manifest()["release"]["code"])
+        if mode == "local":
+            file = describe_local_file(
+                Path(str(self.oews_local_dir)) / "oe.release",
+                source="oews",
+                name="oe.release",
+                expect="text",
+            )
+        else:
+            file = self.downloader(logger).fetch(
+                self.bls_base_url + "oe.release", source="oews", name="oe.release", expect="text"
+            )
+        return read_release_code(file)
+
+    def oews(self, logger: logging.Logger | None = None, release: str | None = None) -> OewsSource:
+        """The OEWS files for `release`: BLS's national workbook when it is the configured
+        history backfill's release (or no release is named and a backfill is configured);
+        otherwise the embedded snapshot, a live download or a local folder."""
+        history = self.history_release()
+        configured = bool(self.oews_xlsx_local_path or self.oews_xlsx_year)
+        if configured and (release is None or history in (None, release)):
             return self.oews_history(logger)
         mode = self.mode_for(self.oews_local_dir)
         if mode == "embedded":

@@ -10,13 +10,16 @@ import pytest
 from dagster import (
     DagsterInstance,
     RunRequest,
+    SensorResult,
     SkipReason,
     build_schedule_context,
     build_sensor_context,
+    instance_for_test,
 )
 
 from pipelines.automation import ANNUAL_CRON, annual_refresh, oews_new_release_sensor
-from pipelines.definitions import all_clusters_tags, build_definitions
+from pipelines.definitions import build_definitions
+from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource, warehouse_from_settings
 from pipelines.settings import Settings
 from tests.support.loopback import LoopbackServer
@@ -43,15 +46,21 @@ def warehouse_holding(path: Path, *codes: str) -> None:
 
 
 def tick(settings: Settings, cursor: str | None) -> tuple[RunRequest | SkipReason, str | None]:
-    context = build_sensor_context(
+    with build_sensor_context(
         cursor=cursor,
         instance=DagsterInstance.ephemeral(),
         resources={
             "sources": SourcesResource.from_settings(settings),
             "warehouse": warehouse_from_settings(settings),
         },
-    )
-    result = oews_new_release_sensor(context)
+    ) as context:
+        result = oews_new_release_sensor(context)
+    if isinstance(result, SensorResult):  # a new release: one run and the partition to add
+        [request] = result.run_requests
+        [added] = result.dynamic_partitions_requests
+        assert added.partitions_def_name == RELEASES.name
+        assert list(added.partition_keys) == [request.partition_key]
+        return request, result.cursor
     return result, context.cursor
 
 
@@ -79,8 +88,7 @@ def test_sensor_fires_once_per_new_release(live: Settings, loopback_server: Loop
     result, cursor = tick(live, cursor)
     assert isinstance(result, RunRequest)
     assert result.run_key == "oews-2026A01" and cursor == "2026A01"
-    assert result.tags["ccp/oews_release"] == "2026A01"
-    assert {k: result.tags[k] for k in all_clusters_tags()} == all_clusters_tags()
+    assert result.tags["ccp/oews_release"] == "2026A01" and result.partition_key == "2026A01"
 
     # 3. Same release again (the run has not finished yet): no second run; a cheap 304
     loopback_server.clear_requests()
@@ -137,14 +145,34 @@ def _tick_in_other_process(settings_json: str) -> str:
     return result.skip_message if isinstance(result, SkipReason) else repr(result)
 
 
-def test_annual_schedule_refreshes_everything_after_the_spring_release() -> None:
+def test_annual_schedule_refreshes_the_current_release_after_the_spring_release(
+    tmp_path: Path, loopback_server: LoopbackServer
+) -> None:
     defs = build_definitions()
     schedule = defs.resolve_schedule_def("annual_refresh")
     assert schedule.cron_schedule == ANNUAL_CRON == "0 6 15 4 *"
     assert schedule.job_name == "refresh_warehouse"
-    context = build_schedule_context(
-        scheduled_execution_time=dt.datetime(2027, 4, 15, 6, tzinfo=dt.UTC)
+    loopback_server.add("/oe/oe.release", release_file("2027A01", "May 2027"))
+    offline = isolated_settings(tmp_path / "offline")
+    live = isolated_settings(
+        tmp_path / "live",
+        source_mode="live",
+        contact=CONTACT,
+        bls_base_url=loopback_server.url("/oe/"),
     )
-    request = annual_refresh(context)
-    assert request.run_key == "annual-2027"
-    assert {k: request.tags[k] for k in all_clusters_tags()} == all_clusters_tags()
+    # offline: the embedded snapshot's release; live: the one BLS's oe.release names
+    for settings, release in ((offline, "2025A01"), (live, "2027A01")):
+        with (
+            instance_for_test() as instance,
+            build_schedule_context(
+                instance=instance,
+                scheduled_execution_time=dt.datetime(2027, 4, 15, 6, tzinfo=dt.UTC),
+                resources={"sources": SourcesResource.from_settings(settings)},
+            ) as context,
+        ):
+            request = annual_refresh(context)
+            assert isinstance(request, RunRequest), request
+            assert request.run_key == f"annual-2027-{release}"
+            assert request.partition_key == release
+            # the partition exists before the run starts (a schedule can't return requests)
+            assert instance.get_dynamic_partitions(RELEASES.name) == [release]

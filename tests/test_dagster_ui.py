@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.definitions import all_clusters_tags
+from pipelines.releases import RELEASES
 from tests.support.ui_screenshot import (
     NODE_BOXES_JS,
     asset_graph_screenshot,
@@ -21,7 +21,18 @@ from tests.support.ui_screenshot import (
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LOCATION = "career_cluster_profiles"
-ALL_CLUSTERS_TAGS = all_clusters_tags()
+RELEASE = "2025A01"
+REPOSITORY = {"repositoryLocationName": LOCATION, "repositoryName": "__repository__"}
+
+ADD_PARTITION = """
+mutation Add($repo: RepositorySelector!, $name: String!, $key: String!) {
+  addDynamicPartition(repositorySelector: $repo, partitionsDefName: $name, partitionKey: $key) {
+    __typename
+    ... on AddDynamicPartitionSuccess { partitionKey }
+    ... on PythonError { message }
+  }
+}
+"""
 
 LAUNCH = """
 mutation Launch($params: ExecutionParams!) {
@@ -74,24 +85,22 @@ def test_asset_graph_lists_every_asset_by_stage_with_descriptions(ui: str) -> No
         "qualify"
     ]
     assert {"raw_oews__files", "raw_naics__codes", "raw_soc__codes"} <= groups["sources"]
-    assert {"out_reports__cluster_report", "out_reports__index"} <= groups["profiles"]
+    assert {"digital-technology", "out_reports__index"} <= groups["profiles"]
     assert {"stg_oews__estimates", "stg_oews__occupations", "stg_oews__release"} <= groups[
         "staging"
     ]
 
 
 def test_materialize_from_the_ui_shows_row_counts_and_previews(ui: str) -> None:
+    # the UI's "Add partition" for the release, then a run of that partition
+    added = graphql(ui, ADD_PARTITION, {"repo": REPOSITORY, "name": RELEASES.name, "key": RELEASE})[
+        "addDynamicPartition"
+    ]
+    assert added == {"__typename": "AddDynamicPartitionSuccess", "partitionKey": RELEASE}
     params = {
-        "selector": {
-            "repositoryLocationName": LOCATION,
-            "repositoryName": "__repository__",
-            "pipelineName": "refresh_warehouse",
-        },
+        "selector": {**REPOSITORY, "pipelineName": "refresh_warehouse"},
         "mode": "default",
-        # the UI's "all partitions in one run" for the per-cluster report asset
-        "executionMetadata": {
-            "tags": [{"key": k, "value": v} for k, v in ALL_CLUSTERS_TAGS.items()]
-        },
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": RELEASE}]},
     }
     launched = graphql(ui, LAUNCH, {"params": params})["launchPipelineExecution"]
     assert launched["__typename"] == "LaunchRunSuccess", launched

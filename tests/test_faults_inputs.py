@@ -53,6 +53,7 @@ def test_broken_workbooks_fail_clearly_and_lose_nothing(fault: Case, kind: str) 
     inputs = fault.folder / "inputs"
     inputs.mkdir()
     result = fault.run(
+        release="2024A01",  # the backfill's partition: May 2024 from the (broken) workbook
         oews_xlsx_local_path=broken.oews_workbook(inputs, kind),
         ep_local_path=broken.ep_workbook(inputs, kind),
     )

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.definitions import build_definitions
 from tests.support import broken_files
 from tests.support.faults import RELEASE, Case, run_job
 from tests.support.pipeline import failure_text, read
@@ -52,8 +51,7 @@ def test_long_unicode_names_and_a_cluster_where_nothing_qualifies(fault: Case) -
     )
     counts = dict(summary.iter_rows())
     assert counts[EMPTY] == 0 and min(n for c, n in counts.items() if c != EMPTY) > 0
-    render = build_definitions(settings).resolve_job_def("render_reports")
-    result = render.execute_in_process(partition_key=EMPTY, raise_on_error=False)
+    result = run_job(settings, "render_reports", only_clusters=[EMPTY])
     assert result.success, failure_text(result)
 
     folder = settings.output / RELEASE

@@ -55,7 +55,11 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     current = isolated_settings(tmp_path)
     assert run_refresh(current).success
     before = read(current.warehouse, "SELECT * FROM stg_oews__estimates ORDER BY ALL")
-    reports_before = table_digests(current.warehouse)
+    outputs = ("out_profiles__cluster_summary", "out_clusters__occupation_cluster")
+    outputs_before = {
+        t: read(current.warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in outputs
+    }
+    pages_before = {p.name: p.read_bytes() for p in (current.output / "2025A01").glob("*.html")}
 
     history = isolated_settings(
         tmp_path, oews_xlsx_local_path=WORKBOOK, soc_local_path=SOC_STRUCTURE
@@ -91,15 +95,32 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
         "SELECT * FROM stg_oews__estimates WHERE release_code = '2025A01' ORDER BY ALL",
     )
     assert after.equals(before)
-    # the cluster tables still describe the newest release, unchanged
-    after_digests = table_digests(current.warehouse)
-    for table in ("out_profiles__cluster_summary", "out_clusters__occupation_cluster"):
-        assert after_digests[table] == reports_before[table]
+    # partition 2024A01 was built from its own tables; 2025A01's rows and reports are untouched
+    for table in outputs:
+        rows = read(current.warehouse, f"SELECT * FROM {table} ORDER BY ALL")
+        assert rows.filter(pl.col("release_code") == "2025A01").equals(outputs_before[table])
+        assert rows.filter(pl.col("release_code") == "2024A01").height > 0
+    assert {
+        p.name: p.read_bytes() for p in (current.output / "2025A01").glob("*.html")
+    } == pages_before
+    summary_2024 = read(
+        current.warehouse,
+        "SELECT count(*) AS n FROM out_profiles__cluster_summary WHERE release_code = '2024A01'",
+    )
+    assert summary_2024["n"][0] == 14 and (current.output / "2024A01" / "index.html").exists()
+
+    # re-materialize 2025A01 (the backfill setting still in place: it comes from the embedded
+    # snapshot) so its change tables compare it with May 2024
+    result = run_refresh(history, release="2025A01")
+    assert result.success, failure_text(result)
 
     # change tracking, checked against both sources: the May 2024 workbook and May 2025 rows
     workbook = pl.read_excel(WORKBOOK, sheet_name="national_M2024_dl", infer_schema_length=0)
     then = {r["OCC_CODE"]: r for r in workbook.iter_rows(named=True)}
-    changes = read(current.warehouse, "SELECT * FROM out_profiles__cluster_changes")
+    changes = read(
+        current.warehouse,
+        "SELECT * FROM out_profiles__cluster_changes WHERE release_code = '2025A01'",
+    )
     assert set(changes["previous_release_code"]) == {"2024A01"}
     software = changes.filter(pl.col("soc_code") == "15-1252").row(0, named=True)
     assert software["previous_employment_count"] == int(then["15-1252"]["TOT_EMP"])
@@ -196,3 +217,21 @@ def test_a_failed_backfill_keeps_every_table(tmp_path: Path) -> None:
     assert not result.success
     assert "oesm24nat.zip" in failure_text(result) and "zip" in failure_text(result).lower()
     assert table_digests(settings.warehouse) == before
+
+
+def test_a_release_the_source_does_not_hold_is_a_clear_error(tmp_path: Path) -> None:
+    """Partition 2023A01 from the embedded snapshot (May 2025): refused before any write."""
+    settings = isolated_settings(tmp_path)
+    result = run_refresh(settings, release="2023A01")
+    assert not result.success
+    message = failure_text(result)
+    assert "partition 2023A01 was requested" in message and "holds release 2025A01" in message
+    assert "CCP_OEWS_XLSX_YEAR=2023" in message and "national_M2023_dl.xlsx" in message
+    assert (
+        not settings.warehouse.exists()
+        or "raw_oews__files"
+        not in read(
+            settings.warehouse,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'",
+        )["table_name"].to_list()
+    )

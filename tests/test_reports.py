@@ -15,7 +15,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.definitions import build_definitions
 from pipelines.framework.definition import load_framework
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
 from pipelines.settings import Settings
@@ -50,8 +49,7 @@ def copy_of(settings: Settings, tmp: Path, **overrides: object) -> Settings:
 
 
 def render_one(settings: Settings, cluster: str):
-    job = build_definitions(settings).resolve_job_def("render_reports")
-    result = job.execute_in_process(partition_key=cluster, raise_on_error=False)
+    result = run_refresh(settings, "render_reports", release=RELEASE, only_clusters=[cluster])
     assert result.success, failure_text(result)
     return result
 
@@ -200,8 +198,9 @@ def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(
 
     before = digests(settings.output / RELEASE)
     # one run: decisions -> clusters -> profile tables -> this cluster's report + the index
-    job = build_definitions(settings).resolve_job_def("apply_review_decisions")
-    applied = job.execute_in_process(partition_key="digital-technology", raise_on_error=False)
+    applied = run_refresh(
+        settings, "apply_review_decisions", release=RELEASE, only_clusters=["digital-technology"]
+    )
     assert applied.success, failure_text(applied)
     keys = {
         (
@@ -211,11 +210,11 @@ def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(
         for m in applied.get_asset_materialization_events()
     }
     assert {k for k in keys if k[0].startswith("out_reports")} == {
-        ("out_reports__cluster_report", "digital-technology"),
-        ("out_reports__index", None),
+        ("out_reports__cluster_report/digital-technology", RELEASE),
+        ("out_reports__index", RELEASE),
     }
-    assert ("out_clusters__occupation_cluster", None) in keys
-    assert ("out_profiles__cluster_occupations", None) in keys
+    assert ("out_clusters__occupation_cluster", RELEASE) in keys
+    assert ("out_profiles__cluster_occupations", RELEASE) in keys
     after = digests(settings.output / RELEASE)
     changed = {name for name in after if before.get(name) != after[name]}
     assert "digital-technology.html" in changed

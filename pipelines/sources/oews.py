@@ -208,6 +208,34 @@ def read_header(path: Path) -> list[str]:
     return [h.strip() for h in first.decode("utf-8", errors="replace").rstrip("\r\n").split("\t")]
 
 
+def read_release_codes(file: FetchedFile) -> list[str]:
+    """The release codes in an `oe.release` file (BLS's current one holds exactly one)."""
+    header = check_header(file)
+    con = duckdb.connect(":memory:", config={"autoload_known_extensions": False})
+    try:
+        rows = con.execute(
+            f"SELECT DISTINCT trim(release_date) FROM {read_csv_sql(file.path, header)} ORDER BY 1"
+        ).fetchall()
+    except duckdb.Error as err:
+        raise _parse_error(file, err) from None
+    finally:
+        con.close()
+    return [r[0] for r in rows]
+
+
+def read_release_code(file: FetchedFile) -> str:
+    """The one release an `oe.release` file names; a clear SourceError otherwise."""
+    codes = read_release_codes(file)
+    if len(codes) != 1:
+        raise SourceError(
+            f"oews ({file.name})",
+            f"expected exactly one release, found {codes}",
+            "The release file is damaged or its layout changed; check it and run again.",
+            url=file.url,
+        )
+    return codes[0]
+
+
 def check_header(file: FetchedFile) -> list[str]:
     """The file's header, if it is one BLS uses for that file and the file ends with a whole
     line (a cut-off last line would parse as shorter values); otherwise a clear SourceError."""

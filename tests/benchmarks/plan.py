@@ -126,7 +126,7 @@ def plan(*, scaling: bool, refresh: bool = True) -> list[Measurement]:
             ),
             Measurement(
                 "rerender_one_cluster",
-                "reviewer decision → apply_review_decisions, 1 partition",
+                "reviewer decision → apply_review_decisions, 1 cluster report",
                 "rerender",
                 "full",
                 target=RERENDER_TARGET,

@@ -31,13 +31,14 @@ DEFINITIONS: dict[str, str] = {
     "project's cluster rules, aggregate sub-clusters, industries and states, write 14 pages "
     "with four Plotly charts each (plotly.js inlined, fig.to_html's offline default)",
     "full refresh": "the refresh_warehouse job through Dagster's own execution, as `ccp run` "
-    "runs it (the $DAGSTER_HOME instance, every asset and check, all 14 report partitions in "
-    "one run), into an empty warehouse and cache; definitions loaded before the clock. Live: "
-    "the OEWS flat files from the loopback server, NAICS, SOC, EP and O*NET from local copies "
-    "in ../shared/data, a small crosswalk workbook in Advance CTE's layout (no public copy here)",
+    "runs it (the $DAGSTER_HOME instance, every asset and check, the 14 cluster reports of the "
+    "release in one run), into an empty warehouse and cache; definitions loaded before the "
+    "clock. Live: the OEWS flat files from the loopback server, NAICS, SOC, EP and O*NET from "
+    "local copies in ../shared/data, a small crosswalk workbook in Advance CTE's layout (no "
+    "public copy here)",
     "re-render": "on that refresh's warehouse, the digital-technology review sheet filled as a "
     "reviewer would (remove its largest occupation whose primary cluster is another) and the "
-    "apply_review_decisions job run for that one partition: decisions, clusters, profile "
+    "apply_review_decisions job run for that one cluster report: decisions, clusters, profile "
     "tables, that report and the index",
     "CPU s": "user + system CPU seconds of the child during the work (all threads), median",
     "vs comparison": "median seconds divided by the median seconds of the row whose id is given "

@@ -8,11 +8,11 @@ returns the same kind of result dict: `seconds` is the timed work only, after im
 - `pandas_notebook`: `tests.benchmarks.pandas_notebook` end to end (read, pivot, screen, assign,
   aggregate, 14 Plotly pages), imports included in its timing only from the script's start.
 - `refresh`: the `refresh_warehouse` job through Dagster's own execution, exactly as `ccp run`
-  runs it (the instance in $DAGSTER_HOME, every asset, all 14 report partitions), from the
+  runs it (the instance in $DAGSTER_HOME, every asset, the release's 14 cluster reports), from the
   embedded release or, with `--base-url`, from the full-size flat files on loopback.
 - `rerender`: on the warehouse a `refresh` left in the same state folder, a reviewer removes
-  one shared occupation from one cluster; timed: the `apply_review_decisions` job for that
-  cluster's partition (decisions → clusters → profile tables → that report and the index), as
+  one shared occupation from one cluster; timed: the `apply_review_decisions` job with only
+  that cluster's report (decisions → clusters → profile tables → that report and the index), as
   a researcher runs it in the UI.
 """
 
@@ -115,27 +115,32 @@ def _settings(args: argparse.Namespace, **extra: object) -> Any:
     return Settings.from_env(environ={}, **overrides)
 
 
-def _job_and_instance(settings: Any, job_name: str) -> tuple[Any, Any]:
-    """The job and the $DAGSTER_HOME instance, loaded before the clock starts (the UI and
-    `ccp run` have both loaded before a run starts)."""
+def _job_and_instance(settings: Any, job_name: str) -> tuple[Any, Any, str]:
+    """The job, the $DAGSTER_HOME instance and the release, found before the clock starts (the
+    UI and `ccp run` have all three before a run starts)."""
     from dagster import DagsterInstance
 
     from pipelines.cli import ensure_dagster_home
     from pipelines.definitions import build_definitions
+    from pipelines.resources import SourcesResource
 
     ensure_dagster_home(settings)
-    return build_definitions(settings).resolve_job_def(job_name), DagsterInstance.get()
+    release = SourcesResource.from_settings(settings).current_release()
+    job = build_definitions(settings).resolve_job_def(job_name)
+    return job, DagsterInstance.get(), release
 
 
-def _execute(job: Any, instance: Any, partition_key: str | None = None) -> dict[str, float]:
-    """Run one job as `ccp run` does (INFO logs shown as WARNING here, the job's tags)."""
-    from pipelines.definitions import run_tags
+def _execute(
+    job: Any, instance: Any, release: str, only_clusters: list[str] | None = None
+) -> dict[str, float]:
+    """Run one job as `ccp run` does (INFO logs shown as WARNING here)."""
+    from pipelines.releases import run_job
 
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        tags=None if partition_key else run_tags(job),
-        partition_key=partition_key,
+    result = run_job(
+        job,
+        instance,
+        release,
+        only_clusters=only_clusters,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
     if not result.success:
@@ -171,10 +176,10 @@ def refresh(args: argparse.Namespace) -> dict[str, Any]:
     import duckdb
 
     settings = _settings(args)
-    job, instance = _job_and_instance(settings, "refresh_warehouse")
+    job, instance, release = _job_and_instance(settings, "refresh_warehouse")
     before = rss_mb()
     start = _clock()
-    steps = _execute(job, instance)
+    steps = _execute(job, instance, release)
     out = _since(start)
     instance.dispose()
     con = duckdb.connect(str(settings.warehouse), read_only=True)
@@ -220,10 +225,10 @@ def rerender(args: argparse.Namespace) -> dict[str, Any]:
     soc = _remove_one(settings, decisions)
     page = max(settings.output.glob(RELEASE_GLOB)) / f"{RERENDER_CLUSTER}.html"
     old = page.read_bytes()
-    job, instance = _job_and_instance(settings, "apply_review_decisions")
+    job, instance, release = _job_and_instance(settings, "apply_review_decisions")
     before = rss_mb()
     start = _clock()
-    steps = _execute(job, instance, partition_key=RERENDER_CLUSTER)
+    steps = _execute(job, instance, release, only_clusters=[RERENDER_CLUSTER])
     out = _since(start)
     instance.dispose()
     if page.read_bytes() == old:

@@ -21,11 +21,10 @@ from pathlib import Path
 import duckdb
 from dagster import ExecuteInProcessResult
 
-from pipelines.definitions import build_definitions, run_tags
 from pipelines.settings import Settings
 from tests.support.blsformat import export_embedded_release, open_embedded_release
 from tests.support.loopback import LoopbackServer
-from tests.support.pipeline import failure_text
+from tests.support.pipeline import failure_text, run_refresh
 from tests.test_oews_live import CELLS, ONET_DIR, live_settings, serve
 
 # Short waits so failing downloads cost a second, not minutes; one retry still exercises the
@@ -51,12 +50,19 @@ TEMP_SUFFIXES = (".tmp", ".part")
 IGNORED_COLUMNS = {"checked_at", "is_from_cache", "ingested_at", "local_path"}
 
 
-def run_job(settings: Settings, job_name: str = "refresh_warehouse") -> ExecuteInProcessResult:
-    """`tests.support.pipeline.run_refresh` without Dagster's debug console log (a sixth of a
-    short run's time); failures are read from the run's events, as before."""
-    job = build_definitions(settings).resolve_job_def(job_name)
+def run_job(
+    settings: Settings,
+    job_name: str = "refresh_warehouse",
+    *,
+    release: str = RELEASE,
+    only_clusters: list[str] | None = None,
+) -> ExecuteInProcessResult:
+    """`tests.support.pipeline.run_refresh` for the baseline's release, without Dagster's debug
+    console log (a sixth of a short run's time); failures are read from the run's events."""
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    return job.execute_in_process(raise_on_error=False, tags=run_tags(job), run_config=quiet)
+    return run_refresh(
+        settings, job_name, release=release, only_clusters=only_clusters, run_config=quiet
+    )
 
 
 def table_fingerprints(path: Path) -> dict[str, tuple]:
@@ -160,9 +166,12 @@ class Case:
     def settings(self, **overrides: object) -> Settings:
         return self.baseline.settings(self.folder, **overrides)
 
-    def run(self, job: str = "refresh_warehouse", **overrides: object) -> ExecuteInProcessResult:
-        """The refresh (or another job) on this case's copy, with these settings changed."""
-        return run_job(self.settings(**overrides), job)
+    def run(
+        self, job: str = "refresh_warehouse", *, release: str = RELEASE, **overrides: object
+    ) -> ExecuteInProcessResult:
+        """The refresh (or another job) of `release` on this case's copy, with these settings
+        changed."""
+        return run_job(self.settings(**overrides), job, release=release)
 
     def changed_tables(self) -> set[str]:
         """Tables whose content differs from before the run (added or dropped ones too)."""

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from dagster import ExecuteInProcessResult
+from dagster import DagsterInstance, ExecuteInProcessResult
 
-from pipelines.definitions import build_definitions, run_tags
+from pipelines.definitions import build_definitions
+from pipelines.releases import run_job
+from pipelines.resources import SourcesResource
 from pipelines.settings import Settings
 from pipelines.warehouse import query_frame
 
@@ -33,9 +35,26 @@ def isolated_settings(tmp: Path, **overrides: object) -> Settings:
     return Settings.from_env(environ={}, **base)
 
 
-def run_refresh(settings: Settings, job_name: str = "refresh_warehouse") -> ExecuteInProcessResult:
+def run_refresh(
+    settings: Settings,
+    job_name: str = "refresh_warehouse",
+    *,
+    release: str | None = None,
+    only_clusters: list[str] | None = None,
+    instance: DagsterInstance | None = None,
+    run_config: dict | None = None,
+) -> ExecuteInProcessResult:
+    """Run `job_name` as `ccp run` does: for `release` (default: the release the configured
+    source holds), on `instance` (default: a fresh in-memory one)."""
     job = build_definitions(settings).resolve_job_def(job_name)
-    return job.execute_in_process(raise_on_error=False, tags=run_tags(job))
+    release = release or SourcesResource.from_settings(settings).current_release()
+    return run_job(
+        job,
+        instance or DagsterInstance.ephemeral(),
+        release,
+        only_clusters=only_clusters,
+        run_config=run_config,
+    )
 
 
 _SHARED_BUILD: list[Settings] = []
