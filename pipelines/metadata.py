@@ -49,17 +49,6 @@ def table_metadata(
     }
 
 
-def latest_release(con: duckdb.DuckDBPyConnection) -> str:
-    """The newest OEWS release in staging: what the qualify and later stages build on."""
-    return fetch_all(con, "SELECT max(release_code) FROM stg_oews__release")[0][0]
-
-
-def all_releases(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every OEWS release in staging, oldest first (the qualify stage screens each, so changes
-    between releases are measured under one policy)."""
-    return [r[0] for r in fetch_all(con, "SELECT release_code FROM stg_oews__release ORDER BY 1")]
-
-
 def previous_release(con: duckdb.DuckDBPyConnection, release: str) -> str | None:
     """The newest release in staging older than `release`, if any."""
     return fetch_all(

@@ -124,8 +124,17 @@ class SourcesResource(ConfigurableResource):
         """The release a run targets when none is named: the configured history backfill, or
         the release the embedded snapshot, the local copy or BLS's current oe.release holds."""
         history = self.history_release()
-        if history or (self.oews_xlsx_local_path or self.oews_xlsx_year):
-            return history or "unknown"
+        if history:
+            return history
+        if self.oews_xlsx_local_path:  # configured, but the name does not say which year
+            name = Path(self.oews_xlsx_local_path).name
+            raise SourceError(
+                f"oews history ({name})",
+                f"{name} is not named like BLS's national workbook (national_MYYYY_dl.xlsx or "
+                "oesmYYnat.zip), so its release is unknown",
+                "Keep BLS's file name (national_MYYYY_dl.xlsx), or point to the oesmYYnat.zip "
+                "it came in.",
+            )
         mode = self.mode_for(self.oews_local_dir)
         if mode == "embedded":
             return str(embedded_manifest()["release"]["code"])
