@@ -5,12 +5,13 @@ only then swaps it in, keeping other releases' rows. Checks beside each asset ca
 OEWS traps (a shifted datatype mapping, dangling codes, an empty national total).
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, asset, multi_asset
 
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.metadata import build_table, table_metadata
@@ -59,20 +60,51 @@ def build(
 
 
 # ---- OEWS ------------------------------------------------------------------------------------
-@asset(
-    partitions_def=RELEASES,
-    group_name=GROUP,
+ESTIMATES_DESCRIPTION = (
+    "One row per (release, area, industry, occupation) with the 17 OEWS measures typed. "
+    "Employment is an integer, wages are dollars; a published `-` is NULL with its footnote codes "
+    "beside it (4 hourly/annual-only, 5 at or above the top code, 8 not released)."
+)
+FILES_DESCRIPTION = (
+    "The OEWS files the release's estimates were built from (URL, bytes, sha256, ETag, times), "
+    "copied from raw_oews__files only once staging accepted their data: the provenance reports "
+    "cite. A fetch whose data was refused stays in raw_oews__files alone."
+)
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            "stg_oews__estimates",
+            group_name=GROUP,
+            description=ESTIMATES_DESCRIPTION,
+            kinds={"duckdb"},
+            partitions_def=RELEASES,
+            deps=[
+                "raw_oews__files",
+                "raw_oews__datatype",
+                "raw_oews__footnote",
+                "raw_oews__release",
+            ],
+        ),
+        AssetSpec(
+            "stg_oews__files",
+            group_name=GROUP,
+            description=FILES_DESCRIPTION,
+            kinds={"duckdb"},
+            partitions_def=RELEASES,
+            deps=["raw_oews__files"],
+        ),
+    ],
     pool=POOL,
-    kinds={"duckdb"},
-    deps=["raw_oews__files", "raw_oews__datatype", "raw_oews__footnote", "raw_oews__release"],
 )
 def stg_oews__estimates(
     context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
-    """One row per (release, area, industry, occupation) with the 17 OEWS measures typed.
+) -> Iterator[MaterializeResult]:
+    """Parse the release's data file into typed estimates, then record the files it came from.
 
-    Employment is an integer, wages are dollars; a published `-` is NULL with its footnote codes
-    beside it (4 hourly/annual-only, 5 at or above the top code, 8 not released).
+    The two tables are written in that order so the provenance never names a file whose values
+    were refused.
     """
     with warehouse.get_connection() as con:
         release = context.partition_key
@@ -97,17 +129,19 @@ def stg_oews__estimates(
             ).fetchall()
         }
         counts = check_cells(con, "src_oews__cells", known, source)
-        result = build(context, con, "stg_oews__estimates", [release], unordered=True)
+        estimates = build(context, con, "stg_oews__estimates", [release], unordered=True)
         if files[0].source in ("embedded", "xlsx"):
             con.unregister("src_oews__cells")
         else:
             con.execute("DROP TABLE src_oews__cells")
-    result.metadata.update(counts)  # type: ignore[union-attr]
+        provenance = build(context, con, "stg_oews__files", [release])
+    estimates.metadata.update(counts)  # type: ignore[union-attr]
     if counts["dash_without_footnote_count"]:
         context.log.warning(
             f"{counts['dash_without_footnote_count']} '-' values carry no footnote code"
         )
-    return result
+    yield MaterializeResult(asset_key="stg_oews__estimates", metadata=estimates.metadata)
+    yield MaterializeResult(asset_key="stg_oews__files", metadata=provenance.metadata)
 
 
 def _parsed_files(con: duckdb.DuckDBPyConnection, release: str) -> list[FetchedFile]:
@@ -154,7 +188,7 @@ def check_datatypes(con: duckdb.DuckDBPyConnection, release: str) -> None:
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
-    deps=["stg_oews__estimates", "raw_oews__files"],
+    deps=["stg_oews__estimates", "stg_oews__files"],
 )
 def stg_oews__release(
     context: AssetExecutionContext, warehouse: WarehouseResource
@@ -302,6 +336,7 @@ _CHECKS = [
         contract_check(t)
         for t in (
             "stg_oews__estimates",
+            "stg_oews__files",
             "stg_oews__release",
             "stg_oews__areas",
             "stg_oews__industries",

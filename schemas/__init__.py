@@ -22,6 +22,7 @@ from schemas.stg_ep__occupations import StgEpOccupations
 from schemas.stg_naics__codes import StgNaicsCodes
 from schemas.stg_oews__areas import StgOewsAreas
 from schemas.stg_oews__estimates import StgOewsEstimates
+from schemas.stg_oews__files import StgOewsFiles
 from schemas.stg_oews__industries import StgOewsIndustries
 from schemas.stg_oews__occupations import StgOewsOccupations
 from schemas.stg_oews__release import StgOewsRelease
@@ -35,6 +36,7 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "stg_oews__industries": StgOewsIndustries,
     "stg_oews__occupations": StgOewsOccupations,
     "stg_oews__estimates": StgOewsEstimates,
+    "stg_oews__files": StgOewsFiles,
     "stg_naics__codes": StgNaicsCodes,
     "stg_soc__codes": StgSocCodes,
     "stg_ep__occupations": StgEpOccupations,

@@ -18,7 +18,7 @@ WITH release AS (
     any_value(source_mode) || ': ' || string_agg(url, ', ' ORDER BY url)
       FILTER (WHERE file_name LIKE '%.sqlite' OR file_name = 'oe.data.0.Current'
               OR file_name LIKE 'national\_M____\_dl.xlsx' ESCAPE '\') AS source_label
-  FROM raw_oews__files
+  FROM stg_oews__files
   WHERE release_code = $1 AND is_parsed
 ), cells AS (
   SELECT count(*) AS cell_count FROM stg_oews__estimates WHERE release_code = $1

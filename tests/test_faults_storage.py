@@ -216,7 +216,7 @@ def test_killed_run_then_a_rerun_through_transient_faults_restores_everything(
 
     # Every table as before (no `<table>__new` left either), but the provenance of the two
     # files downloaded again; no temporary file or write-ahead log left behind.
-    assert fault.changed_tables() == {"raw_oews__files"}
+    assert fault.changed_tables() == {"raw_oews__files", "stg_oews__files"}
     after = retrieval_times(settings)
     assert {n for n in after if after[n] != before[n]} == set(good)
     assert leftovers(settings.output, settings.cache) == []

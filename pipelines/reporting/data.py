@@ -88,7 +88,7 @@ def sources_frame(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
                retrieved_at,
                CASE WHEN is_parsed THEN 'file used' ELSE 'listed in the snapshot' END AS use,
                source_mode AS note
-        FROM raw_oews__files WHERE release_code = ?
+        FROM stg_oews__files WHERE release_code = ?
         UNION ALL
         SELECT source, file_name, url, size_bytes, sha256, retrieved_at,
                CASE WHEN is_used THEN 'file used'
