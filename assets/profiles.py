@@ -23,7 +23,7 @@ from pipelines.releases import RELEASES
 from pipelines.reporting import render
 from pipelines.reporting.data import load_cluster, load_index
 from pipelines.resources import PolicyResource, ReportsResource
-from pipelines.warehouse import WarehouseResource, query_frame
+from pipelines.warehouse import WarehouseResource, fetch_one, query_frame
 
 GROUP = "profiles"
 POOL = "duckdb"
@@ -147,8 +147,20 @@ def out_profiles__cluster_changes(
             "WHERE release_code = ? GROUP BY 1 ORDER BY 1",
             [release],
         )
+        mixed = fetch_one(
+            con,
+            f"SELECT bool_or(is_policy_changed) FROM {CHANGES} WHERE release_code = ?",
+            [release],
+        )
     meta["previous_release"] = previous or "none in the warehouse"
     meta["changes"] = MetadataValue.md(markdown_table(kinds, 10))
+    if mixed and mixed[0]:
+        meta["policy"] = f"{previous} was screened under another policy: statuses not comparable"
+        context.log.warning(
+            f"{previous} was screened under a different qualification policy than {release}; "
+            f"status changes are not comparable until {previous} is re-materialized "
+            f"(ccp run --release {previous})."
+        )
     return MaterializeResult(metadata=meta)
 
 
@@ -250,7 +262,20 @@ _CHECKS = [
     ),
 ]
 
-_CHECKS += [contract_check(OCCUPATIONS), contract_check(STATES), contract_check(CHANGES)]
+_CHECKS += [
+    contract_check(OCCUPATIONS),
+    contract_check(STATES),
+    contract_check(CHANGES),
+    sql_check(
+        CHANGES,
+        "releases_screened_under_the_same_policy",
+        "Both releases of a comparison were screened under the same policy (settings, skill "
+        "rules, state living wages); otherwise re-materialize the previous release.",
+        f"SELECT DISTINCT release_code, previous_release_code FROM {CHANGES} "
+        "WHERE is_policy_changed",
+        blocking=False,
+    ),
+]
 
 CHECKS = asset_checks(_CHECKS)
 

@@ -5,6 +5,8 @@ README). Every occupation gets a skill tier from the best available signal (BLS 
 Zones, or the built-in SOC-group rules), then a status per geography with a readable reason.
 """
 
+import hashlib
+
 import duckdb
 import polars as pl
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
@@ -80,6 +82,16 @@ def raw_policy__state_living_wages(
         write_frame(con, "raw_policy__state_living_wages", frame)
         meta = table_metadata(con, "raw_policy__state_living_wages")
     return MaterializeResult(metadata={**meta, "source": source})
+
+
+def policy_fingerprint(con: duckdb.DuckDBPyConnection, rules: QualificationPolicy) -> str:
+    """sha256 of everything a screen depends on besides the data: the policy file's settings,
+    the skill fallback rules and the state living wages. Releases screened under different
+    fingerprints are not compared like with like (see out_profiles__cluster_changes)."""
+    digest = hashlib.sha256(rules.model_dump_json().encode())
+    for table in ("raw_policy__skill_fallback_rules", "raw_policy__state_living_wages"):
+        digest.update(query_frame(con, f"SELECT * FROM {table} ORDER BY ALL").write_csv().encode())
+    return digest.hexdigest()
 
 
 def register_policy(con: duckdb.DuckDBPyConnection, policy: QualificationPolicy) -> None:
@@ -187,8 +199,10 @@ def out_qualify__occupation_qualification(
     wage = rules.living_wage
     with warehouse.get_connection() as con:
         release = context.partition_key
-        params = [release, wage.hourly_usd, wage.label, wage.wage_statistic]
+        fingerprint = policy_fingerprint(con, rules)
+        params = [release, wage.hourly_usd, wage.label, wage.wage_statistic, fingerprint]
         meta = build_table(con, "out_qualify__occupation_qualification", params)
+        meta["policy_sha256"] = fingerprint
         where = f"release_code = '{release}'"
         meta["national_status_by_tier"] = counts_md(
             con,

@@ -29,6 +29,7 @@ class OutProfilesClusterChanges(pa.DataFrameModel):
     status: str = pa.Field(nullable=True)
     change_kind: str = pa.Field(isin=KINDS)
     change_reason: str = pa.Field(nullable=True)
+    is_policy_changed: bool
 
     class Config:
         strict = True

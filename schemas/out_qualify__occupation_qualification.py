@@ -29,6 +29,7 @@ class OutQualifyOccupationQualification(pa.DataFrameModel):
     is_wage_top_coded: bool = pa.Field(nullable=True)
     status: str = pa.Field(isin=["qualifies", "excluded", "undetermined"])
     reason: str = pa.Field(str_length={"min_value": 10})
+    policy_sha256: str = pa.Field(str_matches=r"^[0-9a-f]{64}$")
 
     class Config:
         strict = True

@@ -1,16 +1,18 @@
 -- out_profiles__cluster_changes: what changed in each Career Cluster since the previous OEWS
--- release in the warehouse, occupation by occupation (national, all industries). Both releases
--- are screened under the SAME policy (the qualify stage screens every release held), so a
--- change of status is a change in the data: a wage that crossed the threshold, a skill tier, an
--- unpublished wage, or a SOC code that is new or no longer published. Occupations are those the
--- cluster holds now; codes published only in the previous release appear once with no cluster.
+-- release in the warehouse, occupation by occupation (national, all industries). A change of
+-- status is a change in the data (a wage that crossed the threshold, a skill tier, an
+-- unpublished wage, a SOC code that is new or no longer published) only when both releases were
+-- screened under the same policy: each release is screened when its partition is materialized,
+-- so after a policy change is_policy_changed says the previous release must be re-materialized
+-- before its statuses compare like with like. Occupations are those the cluster holds now;
+-- codes published only in the previous release appear once with no cluster.
 -- $1 current release, $2 previous release (no rows when there is none).
 WITH current_assignment AS (
   SELECT DISTINCT cluster_code, occupation_code, soc_code, occupation_name
   FROM out_clusters__occupation_cluster WHERE release_code = $1
 ), screened AS (
   SELECT release_code, occupation_code, soc_code, occupation_name, employment_count,
-         skill_tier, wage_used_usd, wage_used_unit, threshold_used_usd, status
+         skill_tier, wage_used_usd, wage_used_unit, threshold_used_usd, status, policy_sha256
   FROM out_qualify__occupation_qualification
   WHERE area_type = 'national' AND release_code IN ($1, $2)
 ), medians AS (
@@ -49,6 +51,8 @@ WITH current_assignment AS (
                     WHERE c.release_code = $1 AND c.occupation_code = p.occupation_code)
 ), rows AS (
   SELECT * FROM paired UNION ALL SELECT * FROM retired
+), policies AS (
+  SELECT count(DISTINCT policy_sha256) > 1 AS is_policy_changed FROM screened
 )
 SELECT
   CAST($1 AS VARCHAR) AS release_code,
@@ -67,6 +71,10 @@ SELECT
     ELSE 'still does not qualify'
   END AS change_kind,
   CASE
+    WHEN is_policy_changed AND previous_status IS DISTINCT FROM status
+         AND status IS NOT NULL AND NOT is_new_code
+      THEN 'not comparable: ' || $2 || ' was screened under a different policy (re-materialize '
+           || $2 || ' to compare like with like)'
     WHEN status IS NULL THEN 'SOC code not in the ' || $1 || ' release (code change)'
     WHEN is_new_code THEN 'SOC code not in the ' || $2 || ' release (code change)'
     WHEN previous_status = status THEN NULL
@@ -79,6 +87,8 @@ SELECT
     ELSE 'wage crossed the threshold: '
          || format('${:,.2f} → ${:,.2f} per {} (threshold ${:,.2f})',
                    previous_wage_used_usd, wage_used_usd, wage_used_unit, threshold_used_usd)
-  END AS change_reason
+  END AS change_reason,
+  is_policy_changed
 FROM rows
+CROSS JOIN policies
 WHERE $2 IS NOT NULL

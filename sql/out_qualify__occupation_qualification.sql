@@ -8,7 +8,8 @@
 -- or suppressed wage makes the status undetermined, never silently in or out; a low skill tier
 -- excludes whatever the wage.
 -- $1 release code, $2 national hourly threshold (USD), $3 national threshold label,
--- $4 wage statistic (median | p25).
+-- $4 wage statistic (median | p25), $5 sha256 of the policy the screen used (settings, skill
+-- fallback rules, state living wages), so releases screened differently can be told apart.
 WITH tiers AS (
   SELECT * FROM int_qualify__skill_tiers WHERE release_code = $1
 ), geo AS (
@@ -137,5 +138,6 @@ SELECT
       || CASE WHEN wage_basis LIKE '%top_coded' THEN ' or more (BLS top code)' ELSE '' END
       || CASE WHEN wage_used_usd >= threshold_used_usd THEN ' meets ' ELSE ' is below ' END
       || 'the living wage ' || threshold_label || '; ' || skill_tier_reason
-  END AS reason
+  END AS reason,
+  CAST($5 AS VARCHAR) AS policy_sha256
 FROM valued

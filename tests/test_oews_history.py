@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
+from pipelines.settings import PROJECT_ROOT
 from pipelines.sources.http import SourceError
 from pipelines.sources.oews_xlsx import COLUMNS, read_national_workbook
 from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
@@ -30,6 +31,7 @@ SOC_STRUCTURE = SHARED_DATA / "soc" / "soc_structure_2018.xlsx"
 pytestmark = pytest.mark.skipif(not WORKBOOK.exists(), reason="needs ../shared/data")
 
 NATIONAL = "area_code = '0000000' AND industry_code = '000000'"
+CHANGES_2025 = "SELECT * FROM out_profiles__cluster_changes WHERE release_code = '2025A01'"
 
 
 def test_workbook_becomes_the_shared_cells_shape() -> None:
@@ -151,6 +153,41 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     assert "What changed since May 2024" in section and "Tax Preparers" in section
     assert "newly qualifies" in section
     assert f">{int(then['13-2082']['TOT_EMP']):,}<" in section  # jobs then, from the workbook
+    assert "different\n    policies" not in section and not changes["is_policy_changed"].any()
+
+    # The policy changes (a lower living wage) and only 2025A01 is re-screened: the comparison
+    # says May 2024 was screened differently instead of calling the policy's effect a change.
+    lower = tmp_path / "policy.yaml"
+    text = (PROJECT_ROOT / "pipelines/policy/qualification.yaml").read_text()
+    lower.write_text(text.replace("hourly_usd: 25.00", "hourly_usd: 20.00"))
+    assert float(then["13-2082"]["H_MEDIAN"]) >= 20.00  # qualifies under both releases now
+    changed = history.model_copy(update={"policy_path": lower})
+    result = run_refresh(changed, release="2025A01")
+    assert result.success, failure_text(result)
+    checks = {
+        e.check_name: e.passed
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.path == ["out_profiles__cluster_changes"]
+    }
+    assert checks["releases_screened_under_the_same_policy"] is False  # a warning, not a stop
+    changes = read(current.warehouse, CHANGES_2025)
+    assert changes["is_policy_changed"].all()
+    tax = changes.filter(pl.col("soc_code") == "13-2082").row(0, named=True)
+    assert (tax["previous_status"], tax["status"]) == ("excluded", "qualifies")
+    assert tax["change_reason"] == (
+        "not comparable: 2024A01 was screened under a different policy (re-materialize 2024A01 "
+        "to compare like with like)"
+    )
+    page = (current.output / "2025A01" / "financial-services.html").read_text()
+    assert "screened under different" in page and "ccp run --release 2024A01" in page
+
+    # Re-screening May 2024 under the same policy makes the two comparable again.
+    assert run_refresh(changed, release="2024A01").success
+    assert run_refresh(changed, release="2025A01").success
+    changes = read(current.warehouse, CHANGES_2025)
+    assert not changes["is_policy_changed"].any()
+    tax = changes.filter(pl.col("soc_code") == "13-2082").row(0, named=True)
+    assert (tax["previous_status"], tax["change_kind"]) == ("qualifies", "still qualifies")
 
 
 def test_live_backfill_downloads_the_zip(tmp_path: Path, loopback_server: LoopbackServer) -> None:
