@@ -34,7 +34,7 @@ from pipelines.sources.oews import (
     embedded_code_lists,
     flat_code_lists,
 )
-from pipelines.sources.oews_xlsx import read_recorded_workbook
+from pipelines.sources.oews_history import read_recorded_history
 from pipelines.sources.onet import (
     JOB_ZONES_COLUMNS,
     attribution,
@@ -159,9 +159,10 @@ def raw_oews(
             frames = embedded_code_lists(source.files[0].path)
             parsed = {source.files[0].name}
         elif source.mode == "xlsx":
-            workbook = source.files[-1]  # the national workbook (unzipped when given a zip)
-            frames, _ = read_recorded_workbook(workbook)
-            parsed = {workbook.name}
+            # the workbooks themselves (unzipped when given zips): national, then industries
+            workbooks = [f for f in source.files if f.path.suffix.lower() == ".xlsx"]
+            frames, _ = read_recorded_history(workbooks)
+            parsed = {f.name for f in workbooks}
         else:
             frames = flat_code_lists(con, source)
             check_header(source.file(DATA_FILE))  # a changed layout fails before any write

@@ -24,7 +24,8 @@ from pipelines.sources.oews import (
     flat_cells,
     verify_unchanged,
 )
-from pipelines.sources.oews_xlsx import read_recorded_workbook
+from pipelines.sources.oews_history import read_recorded_history
+from pipelines.sources.oews_xlsx import WORKBOOK
 from pipelines.sources.onet import attribution, job_zones_by_soc
 from pipelines.sources.soc import SOURCE_TAG_OEWS
 from pipelines.warehouse import (
@@ -115,9 +116,9 @@ def stg_oews__estimates(
         if files[0].source == "embedded":
             register_frame(con, "src_oews__cells", embedded_cells(files[0].path))
             data = files[0]
-        elif files[0].source == "xlsx":  # history backfill: BLS's national workbook
-            data = files[0]
-            register_frame(con, "src_oews__cells", read_recorded_workbook(data)[1])
+        elif files[0].source == "xlsx":  # history backfill: BLS's annual workbooks
+            data = next((f for f in files if WORKBOOK.match(f.name)), files[0])
+            register_frame(con, "src_oews__cells", read_recorded_history(files)[1])
         else:
             data = next(f for f in files if f.name == DATA_FILE)
             flat_cells(con, data, release[:4], release[4:])

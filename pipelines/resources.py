@@ -26,6 +26,7 @@ from pipelines.sources.oews import (
     read_release_code,
 )
 from pipelines.sources.oews_xlsx import workbook_from
+from pipelines.sources.oews_xlsx_industries import industry_workbooks_from
 from pipelines.warehouse import WarehouseResource, connection_config
 
 
@@ -42,6 +43,10 @@ class SourcesResource(ConfigurableResource):
         "https://www.bls.gov/oes/special-requests/", description="folder of oesmYYnat.zip"
     )
     oews_xlsx_local_path: str | None = Field(None, description="local national workbook or zip")
+    oews_xlsx_industry_local_path: str | None = Field(
+        None, description="local oesmYYin4.zip (national industry workbooks)"
+    )
+    oews_xlsx_industries: bool = Field(False, description="download oesmYYin4.zip (live)")
     naics_url: str = Field(description="Census NAICS 2022 workbook URL")
     naics_local_path: str | None = Field(None, description="local Census NAICS workbook")
     soc_url: str = Field(description="BLS SOC 2018 structure workbook URL")
@@ -73,6 +78,8 @@ class SourcesResource(ConfigurableResource):
             oews_xlsx_year=settings.oews_xlsx_year,
             oews_xlsx_base_url=settings.oews_xlsx_base_url,
             oews_xlsx_local_path=opt(settings.oews_xlsx_local_path),
+            oews_xlsx_industry_local_path=opt(settings.oews_xlsx_industry_local_path),
+            oews_xlsx_industries=settings.oews_xlsx_industries,
             naics_url=settings.naics_url,
             naics_local_path=opt(settings.naics_local_path),
             soc_url=settings.soc_url,
@@ -188,12 +195,32 @@ class SourcesResource(ConfigurableResource):
             url = self.oews_xlsx_base_url + name
             given = self.downloader(logger).fetch(url, source="oews", name=name, expect="zip")
             label = f"live: {url}"
-        workbook, _ = workbook_from(given, Path(self.cache_dir))
+        workbook, year = workbook_from(given, Path(self.cache_dir))
         files = [given]
         if workbook != given.path:  # unzipped: record the workbook that was parsed, too
             inner = describe_local_file(workbook, source="oews", name=workbook.name, expect="xlsx")
             files.append(dataclasses.replace(inner, url=f"{given.url}#{workbook.name}"))
+        industries = self.oews_history_industries(year, logger)
+        if industries is not None:
+            files.append(industries)
+            for path in industry_workbooks_from(industries, Path(self.cache_dir)):
+                inner = describe_local_file(path, source="oews", name=path.name, expect="xlsx")
+                files.append(dataclasses.replace(inner, url=f"{industries.url}#{path.name}"))
+            label += f" + {industries.name}"
         return OewsSource(mode="xlsx", label=f"BLS national workbook, {label}", files=tuple(files))
+
+    def oews_history_industries(
+        self, year: str, logger: logging.Logger | None = None
+    ) -> FetchedFile | None:
+        """BLS's oesmYYin4.zip for the backfill year, when given (local) or asked for (live)."""
+        if self.oews_xlsx_industry_local_path:
+            path = Path(self.oews_xlsx_industry_local_path)
+            return describe_local_file(path, source="oews", name=path.name, expect="zip")
+        if self.oews_xlsx_industries:
+            name = f"oesm{int(year) % 100:02d}in4.zip"
+            url = self.oews_xlsx_base_url + name
+            return self.downloader(logger).fetch(url, source="oews", name=name, expect="zip")
+        return None
 
     # ---- code lists ------------------------------------------------------------------------
     def optional_file(

@@ -63,6 +63,16 @@ class Settings(BaseModel):
         description="local national_MYYYY_dl.xlsx (or the oesmYYnat.zip holding it) to ingest "
         "as an earlier OEWS release (history backfill; overrides oews_xlsx_year)",
     )
+    oews_xlsx_industry_local_path: Path | None = Field(
+        None,
+        description="local oesmYYin4.zip (BLS's national industry workbooks) of the backfill "
+        "year, read with the national workbook so the earlier release has industry profiles",
+    )
+    oews_xlsx_industries: bool = Field(
+        False,
+        description="in a live history backfill, also download oesmYYin4.zip (national "
+        "industry workbooks, about 70 MB)",
+    )
     naics_url: str = Field(
         "https://www.census.gov/naics/2022NAICS/2-6%20digit_2022_Codes.xlsx",
         description="Census NAICS 2022 '2-6 digit' workbook",

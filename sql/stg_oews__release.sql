@@ -17,7 +17,7 @@ WITH release AS (
     any_value(source_mode) AS source_mode,
     any_value(source_mode) || ': ' || string_agg(url, ', ' ORDER BY url)
       FILTER (WHERE file_name LIKE '%.sqlite' OR file_name = 'oe.data.0.Current'
-              OR file_name LIKE 'national\_M____\_dl.xlsx' ESCAPE '\') AS source_label
+              OR file_name LIKE '%\_M____\_dl.xlsx' ESCAPE '\') AS source_label
   FROM stg_oews__files
   WHERE release_code = $1 AND is_parsed
 ), cells AS (

@@ -106,9 +106,40 @@ def _sheet(path: Path, name: str, source: str, **kw) -> pl.DataFrame:
         raise SourceError(source, f"cannot read sheet {name!r}: {err}", REMEDY) from None
 
 
-def read_national_workbook(path: Path, year: str, source: str) -> tuple[dict, pl.DataFrame]:
-    """Code lists and cells of one national workbook, in the shared shapes."""
-    rows = _sheet(path, f"national_M{year}_dl", source)
+def _cell(column: str) -> list[pl.Expr]:
+    """One workbook column as the time series' value (`-` for a marker) and footnote code."""
+    raw = pl.col(column).str.strip_chars()
+    paid_other = (
+        (pl.col("ANNUAL") == "TRUE")
+        if column in HOURLY_WAGES
+        else ((pl.col("HOURLY") == "TRUE") if column in ANNUAL_WAGES else pl.lit(False))
+    )
+    is_marker = raw.is_in(["*", "**", "#", "~"])
+    code = DATATYPE_OF[column]
+    value = pl.when(is_marker).then(pl.lit("-")).otherwise(raw).alias(f"v{code}")
+    note = (
+        pl.when(raw == "#").then(pl.lit("5"))
+        .when((raw == "*") & paid_other.fill_null(False)).then(pl.lit("4"))
+        .when(raw.is_in(["*", "**", "~"])).then(pl.lit("8"))
+        .otherwise(pl.lit(None, pl.String))
+        .alias(f"f{code}")
+    )  # fmt: skip
+    return [value, note]
+
+
+def workbook_cells(rows: pl.DataFrame) -> pl.DataFrame:
+    """National workbook rows (with `industry_code` and `occupation_code` in the time series'
+    codes) as cells: `cell_key` (series_id minus datatype), v01..v17, f01..f17."""
+    return rows.select(
+        (pl.lit("OEUN0000000") + pl.col("industry_code") + pl.col("occupation_code")).alias(
+            "cell_key"
+        ),
+        *[e for column in DATATYPE_OF for e in _cell(column)],
+    ).select(CELL_COLUMNS)
+
+
+def check_columns(rows: pl.DataFrame, source: str, remedy: str = REMEDY) -> None:
+    """The workbook has BLS's 32 columns, in order."""
     if rows.columns != COLUMNS:
         missing = [c for c in COLUMNS if c not in rows.columns]
         extra = [c for c in rows.columns if c not in COLUMNS]
@@ -117,8 +148,14 @@ def read_national_workbook(path: Path, year: str, source: str) -> tuple[dict, pl
             f"unexpected columns: missing {missing}, unexpected {extra}"
             if missing or extra
             else "the columns are in an unexpected order",
-            REMEDY,
+            remedy,
         )
+
+
+def read_national_workbook(path: Path, year: str, source: str) -> tuple[dict, pl.DataFrame]:
+    """Code lists and cells of one national workbook, in the shared shapes."""
+    rows = _sheet(path, f"national_M{year}_dl", source)
+    check_columns(rows, source)
     notes = _sheet(path, "Field Descriptions", source, has_header=False)
     text = " ".join(v for row in notes.iter_rows() for v in row if v)
     top = TOP_CODE.search(text)
@@ -143,29 +180,7 @@ def read_national_workbook(path: Path, year: str, source: str) -> tuple[dict, pl
     if national["level"].null_count():
         raise SourceError(source, f"unknown O_GROUP values {set(national['O_GROUP'])}", REMEDY)
 
-    def cell(column: str) -> list[pl.Expr]:
-        raw = pl.col(column).str.strip_chars()
-        paid_other = (
-            (pl.col("ANNUAL") == "TRUE")
-            if column in HOURLY_WAGES
-            else ((pl.col("HOURLY") == "TRUE") if column in ANNUAL_WAGES else pl.lit(False))
-        )
-        is_marker = raw.is_in(["*", "**", "#", "~"])
-        code = DATATYPE_OF[column]
-        value = pl.when(is_marker).then(pl.lit("-")).otherwise(raw).alias(f"v{code}")
-        note = (
-            pl.when(raw == "#").then(pl.lit("5"))
-            .when((raw == "*") & paid_other.fill_null(False)).then(pl.lit("4"))
-            .when(raw.is_in(["*", "**", "~"])).then(pl.lit("8"))
-            .otherwise(pl.lit(None, pl.String))
-            .alias(f"f{code}")
-        )  # fmt: skip
-        return [value, note]
-
-    cells = national.select(
-        (pl.lit("OEUN0000000000000") + pl.col("occupation_code")).alias("cell_key"),
-        *[e for column in DATATYPE_OF for e in cell(column)],
-    ).select(CELL_COLUMNS)
+    cells = workbook_cells(national.with_columns(industry_code=pl.lit("000000")))
     release = f"{year}A01"
     hourly, annual = top.group(1), top.group(2)
     frames = {
