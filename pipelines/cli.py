@@ -189,5 +189,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def console_main() -> None:
+    """The `ccp` command: `main`, then exit without tearing down the interpreter.
+
+    Everything is written and closed when `main` returns; skipping the teardown keeps
+    duckdb-python 2.0's nanobind "leaked instances" report (a binding issue at shutdown, not a
+    leak of ours) out of a user's terminal.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console_main()
