@@ -31,6 +31,7 @@ SUMMARY = "out_profiles__cluster_summary"
 OCCUPATIONS = "out_profiles__cluster_occupations"
 STATES = "out_profiles__cluster_states"
 CHANGES = "out_profiles__cluster_changes"
+INDUSTRY_CHANGES = "out_profiles__cluster_industry_changes"
 # One report asset per Career Cluster (out_reports__cluster_report/<slug>), each partitioned by
 # release: re-rendering one cluster leaves the other 13 alone.
 _CLUSTERS = load_framework().clusters
@@ -40,7 +41,14 @@ CLUSTER_NAMES = [c.name for c in _CLUSTERS]
 
 # What a report reads directly; everything else it shows (review decisions, provenance of every
 # source) is upstream of these, so Dagster's lineage and staleness still cover it.
-REPORT_INPUTS = [SUMMARY, OCCUPATIONS, STATES, CHANGES, "out_clusters__cluster_industry"]
+REPORT_INPUTS = [
+    SUMMARY,
+    OCCUPATIONS,
+    STATES,
+    CHANGES,
+    INDUSTRY_CHANGES,
+    "out_clusters__cluster_industry",
+]
 
 
 @asset(
@@ -164,6 +172,40 @@ def out_profiles__cluster_changes(
     return MaterializeResult(metadata=meta)
 
 
+@asset(
+    partitions_def=RELEASES,
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
+    deps=["out_clusters__cluster_industry", "stg_oews__industries"],
+)
+def out_profiles__cluster_industry_changes(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """How each cluster's industries changed since the previous release: qualifying employment
+    per sector and subsector then and now, and industry codes that are new or no longer
+    published. 'Not compared' when the previous release has no industry estimates."""
+    with warehouse.get_connection() as con:
+        release = context.partition_key
+        previous = previous_release(con, release)
+        meta = build_table(con, INDUSTRY_CHANGES, [release, previous])
+        kinds = query_frame(
+            con,
+            f"SELECT change_kind, count(DISTINCT industry_code) AS industries "
+            f"FROM {INDUSTRY_CHANGES} WHERE release_code = ? GROUP BY 1 ORDER BY 1",
+            [release],
+        )
+    meta["previous_release"] = previous or "none in the warehouse"
+    meta["changes"] = MetadataValue.md(markdown_table(kinds, 10))
+    if "not compared" in kinds["change_kind"].to_list():
+        context.log.warning(
+            f"{previous} has no industry estimates in the warehouse, so industries are not "
+            f"compared; load its industry workbooks (CCP_OEWS_XLSX_INDUSTRY_LOCAL_PATH, or "
+            f"CCP_OEWS_XLSX_INDUSTRIES=true live) and re-run {release} to compare them."
+        )
+    return MaterializeResult(metadata=meta)
+
+
 @multi_asset(
     name="out_reports__cluster_reports",
     specs=[
@@ -266,6 +308,7 @@ _CHECKS += [
     contract_check(OCCUPATIONS),
     contract_check(STATES),
     contract_check(CHANGES),
+    contract_check(INDUSTRY_CHANGES),
     sql_check(
         CHANGES,
         "releases_screened_under_the_same_policy",
@@ -284,6 +327,7 @@ ASSETS = [
     out_profiles__cluster_occupations,
     out_profiles__cluster_states,
     out_profiles__cluster_changes,
+    out_profiles__cluster_industry_changes,
     out_reports__cluster_reports,
     out_reports__index,
 ]

@@ -328,6 +328,18 @@ _WAGE_GAPS = " OR ".join(
     f"abs({h} * 2080 - {a}) > {WAGE_PAIR_TOLERANCE_USD}" for h, a in WAGE_PAIRS
 )
 
+# Industries whose NAICS code (or parent) is not in NAICS 2022, in current releases ({history}
+# = NOT IN) or in releases read from the history workbooks ({history} = IN).
+_INDUSTRIES_OUTSIDE_NAICS_2022 = """
+    SELECT i.release_code, i.industry_code, i.industry_name, i.naics_code, i.naics_parent_code
+    FROM stg_oews__industries i
+    LEFT JOIN stg_naics__codes n ON n.naics_code = i.naics_code
+    LEFT JOIN stg_naics__codes p ON p.naics_code = i.naics_parent_code
+    WHERE ((i.naics_code IS NOT NULL AND n.naics_code IS NULL)
+           OR (i.naics_parent_code IS NOT NULL AND p.naics_code IS NULL))
+      AND i.release_code {history}
+          (SELECT release_code FROM raw_oews__files WHERE source_mode = 'xlsx')
+"""
 _WAGE_GAP_COLUMNS = ", ".join(
     f"round({h} * 2080 - {a}, 2) AS gap_{h.split('_')[2]}" for h, a in WAGE_PAIRS
 )
@@ -391,16 +403,20 @@ _CHECKS = [
     sql_check(
         "stg_oews__industries",
         "naics_codes_exist",
-        "Every OEWS industry mapped to a NAICS code (or, for OEWS aggregates and ownership "
-        "variants, to a parent NAICS code) maps to a code in the NAICS 2022 list.",
-        """
-        SELECT i.release_code, i.industry_code, i.industry_name, i.naics_code, i.naics_parent_code
-        FROM stg_oews__industries i
-        LEFT JOIN stg_naics__codes n ON n.naics_code = i.naics_code
-        LEFT JOIN stg_naics__codes p ON p.naics_code = i.naics_parent_code
-        WHERE (i.naics_code IS NOT NULL AND n.naics_code IS NULL)
-           OR (i.naics_parent_code IS NOT NULL AND p.naics_code IS NULL)
-        """,
+        "Every industry of a current release (time series or embedded) mapped to a NAICS code "
+        "(or, for OEWS aggregates and ownership variants, to a parent NAICS code) maps to a code "
+        "in the NAICS 2022 list: anything else is a mapping error.",
+        _INDUSTRIES_OUTSIDE_NAICS_2022.format(history="NOT IN"),
+        deps=["stg_naics__codes"],
+    ),
+    sql_check(
+        "stg_oews__industries",
+        "history_codes_in_naics_2022",
+        "Industries of an earlier release (history workbooks) outside NAICS 2022: an earlier "
+        "NAICS vintage (e.g. 2017's 511 Publishing, 2022's 513), listed as industry code "
+        "changes in out_profiles__cluster_industry_changes. A warning, not a stop.",
+        _INDUSTRIES_OUTSIDE_NAICS_2022.format(history="IN"),
+        blocking=False,
         deps=["stg_naics__codes"],
     ),
     sql_check(

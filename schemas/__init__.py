@@ -13,6 +13,7 @@ from schemas.int_qualify__skill_tiers import IntQualifySkillTiers
 from schemas.out_clusters__cluster_industry import OutClustersClusterIndustry
 from schemas.out_clusters__occupation_cluster import OutClustersOccupationCluster
 from schemas.out_profiles__cluster_changes import OutProfilesClusterChanges
+from schemas.out_profiles__cluster_industry_changes import OutProfilesClusterIndustryChanges
 from schemas.out_profiles__cluster_occupations import OutProfilesClusterOccupations
 from schemas.out_profiles__cluster_states import OutProfilesClusterStates
 from schemas.out_profiles__cluster_summary import OutProfilesClusterSummary
@@ -49,6 +50,7 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "out_profiles__cluster_occupations": OutProfilesClusterOccupations,
     "out_profiles__cluster_states": OutProfilesClusterStates,
     "out_profiles__cluster_changes": OutProfilesClusterChanges,
+    "out_profiles__cluster_industry_changes": OutProfilesClusterIndustryChanges,
 }
 
 

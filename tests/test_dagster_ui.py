@@ -11,11 +11,12 @@ import pytest
 
 from pipelines.releases import RELEASES
 from tests.support.ui_screenshot import (
-    NODE_BOXES_JS,
     asset_graph_screenshot,
     asset_nodes,
     chromium,
+    expand_all_groups,
     graphql,
+    node_boxes,
     webserver,
 )
 
@@ -135,9 +136,9 @@ def test_asset_graph_renders_in_chromium(ui: str) -> None:
         page.on("pageerror", lambda err: errors.append(str(err)))
         page.add_init_script("localStorage.setItem('communityNux', '1')")
         page.goto(f"{ui}/asset-groups", wait_until="networkidle")
-        page.keyboard.press("Alt+KeyE")
+        expand_all_groups(page)
         page.wait_for_timeout(1500)
-        assert len(page.evaluate(NODE_BOXES_JS)) >= 17
+        assert len(node_boxes(page)) >= 17
         assert page.get_by_text("staging", exact=True).count() >= 1
         browser.close()
     assert errors == []

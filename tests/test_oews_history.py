@@ -154,6 +154,16 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     assert "newly qualifies" in section
     assert f">{int(then['13-2082']['TOT_EMP']):,}<" in section  # jobs then, from the workbook
     assert "different\n    policies" not in section and not changes["is_policy_changed"].any()
+    # May 2024 came from the national workbook alone: industries are not compared, and say why
+    industry = read(
+        current.warehouse,
+        "SELECT * FROM out_profiles__cluster_industry_changes WHERE release_code = '2025A01'",
+    )
+    assert industry.height > 100 and set(industry["change_kind"]) == {"not compared"}
+    assert not industry["has_previous_industry_estimates"].any()
+    assert industry["previous_employment_count"].is_null().all()
+    assert "oesm24in4.zip" in industry["change_reason"][0]
+    assert "has no industry estimates in the warehouse" in section
 
     # The policy changes (a lower living wage) and only 2025A01 is re-screened: the comparison
     # says May 2024 was screened differently instead of calling the policy's effect a change.

@@ -33,6 +33,7 @@ from tests.support.pipeline import (
 )
 
 SOC_STRUCTURE = SHARED_DATA / "soc" / "soc_structure_2018.xlsx"
+WORKBOOK_2024 = SHARED_DATA / "oews" / "national_M2024_dl.xlsx"
 pytestmark = pytest.mark.skipif(not SOC_STRUCTURE.exists(), reason="needs ../shared/data")
 # Sector ranges, Sector 99, an OEWS government designation and aggregate, and 3- to 6-digit
 # industries of the Digital Technology and Construction clusters.
@@ -46,10 +47,14 @@ NATIONAL_ROWS = "area_code = '0000000' AND industry_code IN ({})".format(
 
 
 @pytest.fixture(scope="module")
-def workbooks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def embedded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return open_embedded_release(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="module")
+def workbooks(embedded_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("workbooks")
-    sqlite = open_embedded_release(folder / "sqlite")
-    return write_annual_workbooks(sqlite, folder / "2025", "2025", INDUSTRIES)
+    return write_annual_workbooks(embedded_sqlite, folder / "2025", "2025", INDUSTRIES)
 
 
 def test_sector_codes_take_the_time_series_form() -> None:
@@ -212,3 +217,103 @@ def test_bad_industry_workbooks_are_clear_errors(
     corrupt.write_bytes(workbooks[1].read_bytes()[:5000])
     with pytest.raises(SourceError, match="corrupt zip"):
         read_zip(corrupt)
+
+
+def _qualifying_jobs(book: Path, naics: str, soc_codes: set[str]) -> int:
+    """Hand sum from a workbook: employment of `soc_codes` in industry `naics` (`**` = none)."""
+    rows = pl.read_excel(book, infer_schema_length=0).filter(
+        (pl.col("NAICS") == naics) & pl.col("OCC_CODE").is_in(sorted(soc_codes))
+    )
+    assert rows.height > 0
+    return int(rows["TOT_EMP"].cast(pl.Float64, strict=False).sum())
+
+
+def test_industry_code_changes_between_releases(
+    embedded_sqlite: Path, workbooks: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """May 2024 (BLS's national workbook, industry workbooks in which 513 Publishing is still
+    NAICS 2017's 511) then May 2025 (workbooks): each cluster's industries compared, the code
+    change reported as one code gone and one new, figures summed by hand from the workbooks."""
+    publishing_2017 = ("511000", "Publishing Industries (except Internet)")
+    _, archive_2024 = write_annual_workbooks(
+        embedded_sqlite, tmp_path / "2024", "2024", INDUSTRIES, recode={"513000": publishing_2017}
+    )
+    national_2025, archive_2025 = workbooks
+    for national, archive in ((WORKBOOK_2024, archive_2024), (national_2025, archive_2025)):
+        settings = isolated_settings(
+            tmp_path,
+            oews_xlsx_local_path=national,
+            oews_xlsx_industry_local_path=archive,
+            soc_local_path=SOC_STRUCTURE,
+        )
+        result = run_refresh(settings)
+        assert result.success, failure_text(result)
+
+    def changes_of(cluster: str) -> dict[str, dict]:
+        rows = read(
+            settings.warehouse,
+            "SELECT * FROM out_profiles__cluster_industry_changes WHERE release_code = '2025A01' "
+            f"AND cluster_code = '{cluster}'",
+        )
+        assert set(rows["previous_release_code"]) == {"2024A01"}
+        assert rows["has_previous_industry_estimates"].all()
+        return {r["industry_code"]: r for r in rows.iter_rows(named=True)}
+
+    def qualifying(cluster: str, release: str) -> set[str]:
+        return set(
+            read(
+                settings.warehouse,
+                "SELECT DISTINCT soc_code FROM out_clusters__occupation_cluster WHERE status = "
+                f"'qualifies' AND release_code = '{release}' AND cluster_code = '{cluster}'",
+            )["soc_code"]
+        )
+
+    book = {
+        ("2024", "3d"): tmp_path / "2024" / "nat3d_M2024_dl.xlsx",
+        ("2025", "3d"): national_2025.parent / "nat3d_M2025_dl.xlsx",
+        ("2024", "sector"): tmp_path / "2024" / "natsector_M2024_dl.xlsx",
+        ("2025", "sector"): national_2025.parent / "natsector_M2025_dl.xlsx",
+    }
+    # Digital Technology: 511 (NAICS 2017) gone, 513 (NAICS 2022) new, 518 in both
+    digital = changes_of("digital-technology")
+    then_set, now_set = (
+        qualifying("digital-technology", "2024A01"),
+        qualifying("digital-technology", "2025A01"),
+    )
+    gone, new = digital["511000"], digital["513000"]
+    assert gone["change_kind"] == "industry code no longer published"
+    assert gone["change_reason"] == "industry code not in the 2025A01 release (code change)"
+    assert gone["previous_employment_count"] == _qualifying_jobs(
+        book["2024", "3d"], "511000", then_set
+    )
+    assert gone["employment_count"] is None
+    assert new["change_kind"] == "new industry code" and new["previous_employment_count"] is None
+    assert new["employment_count"] == _qualifying_jobs(book["2025", "3d"], "513000", now_set)
+    assert {digital[c]["change_kind"] for c in ("518000", "51--52")} == {"same industry code"}
+
+    # Financial Services: Tax Preparers qualify in May 2025 only, so its qualifying employment
+    # in the Information sector moves with the occupations that qualify in each release
+    finance = changes_of("financial-services")
+    then_set, now_set = (
+        qualifying("financial-services", "2024A01"),
+        qualifying("financial-services", "2025A01"),
+    )
+    assert "13-2082" in now_set - then_set
+    information = finance["51--52"]
+    then = _qualifying_jobs(book["2024", "sector"], "51", then_set)
+    now = _qualifying_jobs(book["2025", "sector"], "51", now_set)
+    assert (information["previous_employment_count"], information["employment_count"]) == (
+        then,
+        now,
+    )
+    assert information["employment_change_count"] == now - then != 0
+
+    page = (settings.output / "2025A01" / "financial-services.html").read_text()
+    section = page[page.index('id="changes"') : page.index('id="occupations"')]
+    assert "Qualifying employment by sector, May 2024 and now" in section
+    assert f">{now - then:+,}<" in section
+    page = (settings.output / "2025A01" / "digital-technology.html").read_text()
+    section = page[page.index('id="changes"') : page.index('id="occupations"')]
+    assert "Industry codes new or no longer published since May 2024" in section
+    assert "Publishing Industries (except Internet)" in section and "new industry code" in section
+    assert f">{gone['previous_employment_count']:,}<" in section  # jobs then

@@ -86,6 +86,7 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
             f"{slug}-industries.csv",
             f"{slug}-states.csv",
             f"{slug}-changes.csv",
+            f"{slug}-industry-changes.csv",
             f"{slug}.xlsx",
             f"{slug}-review-sheet.csv",
             f"{slug}-review-sheet.xlsx",
@@ -284,7 +285,7 @@ def test_output_is_deterministic(built: Settings, tmp_path: Path) -> None:
     result = run_refresh(settings)
     assert result.success, failure_text(result)
     first, second = digests(built.output / RELEASE), digests(settings.output / RELEASE)
-    assert len(first) == 14 + 14 * 8 + 4  # pages, downloads, index, plotly.js, css, js
+    assert len(first) == 14 + 14 * 9 + 4  # pages, downloads, index, plotly.js, css, js
     assert second == first
 
 

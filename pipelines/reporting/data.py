@@ -43,6 +43,7 @@ class ClusterData:
     sub_cluster_employment: pl.DataFrame
     states: pl.DataFrame
     changes: pl.DataFrame
+    industry_changes: pl.DataFrame
     previous_release: str | None
     layers: pl.DataFrame
     exclusions: pl.DataFrame
@@ -196,6 +197,13 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
             release,
             cluster_code,
             "change_kind, employment_count DESC NULLS LAST, soc_code",
+        ),
+        industry_changes=_cluster_rows(
+            con,
+            "out_profiles__cluster_industry_changes",
+            release,
+            cluster_code,
+            "industry_level, change_kind, employment_count DESC NULLS LAST, industry_code",
         ),
         previous_release=release_info(con, previous)["release_name"] if previous else None,
         layers=query_frame(

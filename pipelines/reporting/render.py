@@ -180,6 +180,7 @@ def downloads(data: ClusterData) -> dict[str, bytes]:
         "industries": industries,
         "states": data.states,
         "changes": data.changes,
+        "industry-changes": data.industry_changes,
     }
     files = {f"{slug}-{name}.csv": frame.write_csv().encode() for name, frame in tables.items()}
     files[f"{slug}.xlsx"] = _xlsx(tables)

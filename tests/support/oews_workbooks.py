@@ -104,9 +104,18 @@ def _write(path: Path, sheet: str, rows: list[list[object]], top_code: str | Non
 
 
 def write_annual_workbooks(
-    sqlite: Path, folder: Path, year: str, industries: list[str]
+    sqlite: Path,
+    folder: Path,
+    year: str,
+    industries: list[str],
+    recode: dict[str, tuple[str, str]] | None = None,
 ) -> tuple[Path, Path]:
-    """`national_M{year}_dl.xlsx` and `oesm{yy}in4.zip` holding `industries` (time-series codes)."""
+    """`national_M{year}_dl.xlsx` and `oesm{yy}in4.zip` holding `industries` (time-series codes).
+
+    `recode` publishes an industry's cells under another code and title (time-series code ->
+    workbook NAICS, NAICS_TITLE), as a NAICS revision does."""
+    renamed = {workbook_naics(c): new for c, new in (recode or {}).items()}
+    naics, title = COLUMNS.index("NAICS"), COLUMNS.index("NAICS_TITLE")
     folder.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(sqlite)
     try:
@@ -136,6 +145,9 @@ def write_annual_workbooks(
                     f"({', '.join('?' * len(codes))})",
                     codes,
                 ) if codes else []  # fmt: skip
+                for row in rows:
+                    if row[naics] in renamed:
+                        row[naics], row[title] = renamed[row[naics]]
                 name = f"{stem}_M{year}_dl"
                 written = _write(folder / f"{name}.xlsx", name, rows, None)
                 zf.write(written, f"oesm{year[2:]}in4/{name}.xlsx")

@@ -143,8 +143,7 @@ def asset_graph_screenshot(
         # The UI asks first-time users to join its community; record that it was answered.
         page.add_init_script("localStorage.setItem('communityNux', '1')")
         page.goto(f"{url}/asset-groups", wait_until="networkidle")
-        page.keyboard.press("Alt+KeyE")  # expand all groups (remembered in localStorage)
-        page.wait_for_timeout(500)
+        expand_all_groups(page)  # remembered in localStorage
         page.reload(wait_until="networkidle")  # re-render so the expanded graph is fitted
         page.get_by_role("button", name="Hide navigation").click()
         tree_toggle = page.locator("[aria-label=panel_show_right]")
@@ -154,7 +153,11 @@ def asset_graph_screenshot(
         fit_graph(page, width, height, max_clicks=zoom_out_clicks)
         center_graph(page, width, height)
         page.wait_for_timeout(1500)
-        boxes = page.evaluate(NODE_BOXES_JS)
+        boxes = node_boxes(page)
+        if not boxes:
+            page.screenshot(path=str(out.with_suffix(".failed.png")))
+            browser.close()
+            raise RuntimeError(f"no asset labels rendered; see {out.with_suffix('.failed.png')}")
         margin = 60
         left = max(min(b[0] for b in boxes) - margin * 2.5, 0)
         top = max(min(b[1] for b in boxes) - margin, 0)
@@ -171,10 +174,32 @@ NODE_BOXES_JS = """() => [...document.querySelectorAll('*')]
   .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"""
 
 
+def expand_all_groups(page: object, attempts: int = 3) -> None:
+    """Press the graph's expand-all shortcut once the collapsed groups are drawn, until the
+    asset labels show (the shortcut is lost if pressed before the graph has rendered)."""
+    page.get_by_text("staging", exact=True).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    for _ in range(attempts):
+        page.keyboard.press("Alt+KeyE")  # type: ignore[attr-defined]
+        if node_boxes(page, wait_s=5.0):
+            return
+    raise RuntimeError("the asset graph's groups did not expand (Alt+E)")
+
+
+def node_boxes(page: object, wait_s: float = 15.0) -> list[list[float]]:
+    """The asset labels' boxes, waiting up to `wait_s` for the graph to draw them (a busy
+    machine can take seconds after a zoom)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        boxes = page.evaluate(NODE_BOXES_JS)  # type: ignore[attr-defined]
+        if boxes or time.monotonic() > deadline:
+            return boxes
+        page.wait_for_timeout(250)  # type: ignore[attr-defined]
+
+
 def fit_graph(page: object, width: int, height: int, max_clicks: int) -> None:
     """Zoom out until every asset node fits, but not so far that labels stop rendering."""
     for _ in range(max_clicks):
-        boxes = page.evaluate(NODE_BOXES_JS)  # type: ignore[attr-defined]
+        boxes = node_boxes(page)
         if boxes:
             span_x = max(b[2] for b in boxes) - min(b[0] for b in boxes)
             span_y = max(b[3] for b in boxes) - min(b[1] for b in boxes)
@@ -182,7 +207,7 @@ def fit_graph(page: object, width: int, height: int, max_clicks: int) -> None:
                 return
         page.locator("[aria-label=zoom_out]").first.click()  # type: ignore[attr-defined]
         page.wait_for_timeout(400)  # type: ignore[attr-defined]
-        if not page.evaluate(NODE_BOXES_JS):  # type: ignore[attr-defined]
+        if not node_boxes(page, wait_s=3.0):
             page.locator("[aria-label=zoom_in]").first.click()  # type: ignore[attr-defined]
             page.wait_for_timeout(400)  # type: ignore[attr-defined]
             return
@@ -190,7 +215,7 @@ def fit_graph(page: object, width: int, height: int, max_clicks: int) -> None:
 
 def center_graph(page: object, width: int, height: int) -> None:
     """Drag the canvas so the union of the asset nodes sits in the middle of the window."""
-    boxes = page.evaluate(NODE_BOXES_JS)  # type: ignore[attr-defined]
+    boxes = node_boxes(page)
     if not boxes:
         return
     left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
