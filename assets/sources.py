@@ -21,6 +21,7 @@ from dagster import (
 )
 
 from pipelines.metadata import table_metadata
+from pipelines.policy.rules_file import SAFE_LOADER
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
 from pipelines.sources.ep import EP_SCHEMA, ep_occupations_from_xlsx
@@ -51,7 +52,7 @@ from pipelines.warehouse import (
     table_exists,
     write_frame,
 )
-from schemas import validate_table
+from schemas import contract_sha256, validate_table
 
 GROUP = "sources"
 POOL = "duckdb"
@@ -186,6 +187,7 @@ def raw_oews(
             "raw_oews__files",
             files,
             validate=lambda f: validate_table("raw_oews__files", f),
+            contract_sha256=contract_sha256("raw_oews__files"),
             keep_where=keep,
         )
         for name in CODE_LIST_COLUMNS:
@@ -300,7 +302,7 @@ ALIGNMENT_FILE = Path(__file__).resolve().parents[1] / "pipelines" / "oews_soc_a
 
 def alignment_frame(path: Path = ALIGNMENT_FILE) -> pl.DataFrame:
     """One row per (OEWS code, SOC 2018 component) from the project's alignment file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     rows = [
         {"oews_soc_code": code, "soc_code": part, "alignment_kind": kind.rstrip("s")}
         for kind in ("oews_aggregates", "broad_as_detailed")

@@ -40,7 +40,8 @@ def summary(settings: Settings) -> str:
     try:
         tables = con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_name NOT LIKE '%\\_\\_new' ESCAPE '\\' ORDER BY table_name"
+            "AND table_name NOT LIKE '%\\_\\_new' ESCAPE '\\' "
+            "AND NOT starts_with(table_name, '_') ORDER BY table_name"
         ).fetchall()
         lines = [f"Warehouse: {path} ({path.stat().st_size / 1e6:.1f} MB)", "", "Tables:"]
         for (name,) in tables:

@@ -135,6 +135,38 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(row and row[0])
 
 
+# What passed a contract: (table, contract fingerprint, row count, content digest), written in
+# the transaction that swaps the validated table in. The table's contract check recomputes the
+# digest and, when the live table is still exactly that content under the same contract, does
+# not validate the same rows a second time.
+VALIDATIONS = "_contract_validations"
+
+
+def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
+    """Row count and an order-independent digest of every row's content (sum of row hashes)."""
+    row = fetch_one(
+        con,
+        f'SELECT count(*), CAST(coalesce(sum(hash(t)::HUGEINT), 0) AS VARCHAR) FROM "{table}" t',
+    )
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+def passed_contract(con: duckdb.DuckDBPyConnection, table: str, fingerprint: str) -> int | None:
+    """The row count if the live `table` is content that passed contract `fingerprint` before
+    its swap, else None."""
+    if not table_exists(con, VALIDATIONS) or not table_exists(con, table):
+        return None
+    rows, digest = table_digest(con, table)
+    found = fetch_one(
+        con,
+        f"SELECT 1 FROM {VALIDATIONS} WHERE table_name = ? AND contract_sha256 = ? "
+        "AND row_count = ? AND content_digest = ?",
+        [table, fingerprint, rows, digest],
+    )
+    return rows if found else None
+
+
 def write_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -142,6 +174,7 @@ def write_table(
     *,
     params: list[Any] | None = None,
     validate: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    contract_sha256: str | None = None,
     keep_where: str | None = None,
     unordered: bool = False,
 ) -> int:
@@ -150,7 +183,9 @@ def write_table(
     `keep_where` keeps rows of the current table that match it (e.g. other releases), so a
     refresh of one release never deletes another. `unordered` lets DuckDB write rows in any
     order (faster for large tables nobody reads in insertion order). Until the swap, readers
-    see the old table; a failed validation leaves it untouched. Returns the new row count.
+    see the old table; a failed validation leaves it untouched. With `contract_sha256` (the
+    fingerprint of the contract `validate` enforces) the validated content is recorded in
+    VALIDATIONS. Returns the new row count.
     """
     staging = f"{table}__new"
     con.execute(f'DROP TABLE IF EXISTS "{staging}"')
@@ -168,9 +203,20 @@ def write_table(
             )
         if validate is not None:
             validate(query_frame(con, f'SELECT * FROM "{staging}"'))
+        recorded = table_digest(con, staging) if validate and contract_sha256 else None
         con.execute("BEGIN TRANSACTION")
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
         con.execute(f'ALTER TABLE "{staging}" RENAME TO "{table}"')
+        if recorded:
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {VALIDATIONS} (table_name VARCHAR PRIMARY KEY, "
+                "contract_sha256 VARCHAR, row_count BIGINT, content_digest VARCHAR, "
+                "validated_at TIMESTAMPTZ)"
+            )
+            con.execute(
+                f"INSERT OR REPLACE INTO {VALIDATIONS} VALUES (?, ?, ?, ?, now())",
+                [table, contract_sha256, *recorded],
+            )
         con.execute("COMMIT")
     except BaseException:
         # Undo whatever got done; never let cleanup hide the original error.
@@ -189,6 +235,7 @@ def write_frame(
     frame: pl.DataFrame,
     *,
     validate: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    contract_sha256: str | None = None,
     keep_where: str | None = None,
 ) -> int:
     """`write_table` for a polars frame built in Python (moved in via Arrow)."""
@@ -196,7 +243,12 @@ def write_frame(
     register_frame(con, view, frame)
     try:
         return write_table(
-            con, table, f'SELECT * FROM "{view}"', validate=validate, keep_where=keep_where
+            con,
+            table,
+            f'SELECT * FROM "{view}"',
+            validate=validate,
+            contract_sha256=contract_sha256,
+            keep_where=keep_where,
         )
     finally:
         con.unregister(view)

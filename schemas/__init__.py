@@ -6,6 +6,11 @@ readable summary of the first failure cases; the full cases go to the asset chec
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
+import sys
+
 import pandera.polars as pa
 import polars as pl
 
@@ -75,6 +80,17 @@ class ContractError(ValueError):
             + "\nWhat to do: the source data changed shape or a parser is wrong; the previous "
             "table is unchanged. Report this with the message above."
         )
+
+
+@functools.cache
+def contract_sha256(table: str) -> str:
+    """Fingerprint of `table`'s contract (the source of its model's modules, parents included):
+    a validation recorded under another fingerprint was against another contract."""
+    modules = dict.fromkeys(
+        c.__module__ for c in CONTRACTS[table].__mro__ if c.__module__.startswith("schemas.")
+    )
+    source = "".join(inspect.getsource(sys.modules[m]) for m in modules)
+    return hashlib.sha256(source.encode()).hexdigest()
 
 
 def validate_table(table: str, frame: pl.DataFrame) -> pl.DataFrame:

@@ -100,3 +100,51 @@ def test_refresh_of_one_release_keeps_the_others(tmp_path: Path) -> None:
     )
     assert con.execute("SELECT * FROM t ORDER BY 1").fetchall() == [("2024A01", 1), ("2025A01", 3)]
     con.close()
+
+
+def test_contract_checks_trust_only_the_exact_content_that_was_validated(tmp_path: Path) -> None:
+    """A contract validated before the swap is not re-validated by its check while the live
+    table is that content under that contract; a row changed by hand, or another contract,
+    means a full validation (which catches the bad row)."""
+    import shutil
+
+    from dagster import AssetCheckResult
+
+    from pipelines.checks import _run, contract_check
+    from pipelines.resources import warehouse_from_settings
+    from tests.support.pipeline import shared_embedded_build
+
+    built = shared_embedded_build()
+    settings = isolated_settings(tmp_path)
+    shutil.copy(built.warehouse, settings.warehouse)
+    warehouse = warehouse_from_settings(settings)
+    check = contract_check("out_profiles__cluster_summary")
+
+    def run_check() -> AssetCheckResult:
+        with warehouse.get_connection() as con:
+            return _run(check, con)
+
+    result = run_check()
+    assert result.passed and result.metadata["rows_checked"].value == 14
+    assert "validated" in result.metadata  # recorded by the asset: not validated twice
+
+    table = "out_profiles__cluster_summary"
+    with warehouse.get_connection() as con:
+        con.execute(f"UPDATE {table} SET qualifying_occupation_count = -1 WHERE cluster_code = "
+                    "'digital-technology'")  # fmt: skip
+    result = run_check()
+    assert not result.passed and result.metadata["failures"].value >= 1
+
+    with warehouse.get_connection() as con:
+        con.execute(f"UPDATE {table} SET qualifying_occupation_count = 0 WHERE cluster_code = "
+                    "'digital-technology'")  # fmt: skip
+    result = run_check()  # a valid edit: passes, but only by a full validation
+    assert result.passed and "validated" not in result.metadata
+
+    with warehouse.get_connection() as con:  # the original content, recorded under a new contract
+        con.execute(f"DROP TABLE {table}")
+        con.execute(f"ATTACH '{built.warehouse}' AS built (READ_ONLY)")
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM built.{table}")
+        con.execute("UPDATE _contract_validations SET contract_sha256 = 'older contract'")
+    result = run_check()
+    assert result.passed and "validated" not in result.metadata

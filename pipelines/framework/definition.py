@@ -272,8 +272,9 @@ def _problem(data: Any, error: ErrorDetails) -> str:
     return f"{text}: {message}" if text else message
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that rejects a mapping with the same key twice (PyYAML keeps the last)."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe loader (libyaml's parser where available) that rejects a mapping with the same key
+    twice (PyYAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         keys = [str(self.construct_object(k)) for k, _ in node.value]

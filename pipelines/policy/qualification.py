@@ -14,6 +14,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipelines.policy.rules_file import SAFE_LOADER
 from pipelines.settings import PROJECT_ROOT
 
 DEFAULT_POLICY_PATH = PROJECT_ROOT / "pipelines" / "policy" / "qualification.yaml"
@@ -100,7 +101,7 @@ class QualificationPolicy(_Strict):
 
 def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except FileNotFoundError:
         raise PolicyError(
             f"[policy] {path} does not exist.\nWhat to do: check CCP_POLICY_PATH."

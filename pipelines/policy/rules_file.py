@@ -7,13 +7,17 @@ from typing import Any
 
 import yaml
 
+# libyaml's parser (bundled with PyYAML's wheels) reads the rule files about ten times faster
+# than the pure-Python one; same safe constructor, same results.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def load_rules_document(path: Path, what: str, top_keys: set[str]) -> dict[str, Any]:
     """Read a rule file and check its envelope: a mapping, only `top_keys`, version 1.
 
     Raises ValueError naming the file; the caller validates the content."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise ValueError(f"{path}: cannot read the {what}: {exc}") from exc
     if not isinstance(doc, dict):

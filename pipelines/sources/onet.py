@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 import polars as pl
 import yaml
 
+from pipelines.policy.rules_file import SAFE_LOADER
 from pipelines.sources.http import SourceError
 
 SOURCE = "O*NET"
@@ -291,7 +292,7 @@ def _extract(archive: zipfile.ZipFile, member: str, target: Path) -> Path:
 
 def load_alignment(path: Path = ALIGNMENT_FILE) -> dict[str, list[str]]:
     """OEWS code -> SOC 2018 components, from both sections of oews_soc_alignment.yaml."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     return {
         str(code): [str(p) for p in parts]
         for kind in ("oews_aggregates", "broad_as_detailed")

@@ -74,7 +74,8 @@ def table_fingerprints(path: Path) -> dict[str, tuple]:
     try:
         tables = con.execute(
             "SELECT table_name, list(column_name ORDER BY ordinal_position) "
-            "FROM information_schema.columns WHERE table_schema = 'main' GROUP BY 1 ORDER BY 1"
+            "FROM information_schema.columns WHERE table_schema = 'main' "
+            "AND NOT starts_with(table_name, '_') GROUP BY 1 ORDER BY 1"
         ).fetchall()
         hashed = [
             f'SELECT {i} AS t, count(*), sum(hash({", ".join(kept)})::HUGEINT) FROM "{name}"'

@@ -101,7 +101,8 @@ def table_digests(path: Path) -> dict[str, str]:
         names = [
             r[0]
             for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND NOT starts_with(table_name, '_')"  # bookkeeping, e.g. _contract_validations
             ).fetchall()
         ]
         digests = {}
