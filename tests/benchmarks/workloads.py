@@ -197,6 +197,7 @@ def ingest(args: argparse.Namespace) -> dict[str, Any]:
 
     from assets.sources import raw_oews
     from assets.staging import stg_oews__estimates
+    from pipelines.releases import add_release
     from pipelines.resources import SourcesResource, warehouse_from_settings
     from pipelines.settings import Settings
 
@@ -222,12 +223,17 @@ def ingest(args: argparse.Namespace) -> dict[str, Any]:
     if args.trace_sql:
         recorder.trace_sql()
     instance = DagsterInstance.ephemeral()
+    # The release partition, as `ccp run` finds it before a run starts (oe.release, one small
+    # conditional GET before the clock).
+    release = resources["sources"].current_release()
+    add_release(instance, release)
     before, cpu_before = rss_mb(), cpu_s()
     started = time.perf_counter()
     result = materialize(
         [raw_oews, stg_oews__estimates],
         resources=resources,
         instance=instance,
+        partition_key=release,
         raise_on_error=False,
     )
     seconds = time.perf_counter() - started
