@@ -26,7 +26,7 @@ class OutProfilesClusterIndustryChanges(pa.DataFrameModel):
     employment_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1.0001)
     change_kind: str = pa.Field(isin=KINDS)
     change_reason: str = pa.Field(nullable=True)
-    has_previous_industry_estimates: bool
+    has_both_industry_estimates: bool
 
     class Config:
         strict = True

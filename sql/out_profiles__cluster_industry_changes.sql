@@ -4,16 +4,18 @@
 -- are new or no longer published (a NAICS revision, e.g. 2017's 511 Publishing became 2022's 513).
 -- Whether a code is new is read from each release's OEWS industry list, not from the cluster's
 -- rows, so an industry the cluster merely stopped employing in is not a code change. A previous
--- release loaded from the national workbook alone has no industry estimates: its rows say
--- 'not compared' instead of reporting every industry as new.
+-- release loaded from the national workbook alone has no industry estimates: when either
+-- release has none, the rows say 'not compared' instead of reporting every industry as new or
+-- gone.
 -- $1 current release, $2 previous release (no rows when there is none).
 WITH codes AS (
   SELECT release_code, industry_code, industry_name
   FROM stg_oews__industries
   WHERE release_code IN ($1, $2)
     AND (industry_kind = 'sector' OR (industry_kind = 'naics' AND naics_level = 3))
-), previous_has_industries AS (
-  SELECT count(*) FILTER (WHERE release_code = $2) > 0 AS has_previous_industry_estimates
+), estimates_present AS (
+  SELECT count(*) FILTER (WHERE release_code = $2) > 0 AS has_previous_industry_estimates,
+         count(*) FILTER (WHERE release_code = $1) > 0 AS has_current_industry_estimates
   FROM codes
 ), current_rows AS (
   SELECT * FROM out_clusters__cluster_industry
@@ -40,6 +42,7 @@ WITH codes AS (
   SELECT
     r.*,
     h.has_previous_industry_estimates,
+    h.has_current_industry_estimates,
     EXISTS (SELECT 1 FROM codes WHERE release_code = $1 AND industry_code = r.industry_code)
       AS is_in_current_list,
     EXISTS (SELECT 1 FROM codes WHERE release_code = $2 AND industry_code = r.industry_code)
@@ -47,7 +50,7 @@ WITH codes AS (
     (SELECT any_value(industry_name) FROM codes
      WHERE release_code = $2 AND industry_code = r.industry_code) AS previous_list_name
   FROM paired AS r
-  CROSS JOIN previous_has_industries AS h
+  CROSS JOIN estimates_present AS h
   WHERE r.cluster_code IN (SELECT cluster_code FROM clusters)
 )
 SELECT
@@ -64,7 +67,8 @@ SELECT
   previous_employment_share,
   employment_share,
   CASE
-    WHEN NOT has_previous_industry_estimates THEN 'not compared'
+    WHEN NOT (has_previous_industry_estimates AND has_current_industry_estimates)
+      THEN 'not compared'
     WHEN NOT is_in_current_list THEN 'industry code no longer published'
     WHEN NOT is_in_previous_list THEN 'new industry code'
     ELSE 'same industry code'
@@ -73,6 +77,10 @@ SELECT
     WHEN NOT has_previous_industry_estimates
       THEN $2 || ' has no industry estimates in the warehouse (loaded from the national workbook '
            || 'alone); add its industry workbooks (oesm' || substr($2, 3, 2)
+           || 'in4.zip) to compare industries'
+    WHEN NOT has_current_industry_estimates
+      THEN $1 || ' has no industry estimates in the warehouse (loaded from the national workbook '
+           || 'alone); add its industry workbooks (oesm' || substr($1, 3, 2)
            || 'in4.zip) to compare industries'
     WHEN NOT is_in_current_list
       THEN 'industry code not in the ' || $1 || ' release (code change)'
@@ -85,6 +93,7 @@ SELECT
     WHEN employment_count IS NULL
       THEN 'no qualifying employment published in this industry in ' || $1
   END AS change_reason,
-  has_previous_industry_estimates
+  has_previous_industry_estimates AND has_current_industry_estimates
+    AS has_both_industry_estimates
 FROM classified
 WHERE $2 IS NOT NULL

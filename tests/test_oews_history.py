@@ -160,7 +160,7 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
         "SELECT * FROM out_profiles__cluster_industry_changes WHERE release_code = '2025A01'",
     )
     assert industry.height > 100 and set(industry["change_kind"]) == {"not compared"}
-    assert not industry["has_previous_industry_estimates"].any()
+    assert not industry["has_both_industry_estimates"].any()
     assert industry["previous_employment_count"].is_null().all()
     assert "oesm24in4.zip" in industry["change_reason"][0]
     assert "has no industry estimates in the warehouse" in section

@@ -256,7 +256,7 @@ def test_industry_code_changes_between_releases(
             f"AND cluster_code = '{cluster}'",
         )
         assert set(rows["previous_release_code"]) == {"2024A01"}
-        assert rows["has_previous_industry_estimates"].all()
+        assert rows["has_both_industry_estimates"].all()
         return {r["industry_code"]: r for r in rows.iter_rows(named=True)}
 
     def qualifying(cluster: str, release: str) -> set[str]:
@@ -317,3 +317,22 @@ def test_industry_code_changes_between_releases(
     assert "Industry codes new or no longer published since May 2024" in section
     assert "Publishing Industries (except Internet)" in section and "new industry code" in section
     assert f">{gone['previous_employment_count']:,}<" in section  # jobs then
+
+    # May 2025 re-run from its national workbook alone: no industries now, so none compared
+    national_only = isolated_settings(
+        tmp_path, oews_xlsx_local_path=national_2025, soc_local_path=SOC_STRUCTURE
+    )
+    result = run_refresh(national_only)
+    assert result.success, failure_text(result)
+    rows = read(
+        settings.warehouse,
+        "SELECT * FROM out_profiles__cluster_industry_changes WHERE release_code = '2025A01'",
+    )
+    assert rows.height > 0 and set(rows["change_kind"]) == {"not compared"}
+    assert rows["employment_count"].is_null().all()
+    assert rows["change_reason"][0].startswith("2025A01 has no industry estimates")
+    assert "oesm25in4.zip" in rows["change_reason"][0]
+    page = (settings.output / "2025A01" / "digital-technology.html").read_text()
+    section = page[page.index('id="changes"') : page.index('id="occupations"')]
+    assert "May 2025 has no industry estimates in the warehouse" in " ".join(section.split())
+    assert "oesm25in4.zip" in section and "Industry codes new" not in section
