@@ -164,6 +164,8 @@ def asset_graph_screenshot(
         right = min(max(b[2] for b in boxes) + margin, width)
         bottom = min(max(b[3] for b in boxes) + margin, height)
         clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
+        page.mouse.move(2, height - 2)  # no hover tooltip in the picture
+        page.wait_for_timeout(300)
         page.screenshot(path=str(out), clip=clip)
         browser.close()
     return out
@@ -172,6 +174,46 @@ def asset_graph_screenshot(
 NODE_BOXES_JS = """() => [...document.querySelectorAll('*')]
   .filter(e => e.children.length === 0 && /^(raw|stg|int|out)_/.test(e.textContent.trim()))
   .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"""
+
+
+GROUP_BOXES_JS = """(names) => [...document.querySelectorAll('*')]
+  .filter(e => e.children.length === 0 && names.includes(e.textContent.trim()))
+  .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"""
+STAGES = ["sources", "staging", "qualify", "clusters", "profiles"]
+
+
+def asset_groups_screenshot(url: str, out: Path, *, width: int = 1400, height: int = 800) -> Path:
+    """The global lineage with the groups collapsed: the five stages and how they connect."""
+    from playwright.sync_api import sync_playwright
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.add_init_script("localStorage.setItem('communityNux', '1')")
+        page.goto(f"{url}/asset-groups", wait_until="networkidle")
+        page.get_by_text("staging", exact=True).first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="Hide navigation").click()
+        tree_toggle = page.locator("[aria-label=panel_show_right]")
+        if tree_toggle.count():
+            tree_toggle.first.click()  # hide the group tree (it lists the same names)
+        page.wait_for_timeout(1500)
+        boxes = page.evaluate(GROUP_BOXES_JS, STAGES)
+        if len(boxes) < len(STAGES):
+            browser.close()
+            raise RuntimeError(f"expected the {len(STAGES)} stage groups, found {len(boxes)}")
+        margin = 40
+        left = max(min(b[0] for b in boxes) - margin, 0)
+        top = max(min(b[1] for b in boxes) - margin, 0)
+        right = min(max(b[2] for b in boxes) + margin, width)
+        bottom = min(max(b[3] for b in boxes) + margin, height)
+        page.mouse.move(2, height - 2)
+        page.screenshot(
+            path=str(out),
+            clip={"x": left, "y": top, "width": right - left, "height": bottom - top},
+        )
+        browser.close()
+    return out
 
 
 def expand_all_groups(page: object, attempts: int = 3) -> None:
@@ -242,6 +284,7 @@ def main() -> None:
         with webserver(env) as url:
             nodes = asset_nodes(url)
             print(f"{len(nodes)} assets in groups {sorted({n['groupName'] for n in nodes})}")
+            asset_groups_screenshot(url, out.with_name("asset-groups.png"))
             asset_graph_screenshot(url, out)
         shutil.rmtree(env["DAGSTER_HOME"], ignore_errors=True)
     print(f"wrote {out}")
