@@ -7,6 +7,7 @@ held by another process and then fails with a message naming that process, inste
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -143,13 +144,20 @@ VALIDATIONS = "_contract_validations"
 
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
-    """Row count and an order-independent digest of every row's content (sum of row hashes)."""
+    """Row count and an order-independent digest of the table: its column names and types, and
+    every row's content (sum of row hashes)."""
     row = fetch_one(
         con,
         f'SELECT count(*), CAST(coalesce(sum(hash(t)::HUGEINT), 0) AS VARCHAR) FROM "{table}" t',
     )
-    assert row is not None
-    return int(row[0]), str(row[1])
+    columns = fetch_one(
+        con,
+        "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) "
+        "FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+        [table],
+    )
+    assert row is not None and columns is not None
+    return int(row[0]), f"{row[1]} {hashlib.sha256(str(columns[0]).encode()).hexdigest()[:16]}"
 
 
 def passed_contract(con: duckdb.DuckDBPyConnection, table: str, fingerprint: str) -> int | None:

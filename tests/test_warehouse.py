@@ -148,3 +148,16 @@ def test_contract_checks_trust_only_the_exact_content_that_was_validated(tmp_pat
         con.execute("UPDATE _contract_validations SET contract_sha256 = 'older contract'")
     result = run_check()
     assert result.passed and "validated" not in result.metadata
+
+
+def test_a_renamed_column_is_not_the_validated_content(tmp_path: Path) -> None:
+    from pipelines.warehouse import table_digest
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT 1 AS a, 'x' AS b")
+    before = table_digest(con, "t")
+    con.execute("ALTER TABLE t RENAME COLUMN a TO c")
+    assert table_digest(con, "t") != before  # same values, other columns
+    con.execute("ALTER TABLE t RENAME COLUMN c TO a")
+    assert table_digest(con, "t") == before
+    con.close()
