@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import polars as pl
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -89,22 +90,30 @@ def _plain(table: str) -> Callable[..., dict[str, Any]]:
     return build
 
 
-def _changes(
-    context: AssetExecutionContext, con: duckdb.DuckDBPyConnection, release: str
-) -> dict[str, Any]:
+def _build_changes(
+    con: duckdb.DuckDBPyConnection, table: str, release: str, counted: str
+) -> tuple[str | None, dict[str, Any], pl.DataFrame]:
+    """Build a change table of `release` against the previous release in the warehouse; the
+    previous release, the UI metadata (with a count by change_kind) and that count."""
     previous = previous_release(con, release)
-    meta = build_table(con, CHANGES, [release, previous])
+    meta = build_table(con, table, [release, previous])
     kinds = query_frame(
         con,
-        f"SELECT change_kind, count(*) AS occupations FROM {CHANGES} "
-        "WHERE release_code = ? GROUP BY 1 ORDER BY 1",
+        f"SELECT change_kind, {counted} FROM {table} WHERE release_code = ? GROUP BY 1 ORDER BY 1",
         [release],
-    )
-    mixed = fetch_one(
-        con, f"SELECT bool_or(is_policy_changed) FROM {CHANGES} WHERE release_code = ?", [release]
     )
     meta["previous_release"] = previous or "none in the warehouse"
     meta["changes"] = MetadataValue.md(markdown_table(kinds, 10))
+    return previous, meta, kinds
+
+
+def _changes(
+    context: AssetExecutionContext, con: duckdb.DuckDBPyConnection, release: str
+) -> dict[str, Any]:
+    previous, meta, _ = _build_changes(con, CHANGES, release, "count(*) AS occupations")
+    mixed = fetch_one(
+        con, f"SELECT bool_or(is_policy_changed) FROM {CHANGES} WHERE release_code = ?", [release]
+    )
     if mixed and mixed[0]:
         meta["policy"] = f"{previous} was screened under another policy: statuses not comparable"
         context.log.warning(
@@ -118,21 +127,20 @@ def _changes(
 def _industry_changes(
     context: AssetExecutionContext, con: duckdb.DuckDBPyConnection, release: str
 ) -> dict[str, Any]:
-    previous = previous_release(con, release)
-    meta = build_table(con, INDUSTRY_CHANGES, [release, previous])
-    kinds = query_frame(
-        con,
-        "SELECT change_kind, count(DISTINCT industry_code) AS industries "
-        f"FROM {INDUSTRY_CHANGES} WHERE release_code = ? GROUP BY 1 ORDER BY 1",
-        [release],
+    _, meta, kinds = _build_changes(
+        con, INDUSTRY_CHANGES, release, "count(DISTINCT industry_code) AS industries"
     )
-    meta["previous_release"] = previous or "none in the warehouse"
-    meta["changes"] = MetadataValue.md(markdown_table(kinds, 10))
     if "not compared" in kinds["change_kind"].to_list():
+        # the reason names the release without industry estimates and the workbooks to add
+        reason = fetch_one(
+            con,
+            f"SELECT any_value(change_reason) FROM {INDUSTRY_CHANGES} "
+            "WHERE release_code = ? AND change_kind = 'not compared'",
+            [release],
+        )
         context.log.warning(
-            f"{previous} has no industry estimates in the warehouse, so industries are not "
-            "compared; load its industry workbooks (CCP_OEWS_XLSX_INDUSTRY_LOCAL_PATH, or "
-            f"CCP_OEWS_XLSX_INDUSTRIES=true live) and re-run {release} to compare them."
+            f"Industries are not compared: {reason[0] if reason else ''} "
+            "(CCP_OEWS_XLSX_INDUSTRY_LOCAL_PATH, or CCP_OEWS_XLSX_INDUSTRIES=true live)."
         )
     return meta
 

@@ -11,7 +11,7 @@ named, blocking check in the UI, but a run pays Dagster's per-step cost (about 0
 SQLite instance) once per asset instead of once per check.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -126,7 +126,7 @@ def _result(check: Check, passed: bool, metadata: dict) -> AssetCheckResult:
 
 
 def asset_checks(
-    checks: Sequence[Check], one_step_for: set[str] = frozenset(), step_name: str = ""
+    checks: Sequence[Check], one_step_for: Collection[str] = (), step_name: str = ""
 ) -> list[AssetChecksDefinition]:
     """One step per asset running that asset's checks (those selected, when run alone); the
     checks of the assets in `one_step_for` (built by one multi-asset) share the step

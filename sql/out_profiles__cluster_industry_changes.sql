@@ -43,14 +43,13 @@ WITH codes AS (
     r.*,
     h.has_previous_industry_estimates,
     h.has_current_industry_estimates,
-    EXISTS (SELECT 1 FROM codes WHERE release_code = $1 AND industry_code = r.industry_code)
-      AS is_in_current_list,
-    EXISTS (SELECT 1 FROM codes WHERE release_code = $2 AND industry_code = r.industry_code)
-      AS is_in_previous_list,
-    (SELECT any_value(industry_name) FROM codes
-     WHERE release_code = $2 AND industry_code = r.industry_code) AS previous_list_name
+    cur.industry_code IS NOT NULL AS is_in_current_list,
+    prev.industry_code IS NOT NULL AS is_in_previous_list,
+    prev.industry_name AS previous_list_name
   FROM paired AS r
   CROSS JOIN estimates_present AS h
+  LEFT JOIN codes AS cur ON cur.release_code = $1 AND cur.industry_code = r.industry_code
+  LEFT JOIN codes AS prev ON prev.release_code = $2 AND prev.industry_code = r.industry_code
   WHERE r.cluster_code IN (SELECT cluster_code FROM clusters)
 )
 SELECT

@@ -145,10 +145,7 @@ def asset_graph_screenshot(
         page.goto(f"{url}/asset-groups", wait_until="networkidle")
         expand_all_groups(page)  # remembered in localStorage
         page.reload(wait_until="networkidle")  # re-render so the expanded graph is fitted
-        page.get_by_role("button", name="Hide navigation").click()
-        tree_toggle = page.locator("[aria-label=panel_show_right]")
-        if tree_toggle.count():
-            tree_toggle.first.click()  # hide the group tree
+        hide_side_panels(page)
         page.wait_for_timeout(1000)
         fit_graph(page, width, height, max_clicks=zoom_out_clicks)
         center_graph(page, width, height)
@@ -158,12 +155,7 @@ def asset_graph_screenshot(
             page.screenshot(path=str(out.with_suffix(".failed.png")))
             browser.close()
             raise RuntimeError(f"no asset labels rendered; see {out.with_suffix('.failed.png')}")
-        margin = 60
-        left = max(min(b[0] for b in boxes) - margin * 2.5, 0)
-        top = max(min(b[1] for b in boxes) - margin, 0)
-        right = min(max(b[2] for b in boxes) + margin, width)
-        bottom = min(max(b[3] for b in boxes) + margin, height)
-        clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
+        clip = clip_around(boxes, width, height, margin=60, left_margin=150)
         page.mouse.move(2, height - 2)  # no hover tooltip in the picture
         page.wait_for_timeout(300)
         page.screenshot(path=str(out), clip=clip)
@@ -193,27 +185,36 @@ def asset_groups_screenshot(url: str, out: Path, *, width: int = 1400, height: i
         page.add_init_script("localStorage.setItem('communityNux', '1')")
         page.goto(f"{url}/asset-groups", wait_until="networkidle")
         page.get_by_text("staging", exact=True).first.wait_for(timeout=30_000)
-        page.get_by_role("button", name="Hide navigation").click()
-        tree_toggle = page.locator("[aria-label=panel_show_right]")
-        if tree_toggle.count():
-            tree_toggle.first.click()  # hide the group tree (it lists the same names)
+        hide_side_panels(page)  # the group tree lists the same names as the graph
         page.wait_for_timeout(1500)
         boxes = page.evaluate(GROUP_BOXES_JS, STAGES)
         if len(boxes) < len(STAGES):
             browser.close()
             raise RuntimeError(f"expected the {len(STAGES)} stage groups, found {len(boxes)}")
-        margin = 40
-        left = max(min(b[0] for b in boxes) - margin, 0)
-        top = max(min(b[1] for b in boxes) - margin, 0)
-        right = min(max(b[2] for b in boxes) + margin, width)
-        bottom = min(max(b[3] for b in boxes) + margin, height)
-        page.mouse.move(2, height - 2)
-        page.screenshot(
-            path=str(out),
-            clip={"x": left, "y": top, "width": right - left, "height": bottom - top},
-        )
+        clip = clip_around(boxes, width, height, margin=40, left_margin=40)
+        page.mouse.move(2, height - 2)  # no hover tooltip in the picture
+        page.screenshot(path=str(out), clip=clip)
         browser.close()
     return out
+
+
+def hide_side_panels(page: object) -> None:
+    """Hide the UI's navigation and the group tree beside the graph."""
+    page.get_by_role("button", name="Hide navigation").click()  # type: ignore[attr-defined]
+    tree_toggle = page.locator("[aria-label=panel_show_right]")  # type: ignore[attr-defined]
+    if tree_toggle.count():
+        tree_toggle.first.click()
+
+
+def clip_around(
+    boxes: list[list[float]], width: int, height: int, *, margin: float, left_margin: float
+) -> dict[str, float]:
+    """The screenshot clip around `boxes` (left, top, right, bottom), inside the window."""
+    left = max(min(b[0] for b in boxes) - left_margin, 0)
+    top = max(min(b[1] for b in boxes) - margin, 0)
+    right = min(max(b[2] for b in boxes) + margin, width)
+    bottom = min(max(b[3] for b in boxes) + margin, height)
+    return {"x": left, "y": top, "width": right - left, "height": bottom - top}
 
 
 def expand_all_groups(page: object, attempts: int = 3) -> None:
