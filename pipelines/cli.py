@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -19,14 +18,24 @@ from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
 from pipelines.warehouse import fetch_one
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
+# First lines of every dagster.yaml the project has shipped: a copy starting with one is ours.
+MANAGED_HEADERS = {
+    DAGSTER_YAML.read_text(encoding="utf-8").split("\n", 1)[0],
+    "# Instance settings, copied to $DAGSTER_HOME/dagster.yaml by `ccp` / `make` (see README).",
+}
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
-    """Use $DAGSTER_HOME, or var/dagster_home beside the warehouse, with our dagster.yaml."""
+    """Use $DAGSTER_HOME, or var/dagster_home beside the warehouse, with our dagster.yaml.
+
+    A copy that starts with one of our header lines is ours: replaced when the project's changes.
+    """
     home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / "var" / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    ours, copy = DAGSTER_YAML.read_text(encoding="utf-8"), home / "dagster.yaml"
+    current = copy.read_text(encoding="utf-8") if copy.exists() else None
+    if current is None or (current != ours and current.split("\n", 1)[0] in MANAGED_HEADERS):
+        copy.write_text(ours, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -45,3 +45,29 @@ def test_settings_typo_is_reported(tmp_path: Path) -> None:
     done = ccp(tmp_path, "settings", CCP_SOURCE_MOD="live")
     assert done.returncode == 2
     assert "Did you mean CCP_SOURCE_MODE?" in done.stderr
+
+
+def test_instance_settings_follow_the_project_unless_the_user_took_them_over(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from pipelines.cli import DAGSTER_YAML, ensure_dagster_home
+    from pipelines.settings import Settings
+
+    home = tmp_path / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    settings = Settings.from_env(environ={})
+    ensure_dagster_home(settings)
+    copy, ours = home / "dagster.yaml", DAGSTER_YAML.read_text(encoding="utf-8")
+    assert copy.read_text(encoding="utf-8") == ours
+    # the copy an earlier version made (op-level pools) is replaced by the project's settings
+    earlier = (
+        "# Instance settings, copied to $DAGSTER_HOME/dagster.yaml by `ccp` / `make` "
+        "(see README).\nconcurrency:\n  pools:\n    default_limit: 1\n"
+    )
+    copy.write_text(earlier, encoding="utf-8")
+    ensure_dagster_home(settings)
+    assert copy.read_text(encoding="utf-8") == ours and "granularity: run" in ours
+    # a copy whose header line the user removed is theirs: kept as it is
+    copy.write_text("telemetry:\n  enabled: true\n", encoding="utf-8")
+    ensure_dagster_home(settings)
+    assert copy.read_text(encoding="utf-8") == "telemetry:\n  enabled: true\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -105,6 +106,27 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
         members = [c.slug for c in framework.clusters if c.grouping == grouping.name]
         assert members and all(f'href="{slug}.html"' in section for slug in members)
     assert all(f'href="{slug}.html"' in index for slug in CLUSTERS)
+
+
+def test_every_chart_is_a_valid_plotly_figure(built: Settings) -> None:
+    """Charts are written as plain JSON (fast); plotly's own validator checks each one here, so a
+    misspelt property or a wrong value type fails a test instead of being ignored by plotly.js."""
+    import plotly.graph_objects as go
+
+    figures = 0
+    for page in sorted((built.output / RELEASE).glob("*.html")):
+        for blob in re.findall(
+            r'<script type="application/json" data-chart-for="[\w-]+">(.*?)</script>',
+            page.read_text(encoding="utf-8"),
+            re.S,
+        ):
+            spec = json.loads(blob)
+            go.Figure(data=spec["data"], layout=spec["layout"])  # raises on anything invalid
+            assert spec["data"] and all(trace.get("type") for trace in spec["data"])
+            figures += 1
+    assert figures >= 4 * len(CLUSTERS)  # sub-clusters, industries, wages, states (+ outlook)
+    with pytest.raises(ValueError, match="colour"):  # the validator is strict: it can fail
+        go.Figure(data=[{"type": "bar", "marker": {"colour": "#000"}}])
 
 
 def test_report_values_equal_the_warehouse(built: Settings) -> None:
