@@ -258,3 +258,49 @@ def test_local_copy(tmp_path: Path, bls_files: Path, embedded_warehouse: Path) -
     count = read(settings.warehouse, "SELECT count(*) AS n FROM stg_oews__estimates")["n"][0]
     lines = (bls_files / "oe.data.0.Current").read_text().splitlines()[1:]
     assert count == len({line[:23] for line in lines})  # one row per cell (series minus datatype)
+
+
+def test_data_file_changed_after_its_fetch_is_refused_by_staging(
+    tmp_path: Path, loopback_server: LoopbackServer, bls_files: Path, onet_zip: bytes
+) -> None:
+    """Staging re-checks the cached file against the sha256 recorded at fetch time. This process
+    hashed it moments before, so an untouched file is not read again; an edited one (same size,
+    other bytes) must still be caught."""
+    from dagster import DagsterInstance, materialize
+
+    from assets.staging import stg_oews__estimates
+    from pipelines.releases import add_release
+    from pipelines.resources import warehouse_from_settings
+
+    serve(loopback_server, bls_files, onet_zip)
+    settings = live_settings(tmp_path, loopback_server)
+    assert run_refresh(settings).success
+    before = oews_digests(settings.warehouse)
+    resources = {
+        "warehouse": warehouse_from_settings(settings),
+        "sources": SourcesResource.from_settings(settings),
+    }
+    instance = DagsterInstance.ephemeral()
+    add_release(instance, "2025A01")
+
+    def stage() -> object:
+        return materialize(
+            [stg_oews__estimates],
+            resources=resources,
+            instance=instance,
+            partition_key="2025A01",
+            raise_on_error=False,
+        )
+
+    assert stage().success  # unchanged file: accepted
+    [data] = [p for p in settings.cache.rglob("oe.data.0.Current") if p.is_file()]
+    body = bytearray(data.read_bytes())
+    at = body.index(b"\t2025\tA01\t") + len(b"\t2025\tA01\t")
+    while not chr(body[at]).isdigit():
+        at += 1
+    body[at] = ord("1") if body[at] != ord("1") else ord("2")  # one digit of one value
+    data.write_bytes(bytes(body))
+    result = stage()
+    assert not result.success
+    assert "changed or disappeared since it was fetched" in failure_text(result)
+    assert oews_digests(settings.warehouse) == before

@@ -139,20 +139,47 @@ class _Digest:
         return None
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file on disk, read in chunks (to verify cached and bundled files)."""
+# sha256 values this process computed, by file, with the file's identity then (size, inode,
+# modification and change times). While the identity is the same the file is trusted unchanged,
+# as git trusts its index: any write, truncation or replacement changes the ctime, which no
+# program can set back. Spares re-reading a 331 MB file seconds after it was hashed.
+_HASHED: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _remember(path: Path, identity: tuple[int, int, int, int], sha256: str) -> None:
+    if _identity(path) == identity:  # not changed while it was read
+        _HASHED[str(path.resolve())] = (identity, sha256)
+
+
+def sha256_file(path: Path, *, reuse: bool = False) -> str:
+    """Hex sha256 of a file on disk, read in chunks (to verify cached and bundled files).
+
+    With `reuse`, a value this process computed for the very same unchanged file is returned
+    without reading it again."""
+    identity = _identity(path)
+    known = _HASHED.get(str(path.resolve())) if reuse else None
+    if known and known[0] == identity:
+        return known[1]
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
+    _remember(path, identity, digest.hexdigest())
     return digest.hexdigest()
 
 
 def _digest_file(path: Path) -> _Digest:
+    identity = _identity(path)
     digest = _Digest()
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
+    _remember(path, identity, digest.sha.hexdigest())
     return digest
 
 
@@ -399,6 +426,7 @@ class Downloader:
                         url=url,
                     )
                 os.replace(part, target)
+                _remember(target, _identity(target), digest.sha.hexdigest())
                 meta = {
                     "url": url,
                     "bytes": digest.size,

@@ -96,7 +96,7 @@ def open_embedded(cache_dir: Path) -> OewsSource:
     gz = resources.files(EMBEDDED_PACKAGE).joinpath("data", manifest["file"])
     version = metadata.version(EMBEDDED_DISTRIBUTION)
     target = cache_dir / "embedded" / f"{EMBEDDED_DISTRIBUTION}-{version}.sqlite"
-    if not target.exists() or sha256_file(target) != manifest["database_sha256"]:
+    if not target.exists() or sha256_file(target, reuse=True) != manifest["database_sha256"]:
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_suffix(".part")
         with (
@@ -319,8 +319,9 @@ def flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, per
 
 
 def verify_unchanged(file: FetchedFile) -> None:
-    """The file on disk must still be the one recorded at fetch time (same sha256)."""
-    if not file.path.exists() or sha256_file(file.path) != file.sha256:
+    """The file on disk must still be the one recorded at fetch time (same sha256; a file this
+    process hashed and that has not been touched since is not read again)."""
+    if not file.path.exists() or sha256_file(file.path, reuse=True) != file.sha256:
         raise SourceError(
             f"oews ({file.name})",
             f"{file.path} changed or disappeared since it was fetched (sha256 differs from the "
