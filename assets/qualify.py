@@ -6,6 +6,8 @@ Zones, or the built-in SOC-group rules), then a status per geography with a read
 """
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import polars as pl
@@ -94,8 +96,13 @@ def policy_fingerprint(con: duckdb.DuckDBPyConnection, rules: QualificationPolic
     return digest.hexdigest()
 
 
-def register_policy(con: duckdb.DuckDBPyConnection, policy: QualificationPolicy) -> None:
-    """The policy's category lists as small tables the SQL joins to."""
+POLICY_VIEWS = ("policy_ep_education", "policy_ep_ojt", "policy_ep_experience", "policy_job_zone")
+
+
+@contextmanager
+def policy_views(con: duckdb.DuckDBPyConnection, policy: QualificationPolicy) -> Iterator[None]:
+    """The policy's category lists as small views the SQL joins to, for the `with` block only
+    (the run's warehouse connection is shared by later steps)."""
     ep = policy.skill_tier.ep
     education = [(e, "high") for e in ep.high_education]
     education += [(e, "middle") for e in ep.middle_education]
@@ -117,6 +124,11 @@ def register_policy(con: duckdb.DuckDBPyConnection, policy: QualificationPolicy)
         "policy_job_zone",
         pl.DataFrame(zones, schema={"job_zone": pl.Int8, "tier": pl.String}, orient="row"),
     )
+    try:
+        yield
+    finally:
+        for view in POLICY_VIEWS:
+            con.unregister(view)
 
 
 def counts_md(con: duckdb.DuckDBPyConnection, sql: str) -> MetadataValue:
@@ -152,8 +164,8 @@ def int_qualify__skill_tiers(
     )
     with warehouse.get_connection() as con:
         release = context.partition_key
-        register_policy(con, rules)
-        meta = build_table(con, "int_qualify__skill_tiers", [release, rules.skill_tier.source])
+        with policy_views(con, rules):
+            meta = build_table(con, "int_qualify__skill_tiers", [release, rules.skill_tier.source])
         where = f"release_code = '{release}'"
         meta["tiers_by_source"] = counts_md(
             con,

@@ -7,6 +7,7 @@ so a run started here appears in the UI's run history.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -18,24 +19,38 @@ from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
 from pipelines.warehouse import fetch_one
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
-# First lines of every dagster.yaml the project has shipped: a copy starting with one is ours.
-MANAGED_HEADERS = {
-    DAGSTER_YAML.read_text(encoding="utf-8").split("\n", 1)[0],
-    "# Instance settings, copied to $DAGSTER_HOME/dagster.yaml by `ccp` / `make` (see README).",
+# sha256 of each dagster.yaml the project shipped before this one: a copy equal to one of them was
+# never edited, so it is safe to replace with the current settings.
+EARLIER_DAGSTER_YAML_SHA256 = {
+    "2d62e89e7875a2eb98cdfd9348a3b9a3b076704ed0ed7590f2ae2925aa333fdd",  # op-level pools
 }
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
     """Use $DAGSTER_HOME, or var/dagster_home beside the warehouse, with our dagster.yaml.
 
-    A copy that starts with one of our header lines is ours: replaced when the project's changes.
+    The copy follows the project's file while it is ours: an unedited earlier version, or one
+    that still starts with our header line. Any other copy is the user's: kept, with a note.
     """
     home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / "var" / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
     ours, copy = DAGSTER_YAML.read_text(encoding="utf-8"), home / "dagster.yaml"
     current = copy.read_text(encoding="utf-8") if copy.exists() else None
-    if current is None or (current != ours and current.split("\n", 1)[0] in MANAGED_HEADERS):
-        copy.write_text(ours, encoding="utf-8")
+    if current != ours:
+        if (
+            current is None
+            or hashlib.sha256(current.encode()).hexdigest() in EARLIER_DAGSTER_YAML_SHA256
+            or current.split("\n", 1)[0] == ours.split("\n", 1)[0]
+        ):
+            part = copy.with_name("dagster.yaml.part")
+            part.write_text(ours, encoding="utf-8")
+            part.replace(copy)
+        else:
+            print(
+                f"note: keeping your {copy} (it differs from {DAGSTER_YAML}; compare them if "
+                "runs do not queue one at a time)",
+                file=sys.stderr,
+            )
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

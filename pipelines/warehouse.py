@@ -72,10 +72,12 @@ class WarehouseResource(DuckDBResource):
             return
         if self._shared is None:
             self._shared = connect(Path(self.database), self.connection_config, self.lock_wait_s)
+        con = self._shared
         try:
-            yield self._shared
+            yield con
         except BaseException:
-            self._close_shared()
+            if self._shared is con:  # not one a later step has opened since
+                self._close_shared()
             raise
 
 

@@ -59,14 +59,21 @@ def test_instance_settings_follow_the_project_unless_the_user_took_them_over(
     ensure_dagster_home(settings)
     copy, ours = home / "dagster.yaml", DAGSTER_YAML.read_text(encoding="utf-8")
     assert copy.read_text(encoding="utf-8") == ours
-    # the copy an earlier version made (op-level pools) is replaced by the project's settings
+    # the unedited copy an earlier version made (op-level pools) follows the project's file
     earlier = (
-        "# Instance settings, copied to $DAGSTER_HOME/dagster.yaml by `ccp` / `make` "
-        "(see README).\nconcurrency:\n  pools:\n    default_limit: 1\n"
+        "# Instance settings, copied to $DAGSTER_HOME/dagster.yaml by `ccp` / `make` (see README)."
+        "\n# DuckDB allows one writing process per file, so runs queue one at a time and every\n"
+        '# DuckDB-touching step shares the "duckdb" pool with a limit of 1.\n'
+        "concurrency:\n  runs:\n    max_concurrent_runs: 1\n  pools:\n    default_limit: 1\n"
+        "telemetry:\n  enabled: false\n"
     )
     copy.write_text(earlier, encoding="utf-8")
     ensure_dagster_home(settings)
     assert copy.read_text(encoding="utf-8") == ours and "granularity: run" in ours
+    # the same earlier copy with an edit is the user's: kept
+    copy.write_text(earlier.replace("enabled: false", "enabled: true"), encoding="utf-8")
+    ensure_dagster_home(settings)
+    assert "enabled: true" in copy.read_text(encoding="utf-8")
     # a copy whose header line the user removed is theirs: kept as it is
     copy.write_text("telemetry:\n  enabled: true\n", encoding="utf-8")
     ensure_dagster_home(settings)

@@ -98,3 +98,23 @@ def test_markup_in_names_is_escaped_for_plotly_and_for_the_script_tag() -> None:
         "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;x&lt;/b&gt;"
     ]
     assert chart.rows[0][0] == name  # the data table gets the raw name; the template escapes it
+
+
+def test_figure_json_carries_no_nan_for_the_browser() -> None:
+    """JSON has no NaN or Infinity (the page's JSON.parse would reject the chart): null instead."""
+    states = pl.DataFrame(
+        {
+            "state_code": ["01", "02", "04"],
+            "area_name": ["Alabama", "Alaska", "Arizona"],
+            "employment_count": [100, 5, 7],
+            "location_quotient": [float("nan"), float("inf"), 1.1],
+            "suppressed_occupation_count": [0, 0, 0],
+        }
+    )
+    text = charts.state_chart(states).figure_json
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} in chart JSON")
+
+    figure = json.loads(text, parse_constant=refuse)
+    assert figure["data"][0]["marker"]["color"] == [None, None, 1.1]

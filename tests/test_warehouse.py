@@ -11,7 +11,14 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.warehouse import WarehouseLockedError, connect, fetch_one, write_frame, write_table
+from pipelines.warehouse import (
+    WarehouseLockedError,
+    WarehouseResource,
+    connect,
+    fetch_one,
+    write_frame,
+    write_table,
+)
 from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh
 
 HOLD_LOCK = """
@@ -161,3 +168,65 @@ def test_a_renamed_column_is_not_the_validated_content(tmp_path: Path) -> None:
     con.execute("ALTER TABLE t RENAME COLUMN c TO a")
     assert table_digest(con, "t") == before
     con.close()
+
+
+def test_a_run_shares_one_connection_and_a_failed_step_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """Steps of one run share the warehouse connection; a step that raises (mid-transaction,
+    with a temp table) closes it, so later steps start clean; the run's end closes it."""
+    from dagster import asset, materialize
+
+    path = tmp_path / "warehouse.duckdb"
+    used: list[tuple[str, object]] = []
+
+    @asset
+    def breaks(warehouse: WarehouseResource) -> None:
+        with warehouse.get_connection() as con:
+            used.append(("breaks", con))
+            con.execute("CREATE TEMP TABLE scratch AS SELECT 1 AS x")
+            con.execute("BEGIN TRANSACTION")
+            con.execute("CREATE TABLE half_done AS SELECT 1 AS x")
+            raise RuntimeError("failing on purpose")
+
+    @asset
+    def writes(warehouse: WarehouseResource) -> None:
+        with warehouse.get_connection() as con:
+            used.append(("writes", con))
+            con.execute("CREATE TABLE kept AS SELECT 42 AS x")
+
+    @asset(deps=[writes])
+    def reads(warehouse: WarehouseResource) -> None:
+        with warehouse.get_connection() as con:
+            used.append(("reads", con))
+            leftovers = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('scratch', 'half_done')"
+            ).fetchall()[0][0]
+            assert leftovers == 0
+            assert con.execute("SELECT x FROM kept").fetchall() == [(42,)]
+
+    result = materialize(
+        [breaks, writes, reads],
+        resources={"warehouse": WarehouseResource(database=str(path))},
+        raise_on_error=False,
+    )
+    failed = {e.step_key for e in result.all_events if e.is_step_failure}
+    succeeded = {e.step_key for e in result.all_events if e.is_step_success}
+    assert failed == {"breaks"} and succeeded == {"writes", "reads"}
+    names = [name for name, _ in used]
+    assert sorted(names) == ["breaks", "reads", "writes"]
+    after = used[names.index("breaks") + 1 :]
+    before = used[: names.index("breaks")]
+    # steps on either side of the failure each share one connection, never the broken one
+    assert (
+        all(con is after[0][1] for _, con in after)
+        and after[0][1] is not used[names.index("breaks")][1]
+    )
+    assert all(con is before[0][1] for _, con in before)
+    # closed when the run ended: the file opens read-only in this same process
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        assert con.execute("SELECT x FROM kept").fetchall() == [(42,)]
+        assert "half_done" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    finally:
+        con.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -43,7 +44,9 @@ class Chart:
     def figure_json(self) -> str:
         """JSON safe inside <script type="application/json">: no '<', '>' or '&' survive."""
         text = json.dumps(
-            {"data": self.figure["data"], "layout": self.figure["layout"], "config": CONFIG},
+            _finite({"data": self.figure["data"], "layout": self.figure["layout"]})
+            | {"config": CONFIG},
+            allow_nan=False,
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,
@@ -56,15 +59,32 @@ def esc(value: object) -> str:
 
 
 def _layout(height: int, **extra) -> dict:
-    return {
+    """Layout shared by every chart (plotly.js defaults otherwise: no plotly.py template)."""
+    layout = {
         "font": FONT,
         "height": height,
         "margin": {"l": 10, "r": 20, "t": 10, "b": 40},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "showlegend": False,
+        "hoverlabel": {"align": "left"},
         **extra,
     }
+    for axis in ("xaxis", "yaxis"):  # room for tick labels and titles, whatever their length
+        if axis in layout:
+            layout[axis] = {"automargin": True, **layout[axis]}
+    return layout
+
+
+def _finite(value: object) -> object:
+    """NaN and infinities as null: JSON has no such numbers (JSON.parse rejects them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _trace(kind: str, **props: object) -> dict:

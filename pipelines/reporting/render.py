@@ -58,9 +58,6 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        # compiled templates cached in the user's temp folder, keyed by the source's checksum
-        # (an edited template is recompiled): saves ~0.1 s per run that renders a report
-        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
     env.filters.update(
         int=charts.fmt_int,
