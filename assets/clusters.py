@@ -35,7 +35,7 @@ from pipelines.warehouse import (
     write_frame,
     write_table,
 )
-from schemas import contract_sha256, validate_table
+from schemas import enforce_contract
 
 GROUP = "clusters"
 POOL = "duckdb"
@@ -369,8 +369,7 @@ def out_clusters__occupation_cluster(
               ON q.release_code = l.release_code AND q.occupation_code = l.occupation_code
              AND q.area_type = 'national'
             """,
-            validate=lambda f: validate_table(OCCUPATION_CLUSTER, f),
-            contract_sha256=contract_sha256(OCCUPATION_CLUSTER),
+            **enforce_contract(OCCUPATION_CLUSTER),
             keep_where=f"release_code <> '{release}'",
         )
         con.execute("DROP TABLE _occupation_cluster_layers")

@@ -52,7 +52,7 @@ from pipelines.warehouse import (
     table_exists,
     write_frame,
 )
-from schemas import contract_sha256, validate_table
+from schemas import enforce_contract
 
 GROUP = "sources"
 POOL = "duckdb"
@@ -186,8 +186,7 @@ def raw_oews(
             con,
             "raw_oews__files",
             files,
-            validate=lambda f: validate_table("raw_oews__files", f),
-            contract_sha256=contract_sha256("raw_oews__files"),
+            **enforce_contract("raw_oews__files"),
             keep_where=keep,
         )
         for name in CODE_LIST_COLUMNS:

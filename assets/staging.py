@@ -36,7 +36,7 @@ from pipelines.warehouse import (
     register_frame,
     write_frame,
 )
-from schemas import contract_sha256, validate_table
+from schemas import enforce_contract
 from schemas.stg_oews__estimates import DATATYPE_NAMES, MEASURES, WAGE_PAIRS
 
 GROUP = "staging"
@@ -314,8 +314,7 @@ def stg_onet__job_zones(
             con,
             "stg_onet__job_zones",
             rolled,
-            validate=lambda f: validate_table("stg_onet__job_zones", f),
-            contract_sha256=contract_sha256("stg_onet__job_zones"),
+            **enforce_contract("stg_onet__job_zones"),
         )
         meta = table_metadata(con, "stg_onet__job_zones")
     if release:

@@ -66,7 +66,7 @@ def build_table(
 ) -> dict[str, Any]:
     """Run sql/<table>.sql, validate against the table's contract (if it has one), swap it in
     keeping other releases' rows, and return the UI metadata for the new rows."""
-    from schemas import CONTRACTS, contract_sha256, validate_table
+    from schemas import enforce_contract
 
     release = params[0] if per_release else None
     write_table(
@@ -74,8 +74,7 @@ def build_table(
         table,
         sql_text(table),
         params=params,
-        validate=(lambda frame: validate_table(table, frame)) if table in CONTRACTS else None,
-        contract_sha256=contract_sha256(table) if table in CONTRACTS else None,
+        **enforce_contract(table),
         keep_where=f"release_code <> '{release}'" if per_release else None,
         unordered=unordered,
     )

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import inspect
 import sys
+from typing import Any
 
 import pandera.polars as pa
 import polars as pl
@@ -100,3 +101,14 @@ def validate_table(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases.with_columns(pl.col("failure_case").cast(pl.String))
         raise ContractError(table, cases) from None
+
+
+def enforce_contract(table: str) -> dict[str, Any]:
+    """The `write_table` / `write_frame` arguments that validate the new rows against `table`'s
+    contract before the swap and record that validation (none for a table without a contract)."""
+    if table not in CONTRACTS:
+        return {}
+    return {
+        "validate": functools.partial(validate_table, table),
+        "contract_sha256": contract_sha256(table),
+    }

@@ -13,9 +13,10 @@ WITH codes AS (
   FROM stg_oews__industries
   WHERE release_code IN ($1, $2)
     AND (industry_kind = 'sector' OR (industry_kind = 'naics' AND naics_level = 3))
-), estimates_present AS (
-  SELECT count(*) FILTER (WHERE release_code = $2) > 0 AS has_previous_industry_estimates,
-         count(*) FILTER (WHERE release_code = $1) > 0 AS has_current_industry_estimates
+), estimates_missing AS (  -- the release without industry estimates (previous first), if any
+  SELECT CASE WHEN count(*) FILTER (WHERE release_code = $2) = 0 THEN $2
+              WHEN count(*) FILTER (WHERE release_code = $1) = 0 THEN $1 END
+           AS release_without_industries
   FROM codes
 ), current_rows AS (
   SELECT * FROM out_clusters__cluster_industry
@@ -41,13 +42,12 @@ WITH codes AS (
 ), classified AS (
   SELECT
     r.*,
-    h.has_previous_industry_estimates,
-    h.has_current_industry_estimates,
+    h.release_without_industries,
     cur.industry_code IS NOT NULL AS is_in_current_list,
     prev.industry_code IS NOT NULL AS is_in_previous_list,
     prev.industry_name AS previous_list_name
   FROM paired AS r
-  CROSS JOIN estimates_present AS h
+  CROSS JOIN estimates_missing AS h
   LEFT JOIN codes AS cur ON cur.release_code = $1 AND cur.industry_code = r.industry_code
   LEFT JOIN codes AS prev ON prev.release_code = $2 AND prev.industry_code = r.industry_code
   WHERE r.cluster_code IN (SELECT cluster_code FROM clusters)
@@ -66,21 +66,16 @@ SELECT
   previous_employment_share,
   employment_share,
   CASE
-    WHEN NOT (has_previous_industry_estimates AND has_current_industry_estimates)
-      THEN 'not compared'
+    WHEN release_without_industries IS NOT NULL THEN 'not compared'
     WHEN NOT is_in_current_list THEN 'industry code no longer published'
     WHEN NOT is_in_previous_list THEN 'new industry code'
     ELSE 'same industry code'
   END AS change_kind,
   CASE
-    WHEN NOT has_previous_industry_estimates
-      THEN $2 || ' has no industry estimates in the warehouse (loaded from the national workbook '
-           || 'alone); add its industry workbooks (oesm' || substr($2, 3, 2)
-           || 'in4.zip) to compare industries'
-    WHEN NOT has_current_industry_estimates
-      THEN $1 || ' has no industry estimates in the warehouse (loaded from the national workbook '
-           || 'alone); add its industry workbooks (oesm' || substr($1, 3, 2)
-           || 'in4.zip) to compare industries'
+    WHEN release_without_industries IS NOT NULL
+      THEN release_without_industries || ' has no industry estimates in the warehouse (loaded '
+           || 'from the national workbook alone); add its industry workbooks (oesm'
+           || substr(release_without_industries, 3, 2) || 'in4.zip) to compare industries'
     WHEN NOT is_in_current_list
       THEN 'industry code not in the ' || $1 || ' release (code change)'
     WHEN NOT is_in_previous_list
@@ -92,7 +87,6 @@ SELECT
     WHEN employment_count IS NULL
       THEN 'no qualifying employment published in this industry in ' || $1
   END AS change_reason,
-  has_previous_industry_estimates AND has_current_industry_estimates
-    AS has_both_industry_estimates
+  release_without_industries IS NULL AS has_both_industry_estimates
 FROM classified
 WHERE $2 IS NOT NULL

@@ -17,6 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from pipelines.policy.rules_file import SAFE_LOADER
+
 DEFAULT_PATH = Path(__file__).resolve().with_name("framework_2024.yaml")
 
 # The 20 NAICS 2017/2022 sectors, written as Census writes them.
@@ -272,9 +274,9 @@ def _problem(data: Any, error: ErrorDetails) -> str:
     return f"{text}: {message}" if text else message
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe loader (libyaml's parser where available) that rejects a mapping with the same key
-    twice (PyYAML keeps the last)."""
+class _UniqueKeyLoader(SAFE_LOADER):  # type: ignore[misc]
+    """The shared safe loader (libyaml's parser where available), rejecting a mapping with the
+    same key twice (PyYAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         keys = [str(self.construct_object(k)) for k, _ in node.value]

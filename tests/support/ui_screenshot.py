@@ -130,19 +130,37 @@ BROWSER_ARGS = [
 ]
 
 
+@contextmanager
+def asset_groups_page(url: str, width: int, height: int) -> Iterator[object]:
+    """The UI's global asset lineage in headless Chromium (closed on leaving the block)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            # The UI asks first-time users to join its community; record that it was answered.
+            page.add_init_script("localStorage.setItem('communityNux', '1')")
+            page.goto(f"{url}/asset-groups", wait_until="networkidle")
+            yield page
+        finally:
+            browser.close()
+
+
+def shoot(page: object, out: Path, clip: dict, height: int) -> Path:
+    """Screenshot `clip` of the page with the pointer parked in a corner (no hover tooltip)."""
+    page.mouse.move(2, height - 2)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(out), clip=clip)
+    return out
+
+
 def asset_graph_screenshot(
     url: str, out: Path, *, width: int = 1400, height: int = 1900, zoom_out_clicks: int = 6
 ) -> Path:
     """The global asset lineage with every group expanded, fitted to the window."""
-    from playwright.sync_api import sync_playwright
-
     out.parent.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
-        # The UI asks first-time users to join its community; record that it was answered.
-        page.add_init_script("localStorage.setItem('communityNux', '1')")
-        page.goto(f"{url}/asset-groups", wait_until="networkidle")
+    with asset_groups_page(url, width, height) as page:
         expand_all_groups(page)  # remembered in localStorage
         page.reload(wait_until="networkidle")  # re-render so the expanded graph is fitted
         hide_side_panels(page)
@@ -153,14 +171,10 @@ def asset_graph_screenshot(
         boxes = node_boxes(page)
         if not boxes:
             page.screenshot(path=str(out.with_suffix(".failed.png")))
-            browser.close()
             raise RuntimeError(f"no asset labels rendered; see {out.with_suffix('.failed.png')}")
-        clip = clip_around(boxes, width, height, margin=60, left_margin=150)
-        page.mouse.move(2, height - 2)  # no hover tooltip in the picture
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(out), clip=clip)
-        browser.close()
-    return out
+        return shoot(
+            page, out, clip_around(boxes, width, height, margin=60, left_margin=150), height
+        )
 
 
 NODE_BOXES_JS = """() => [...document.querySelectorAll('*')]
@@ -176,32 +190,23 @@ STAGES = ["sources", "staging", "qualify", "clusters", "profiles"]
 
 def asset_groups_screenshot(url: str, out: Path, *, width: int = 1400, height: int = 800) -> Path:
     """The global lineage with the groups collapsed: the five stages and how they connect."""
-    from playwright.sync_api import sync_playwright
-
     out.parent.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium(), args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
-        page.add_init_script("localStorage.setItem('communityNux', '1')")
-        page.goto(f"{url}/asset-groups", wait_until="networkidle")
+    with asset_groups_page(url, width, height) as page:
         page.get_by_text("staging", exact=True).first.wait_for(timeout=30_000)
         hide_side_panels(page)  # the group tree lists the same names as the graph
         page.wait_for_timeout(1500)
         boxes = page.evaluate(GROUP_BOXES_JS, STAGES)
         if len(boxes) < len(STAGES):
-            browser.close()
             raise RuntimeError(f"expected the {len(STAGES)} stage groups, found {len(boxes)}")
-        clip = clip_around(boxes, width, height, margin=40, left_margin=40)
-        page.mouse.move(2, height - 2)  # no hover tooltip in the picture
-        page.screenshot(path=str(out), clip=clip)
-        browser.close()
-    return out
+        return shoot(
+            page, out, clip_around(boxes, width, height, margin=40, left_margin=40), height
+        )
 
 
 def hide_side_panels(page: object) -> None:
     """Hide the UI's navigation and the group tree beside the graph."""
-    page.get_by_role("button", name="Hide navigation").click()  # type: ignore[attr-defined]
-    tree_toggle = page.locator("[aria-label=panel_show_right]")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Hide navigation").click()
+    tree_toggle = page.locator("[aria-label=panel_show_right]")
     if tree_toggle.count():
         tree_toggle.first.click()
 
@@ -220,9 +225,9 @@ def clip_around(
 def expand_all_groups(page: object, attempts: int = 3) -> None:
     """Press the graph's expand-all shortcut once the collapsed groups are drawn, until the
     asset labels show (the shortcut is lost if pressed before the graph has rendered)."""
-    page.get_by_text("staging", exact=True).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_text("staging", exact=True).first.wait_for(timeout=30_000)
     for _ in range(attempts):
-        page.keyboard.press("Alt+KeyE")  # type: ignore[attr-defined]
+        page.keyboard.press("Alt+KeyE")
         if node_boxes(page, wait_s=5.0):
             return
     raise RuntimeError("the asset graph's groups did not expand (Alt+E)")
@@ -233,10 +238,10 @@ def node_boxes(page: object, wait_s: float = 15.0) -> list[list[float]]:
     machine can take seconds after a zoom)."""
     deadline = time.monotonic() + wait_s
     while True:
-        boxes = page.evaluate(NODE_BOXES_JS)  # type: ignore[attr-defined]
+        boxes = page.evaluate(NODE_BOXES_JS)
         if boxes or time.monotonic() > deadline:
             return boxes
-        page.wait_for_timeout(250)  # type: ignore[attr-defined]
+        page.wait_for_timeout(250)
 
 
 def fit_graph(page: object, width: int, height: int, max_clicks: int) -> None:
@@ -248,11 +253,11 @@ def fit_graph(page: object, width: int, height: int, max_clicks: int) -> None:
             span_y = max(b[3] for b in boxes) - min(b[1] for b in boxes)
             if span_x < width * 0.85 and span_y < (height - 120) * 0.9:
                 return
-        page.locator("[aria-label=zoom_out]").first.click()  # type: ignore[attr-defined]
-        page.wait_for_timeout(400)  # type: ignore[attr-defined]
+        page.locator("[aria-label=zoom_out]").first.click()
+        page.wait_for_timeout(400)
         if not node_boxes(page, wait_s=3.0):
-            page.locator("[aria-label=zoom_in]").first.click()  # type: ignore[attr-defined]
-            page.wait_for_timeout(400)  # type: ignore[attr-defined]
+            page.locator("[aria-label=zoom_in]").first.click()
+            page.wait_for_timeout(400)
             return
 
 
@@ -265,10 +270,10 @@ def center_graph(page: object, width: int, height: int) -> None:
     right, bottom = max(b[2] for b in boxes), max(b[3] for b in boxes)
     dx, dy = width / 2 - (left + right) / 2, (height + 90) / 2 - (top + bottom) / 2
     start = (width * 0.5, height * 0.5)
-    page.mouse.move(*start)  # type: ignore[attr-defined]
-    page.mouse.down()  # type: ignore[attr-defined]
-    page.mouse.move(start[0] + dx, start[1] + dy, steps=10)  # type: ignore[attr-defined]
-    page.mouse.up()  # type: ignore[attr-defined]
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + dx, start[1] + dy, steps=10)
+    page.mouse.up()
 
 
 def main() -> None:
