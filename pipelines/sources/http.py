@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import hashlib
 import json
 import logging
 import os
@@ -21,17 +20,30 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import requests
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 
-Expect = Literal["text", "xlsx", "zip"]
+from pipelines.sources.digest import (
+    CHUNK,
+    Expect,
+    StreamDigest,
+    digest_file,
+    identity,
+    remember,
+    sha256_file,
+)
 
-CHUNK = 1024 * 1024
-_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
-_ZIP_MAGIC = b"PK\x03\x04"
-_CFB_MAGIC = b"\xd0\xcf\x11\xe0"
+__all__ = [
+    "Downloader",
+    "Expect",
+    "FetchedFile",
+    "SourceError",
+    "describe_local_file",
+    "sha256_file",
+]
+
 _LOCAL_COPY = "or download the file yourself and point the pipeline at a local copy"
 # The setting that holds each source's URL, named in the advice for a wrong or moved URL.
 URL_SETTINGS = {
@@ -99,90 +111,6 @@ def user_agent(contact: str | None, product: str = "career-cluster-profiles/0.1"
     return f"{product} (contact: {value})"
 
 
-class _Digest:
-    """Hashes and sniffs bytes as they stream past, so each file is read only once."""
-
-    def __init__(self) -> None:
-        self.sha, self.size, self.head, self.has_nul = hashlib.sha256(), 0, b"", False
-
-    def update(self, chunk: bytes) -> None:
-        self.sha.update(chunk)
-        self.size += len(chunk)
-        if len(self.head) < 512:
-            self.head += chunk[: 512 - len(self.head)]
-        self.has_nul = self.has_nul or b"\x00" in chunk
-
-    def problem(self, expect: Expect) -> tuple[str, str] | None:
-        """(what the bytes are, remedy hint) when they are not the kind of file expected."""
-        if self.size == 0:
-            return "an empty (0-byte) file", "Retry later"
-        if self.head.lstrip(b"\xef\xbb\xbf").lstrip().lower().startswith(_HTML_MARKERS):
-            return (
-                "a web page instead of the data file (often a block or error page)",
-                "Open the URL in a browser to read the page, check that CCP_CONTACT is a real "
-                "e-mail address and the URL is right, then retry later",
-            )
-        if self.head.startswith(_CFB_MAGIC):
-            return (
-                "an encrypted/password-protected or legacy .xls (OLE) workbook, which cannot "
-                "be read",
-                "Open it in Excel, remove any password and save it as a plain .xlsx "
-                "workbook, or check that the URL points at the .xlsx file",
-            )
-        if expect == "text" and self.head.startswith(_ZIP_MAGIC):
-            return "a zip/xlsx archive where a text file was expected", "Check the URL"
-        if expect == "text" and self.has_nul:
-            return "binary data (NUL bytes) where a text file was expected", "Check the URL"
-        if expect != "text" and not self.head.startswith(_ZIP_MAGIC):
-            kind = "an .xlsx workbook" if expect == "xlsx" else "a zip archive"
-            return f"a file that is not {kind} (no PK zip signature)", "Check the URL"
-        return None
-
-
-# sha256 values this process computed, by file, with the file's identity then (size, inode,
-# modification and change times). While the identity is the same the file is trusted unchanged,
-# as git trusts its index: any write, truncation or replacement changes the ctime, which no
-# program can set back. Spares re-reading a 331 MB file seconds after it was hashed.
-_HASHED: dict[str, tuple[tuple[int, int, int, int], str]] = {}
-
-
-def _identity(path: Path) -> tuple[int, int, int, int]:
-    st = path.stat()
-    return (st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def _remember(path: Path, identity: tuple[int, int, int, int], sha256: str) -> None:
-    if _identity(path) == identity:  # not changed while it was read
-        _HASHED[str(path.resolve())] = (identity, sha256)
-
-
-def sha256_file(path: Path, *, reuse: bool = False) -> str:
-    """Hex sha256 of a file on disk, read in chunks (to verify cached and bundled files).
-
-    With `reuse`, a value this process computed for the very same unchanged file is returned
-    without reading it again."""
-    identity = _identity(path)
-    known = _HASHED.get(str(path.resolve())) if reuse else None
-    if known and known[0] == identity:
-        return known[1]
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    _remember(path, identity, digest.hexdigest())
-    return digest.hexdigest()
-
-
-def _digest_file(path: Path) -> _Digest:
-    identity = _identity(path)
-    digest = _Digest()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    _remember(path, identity, digest.sha.hexdigest())
-    return digest
-
-
 def describe_local_file(path: Path, *, source: str, name: str, expect: Expect) -> FetchedFile:
     """Validate and fingerprint a user-supplied local copy so it is cited like a download."""
     path = Path(path)
@@ -192,7 +120,7 @@ def describe_local_file(path: Path, *, source: str, name: str, expect: Expect) -
             f"the local copy {path} does not exist or is not a file",
             "Check the path configured for this file, or unset it to download instead.",
         )
-    digest = _digest_file(path)
+    digest = digest_file(path)
     found = digest.problem(expect)
     if found:
         raise SourceError(
@@ -208,7 +136,7 @@ def describe_local_file(path: Path, *, source: str, name: str, expect: Expect) -
         url=path.resolve().as_uri(),
         path=path,
         bytes=digest.size,
-        sha256=digest.sha.hexdigest(),
+        sha256=digest.hexdigest(),
         last_modified=mtime,
         etag=None,
         retrieved_at=now,
@@ -344,13 +272,13 @@ class Downloader:
         if target.stat().st_size == 0:
             self.log.warning("cache file %s is empty; ignoring it and downloading again", target)
             return None
-        digest = _digest_file(target)
-        if digest.sha.hexdigest() != recorded or digest.size != meta.get("bytes"):
+        digest = digest_file(target)
+        if digest.hexdigest() != recorded or digest.size != meta.get("bytes"):
             self.log.warning(
                 "cache file %s no longer matches its sidecar (sha256 %s..., expected %s...); "
                 "ignoring it and downloading again",
                 target,
-                digest.sha.hexdigest()[:12],
+                digest.hexdigest()[:12],
                 recorded[:12],
             )
             return None
@@ -379,7 +307,7 @@ class Downloader:
         if cached and cached.get("last_modified"):
             headers["If-Modified-Since"] = cached["last_modified"]
         self._pace()
-        started, status, digest = time.monotonic(), "no response", _Digest()
+        started, status, digest = time.monotonic(), "no response", StreamDigest()
         part = target.with_name(f"{target.name}.part")
         try:
             with self.session.get(
@@ -403,11 +331,11 @@ class Downloader:
                 self._raise_for_status(resp, source, url, agent)
                 try:
                     with part.open("wb") as fh:
+                        # No fsync: a cached file is re-hashed against its sidecar before
+                        # it is used again, so one lost in a crash is just fetched again.
                         for chunk in resp.iter_content(CHUNK):
                             digest.update(chunk)
                             fh.write(chunk)
-                        fh.flush()
-                        os.fsync(fh.fileno())
                 except _BROKEN_BODY as err:
                     raise _Retryable(self._broken_body(err, resp, digest.size)) from err
                 announced = resp.headers.get("Content-Length", "")
@@ -426,11 +354,11 @@ class Downloader:
                         url=url,
                     )
                 os.replace(part, target)
-                _remember(target, _identity(target), digest.sha.hexdigest())
+                remember(target, identity(target), digest.hexdigest())
                 meta = {
                     "url": url,
                     "bytes": digest.size,
-                    "sha256": digest.sha.hexdigest(),
+                    "sha256": digest.hexdigest(),
                     "last_modified": resp.headers.get("Last-Modified"),
                     "etag": resp.headers.get("ETag"),
                     "retrieved_at": _now(),
@@ -465,6 +393,7 @@ class Downloader:
                 url=url,
             ) from err
         finally:
+            digest.close()
             part.unlink(missing_ok=True)
             self.log.info(
                 "GET %s -> %s, %d bytes, %.2fs",
