@@ -44,8 +44,8 @@ SELECT
   f15 AS wage_annual_p90_usd_footnote_codes,
   f16 AS employment_per_1000_jobs_footnote_codes,
   f17 AS location_quotient_footnote_codes,
-  coalesce(contains(',' || f04 || ',', ',4,') OR contains(',' || f11 || ',', ',4,') OR contains(',' || f12 || ',', ',4,') OR contains(',' || f13 || ',', ',4,') OR contains(',' || f14 || ',', ',4,') OR contains(',' || f15 || ',', ',4,'), false) AS is_hourly_only,
-  coalesce(contains(',' || f03 || ',', ',4,') OR contains(',' || f06 || ',', ',4,') OR contains(',' || f07 || ',', ',4,') OR contains(',' || f08 || ',', ',4,') OR contains(',' || f09 || ',', ',4,') OR contains(',' || f10 || ',', ',4,'), false) AS is_annual_only,
-  coalesce(contains(',' || f01 || ',', ',5,') OR contains(',' || f02 || ',', ',5,') OR contains(',' || f03 || ',', ',5,') OR contains(',' || f04 || ',', ',5,') OR contains(',' || f05 || ',', ',5,') OR contains(',' || f06 || ',', ',5,') OR contains(',' || f07 || ',', ',5,') OR contains(',' || f08 || ',', ',5,') OR contains(',' || f09 || ',', ',5,') OR contains(',' || f10 || ',', ',5,') OR contains(',' || f11 || ',', ',5,') OR contains(',' || f12 || ',', ',5,') OR contains(',' || f13 || ',', ',5,') OR contains(',' || f14 || ',', ',5,') OR contains(',' || f15 || ',', ',5,') OR contains(',' || f16 || ',', ',5,') OR contains(',' || f17 || ',', ',5,'), false) AS has_top_coded_wage,
-  coalesce(contains(',' || f01 || ',', ',8,') OR contains(',' || f02 || ',', ',8,') OR contains(',' || f03 || ',', ',8,') OR contains(',' || f04 || ',', ',8,') OR contains(',' || f05 || ',', ',8,') OR contains(',' || f06 || ',', ',8,') OR contains(',' || f07 || ',', ',8,') OR contains(',' || f08 || ',', ',8,') OR contains(',' || f09 || ',', ',8,') OR contains(',' || f10 || ',', ',8,') OR contains(',' || f11 || ',', ',8,') OR contains(',' || f12 || ',', ',8,') OR contains(',' || f13 || ',', ',8,') OR contains(',' || f14 || ',', ',8,') OR contains(',' || f15 || ',', ',8,') OR contains(',' || f16 || ',', ',8,') OR contains(',' || f17 || ',', ',8,'), false) AS has_unreleased_value
-FROM src_oews__cells
+  contains(',' || concat_ws(',', f04, f11, f12, f13, f14, f15) || ',', ',4,') AS is_hourly_only,
+  contains(',' || concat_ws(',', f03, f06, f07, f08, f09, f10) || ',', ',4,') AS is_annual_only,
+  contains(all_codes, ',5,') AS has_top_coded_wage,
+  contains(all_codes, ',8,') AS has_unreleased_value
+FROM (SELECT *, ',' || concat_ws(',', f01, f02, f03, f04, f05, f06, f07, f08, f09, f10, f11, f12, f13, f14, f15, f16, f17) || ',' AS all_codes FROM src_oews__cells)
