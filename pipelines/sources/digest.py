@@ -34,6 +34,8 @@ class StreamDigest:
         self.size, self.head, self.has_nul = 0, b"", False
         self._sha = hashlib.sha256()
         self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUED_CHUNKS)
+        self._failure: BaseException | None = None
+        self._closed = False
         self._hasher = threading.Thread(target=self._hash, name="sha256", daemon=True)
         self._hasher.start()
 
@@ -45,12 +47,23 @@ class StreamDigest:
 
     def _hash(self) -> None:
         while (chunk := self._chunks.get()) is not None:
-            self._sha.update(chunk)
+            if self._failure is None:
+                try:
+                    self._sha.update(chunk)
+                except BaseException as err:  # e.g. MemoryError: reported by the caller's next call
+                    self._failure = err
+            # after a failure keep taking chunks, so the producer never blocks on a full queue
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise RuntimeError("sha256 of the stream failed") from self._failure
 
     def update(self, chunk: bytes) -> None:
-        """Account for the next chunk of the stream."""
-        if not self._hasher.is_alive():
+        """Account for the next chunk of the stream (immutable bytes: hashed a little later)."""
+        if self._closed:
             raise RuntimeError("StreamDigest.update after close")
+        self._raise_failure()
+        chunk = bytes(chunk)  # no copy for bytes; a reused bytearray must not change under us
         self._chunks.put(chunk)
         self.size += len(chunk)
         if len(self.head) < 512:
@@ -59,13 +72,15 @@ class StreamDigest:
 
     def close(self) -> None:
         """End the stream: wait for the hasher to take in every chunk."""
-        if self._hasher.is_alive():
+        if not self._closed:
+            self._closed = True
             self._chunks.put(None)
             self._hasher.join()
 
     def hexdigest(self) -> str:
-        """The sha256 of the whole stream (ends it)."""
+        """The sha256 of the whole stream (ends it); raises if hashing failed."""
         self.close()
+        self._raise_failure()
         return self._sha.hexdigest()
 
     def problem(self, expect: Expect) -> tuple[str, str] | None:

@@ -4,7 +4,9 @@ BLS blocks anonymous or aggressive clients, so every request carries a User-Agen
 contact address, requests are serialised process-wide and spaced out, and unchanged files
 are revalidated with conditional GETs instead of being downloaded again. Bytes reach the
 cache only after they were fully received, hashed and sniffed, so a failed download never
-damages a good cached copy.
+replaces a good cached copy. (Cache files are not fsynced: after an operating-system crash one
+may be incomplete, but its sha256 no longer matches its sidecar or the provenance recorded in
+the warehouse, so it is fetched again or refused, never read as data.)
 """
 
 from __future__ import annotations
@@ -25,24 +27,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 
-from pipelines.sources.digest import (
-    CHUNK,
-    Expect,
-    StreamDigest,
-    digest_file,
-    identity,
-    remember,
-    sha256_file,
-)
-
-__all__ = [
-    "Downloader",
-    "Expect",
-    "FetchedFile",
-    "SourceError",
-    "describe_local_file",
-    "sha256_file",
-]
+from pipelines.sources.digest import CHUNK, Expect, StreamDigest, digest_file, identity, remember
 
 _LOCAL_COPY = "or download the file yourself and point the pipeline at a local copy"
 # The setting that holds each source's URL, named in the advice for a wrong or moved URL.
@@ -307,8 +292,9 @@ class Downloader:
         if cached and cached.get("last_modified"):
             headers["If-Modified-Since"] = cached["last_modified"]
         self._pace()
-        started, status, digest = time.monotonic(), "no response", StreamDigest()
         part = target.with_name(f"{target.name}.part")
+        started, status = time.monotonic(), "no response"
+        digest = StreamDigest()  # its hasher thread ends in the `finally` below
         try:
             with self.session.get(
                 url, headers=headers, stream=True, timeout=self.timeout_s
@@ -332,7 +318,8 @@ class Downloader:
                 try:
                     with part.open("wb") as fh:
                         # No fsync: a cached file is re-hashed against its sidecar before
-                        # it is used again, so one lost in a crash is just fetched again.
+                        # it is used again, and staging re-checks it against the sha256 it
+                        # recorded, so one damaged by a crash is refused, never read.
                         for chunk in resp.iter_content(CHUNK):
                             digest.update(chunk)
                             fh.write(chunk)

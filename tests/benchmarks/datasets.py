@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipelines.sources.http import sha256_file
+from pipelines.sources.digest import sha256_file
 from tests.support.blsformat import (
     DATA_FILE,
     EXPORT_FILES,

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.sources.http import sha256_file
+from pipelines.sources.digest import sha256_file
 
 CRLF = "\r\n"
 SERIES_ID_WIDTH = 30
