@@ -7,96 +7,15 @@ renders a subset of HTML in labels: a name like `<b>` shows as text, never as ma
 
 from __future__ import annotations
 
-import html
-import json
-import math
-from dataclasses import dataclass, field
-
 import polars as pl
 
+from pipelines.reporting.plotly_json import Chart, base_layout, esc, figure, trace
 from pipelines.reporting.tile_grid import STATE_TILES
 
 # Colour-blind-safe, >= 4.5:1 on white for text-bearing marks (Okabe-Ito, darkened).
 BLUE = "#0b5394"
 ORANGE = "#b45309"
 GREEN = "#1b7a4b"
-FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
-CONFIG = {
-    "displaylogo": False,
-    "responsive": True,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
-}
-
-
-@dataclass
-class Chart:
-    """One chart: a stable id, a heading, a one-paragraph summary and the same data as a table."""
-
-    chart_id: str
-    title: str
-    summary: str
-    columns: list[str]
-    rows: list[list[str]]
-    figure: dict | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def figure_json(self) -> str:
-        """JSON safe inside <script type="application/json">: no '<', '>' or '&' survive."""
-        text = json.dumps(
-            _finite({"data": self.figure["data"], "layout": self.figure["layout"]})
-            | {"config": CONFIG},
-            allow_nan=False,
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
-
-
-def _layout(height: int, **extra) -> dict:
-    """Layout shared by every chart (plotly.js defaults otherwise: no plotly.py template)."""
-    layout = {
-        "font": FONT,
-        "height": height,
-        "margin": {"l": 10, "r": 20, "t": 10, "b": 40},
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
-        "showlegend": False,
-        "hoverlabel": {"align": "left"},
-        **extra,
-    }
-    for axis in ("xaxis", "yaxis"):  # room for tick labels and titles, whatever their length
-        if axis in layout:
-            layout[axis] = {"automargin": True, **layout[axis]}
-    return layout
-
-
-def _finite(value: object) -> object:
-    """NaN and infinities as null: JSON has no such numbers (JSON.parse rejects them)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _trace(kind: str, **props: object) -> dict:
-    """One Plotly trace as the JSON plotly.js reads: its type and its properties."""
-    return {"type": kind, **props}
-
-
-def _figure(traces: list[dict], layout: dict) -> dict:
-    """A figure as plain JSON data. Not built with plotly.graph_objects: validating every property
-    costs ~0.3 s in each process and ~25 ms per chart, a third of a one-cluster re-render. The
-    tests validate every chart of a real report with `go.Figure` instead (test_report_charts)."""
-    return {"data": traces, "layout": layout}
 
 
 def fmt_int(value: float | int | None) -> str:
@@ -115,9 +34,9 @@ def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
     """Qualifying employment per sub-cluster (sub_cluster_name, occupations, employment)."""
     frame = sub_clusters.sort("employment", "sub_cluster_name", descending=[False, True])
     names = [esc(n) for n in frame["sub_cluster_name"]]
-    fig = _figure(
+    fig = figure(
         [
-            _trace(
+            trace(
                 "bar",
                 x=frame["employment"].to_list(),
                 y=names,
@@ -128,7 +47,7 @@ def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
                 "<extra></extra>",
             )
         ],
-        _layout(
+        base_layout(
             max(220, 60 + 34 * frame.height),
             xaxis={"title": {"text": "Jobs in qualifying occupations"}, "tickformat": ",d"},
             yaxis={"automargin": True},
@@ -164,9 +83,9 @@ def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
     """Top NAICS sectors by the cluster's qualifying employment."""
     frame = sectors.sort("employment_count", "industry_name", descending=[True, False]).head(limit)
     shown = frame.reverse()
-    fig = _figure(
+    fig = figure(
         [
-            _trace(
+            trace(
                 "bar",
                 x=shown["employment_count"].to_list(),
                 y=[esc(n) for n in shown["industry_name"]],
@@ -177,7 +96,7 @@ def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
                 "jobs)<extra></extra>",
             )
         ],
-        _layout(
+        base_layout(
             max(220, 60 + 30 * shown.height),
             xaxis={
                 "title": {"text": "Jobs in the cluster's qualifying occupations"},
@@ -235,9 +154,9 @@ def wage_chart(occupations: pl.DataFrame, threshold_annual_usd: float, limit: in
 
     outer_x, outer_y = segments("wage_annual_p10_usd", "wage_annual_p90_usd")
     inner_x, inner_y = segments("wage_annual_p25_usd", "wage_annual_p75_usd")
-    fig = _figure(
+    fig = figure(
         [
-            _trace(
+            trace(
                 "scatter",
                 x=outer_x,
                 y=outer_y,
@@ -246,7 +165,7 @@ def wage_chart(occupations: pl.DataFrame, threshold_annual_usd: float, limit: in
                 hoverinfo="skip",
                 name="10th to 90th percentile",
             ),
-            _trace(
+            trace(
                 "scatter",
                 x=inner_x,
                 y=inner_y,
@@ -255,7 +174,7 @@ def wage_chart(occupations: pl.DataFrame, threshold_annual_usd: float, limit: in
                 hoverinfo="skip",
                 name="25th to 75th percentile",
             ),
-            _trace(
+            trace(
                 "scatter",
                 x=frame["wage_annual_median_usd"].to_list(),
                 y=names,
@@ -265,7 +184,7 @@ def wage_chart(occupations: pl.DataFrame, threshold_annual_usd: float, limit: in
                 hovertemplate="%{y}<br>median $%{x:,.0f}<extra></extra>",
             ),
         ],
-        _layout(
+        base_layout(
             max(260, 80 + 24 * frame.height),
             showlegend=True,
             legend={"orientation": "h", "y": 0, "yref": "container", "yanchor": "bottom"},
@@ -348,7 +267,7 @@ def state_chart(states: pl.DataFrame) -> Chart:
     unknown = frame.filter(pl.col("location_quotient").is_null())
 
     def tiles(part: pl.DataFrame, marker: dict) -> dict:
-        return _trace(
+        return trace(
             "scatter",
             x=part["tile_col"].to_list(),
             y=part["tile_row"].to_list(),
@@ -380,9 +299,9 @@ def state_chart(states: pl.DataFrame) -> Chart:
     ]
     if unknown.height:  # no published employment: plain grey, said so in the hover text
         traces.append(tiles(unknown, {"color": "#d9d9d9"}))
-    fig = _figure(
+    fig = figure(
         traces,
-        _layout(
+        base_layout(
             470,
             xaxis={"visible": False, "range": [-0.7, 11.7], "fixedrange": True},
             yaxis={"visible": False, "range": [7.7, -0.7], "fixedrange": True, "scaleanchor": "x"},
@@ -445,9 +364,9 @@ def outlook_chart(occupations: pl.DataFrame, projection: str | None, limit: int 
         )
         return Chart("chart-outlook", title, summary, [], [], None)
     shown = frame.reverse()
-    fig = _figure(
+    fig = figure(
         [
-            _trace(
+            trace(
                 "bar",
                 x=[round(1000 * v) for v in shown["openings_annual_thousands"]],
                 y=[esc(n) for n in shown["occupation_name"]],
@@ -460,7 +379,7 @@ def outlook_chart(occupations: pl.DataFrame, projection: str | None, limit: int 
                 "<extra></extra>",
             )
         ],
-        _layout(
+        base_layout(
             max(220, 60 + 28 * shown.height),
             xaxis={
                 "title": {"text": f"Average annual openings, {projection or 'EP'}"},
