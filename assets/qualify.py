@@ -34,7 +34,7 @@ from pipelines.warehouse import (
     WarehouseResource,
     fetch_all,
     query_frame,
-    register_frame,
+    registered_frames,
     write_frame,
 )
 
@@ -96,39 +96,26 @@ def policy_fingerprint(con: duckdb.DuckDBPyConnection, rules: QualificationPolic
     return digest.hexdigest()
 
 
-POLICY_VIEWS = ("policy_ep_education", "policy_ep_ojt", "policy_ep_experience", "policy_job_zone")
-
-
 @contextmanager
 def policy_views(con: duckdb.DuckDBPyConnection, policy: QualificationPolicy) -> Iterator[None]:
-    """The policy's category lists as small views the SQL joins to, for the `with` block only
-    (the run's warehouse connection is shared by later steps)."""
+    """The policy's category lists as small views the SQL joins to, for the `with` block only."""
     ep = policy.skill_tier.ep
     education = [(e, "high") for e in ep.high_education]
     education += [(e, "middle") for e in ep.middle_education]
     education += [(ep.high_school_education, "high_school")]
-    register_frame(
-        con,
-        "policy_ep_education",
-        pl.DataFrame(education, schema=["education", "tier"], orient="row"),
-    )
-    register_frame(con, "policy_ep_ojt", pl.DataFrame({"ojt": ep.middle_if_high_school_with_ojt}))
-    register_frame(
-        con,
-        "policy_ep_experience",
-        pl.DataFrame({"experience": ep.middle_if_high_school_with_experience}),
-    )
     zones = sorted(policy.skill_tier.job_zone.tiers.items())
-    register_frame(
-        con,
-        "policy_job_zone",
-        pl.DataFrame(zones, schema={"job_zone": pl.Int8, "tier": pl.String}, orient="row"),
-    )
-    try:
+    views = {
+        "policy_ep_education": pl.DataFrame(education, schema=["education", "tier"], orient="row"),
+        "policy_ep_ojt": pl.DataFrame({"ojt": ep.middle_if_high_school_with_ojt}),
+        "policy_ep_experience": pl.DataFrame(
+            {"experience": ep.middle_if_high_school_with_experience}
+        ),
+        "policy_job_zone": pl.DataFrame(
+            zones, schema={"job_zone": pl.Int8, "tier": pl.String}, orient="row"
+        ),
+    }
+    with registered_frames(con, views):
         yield
-    finally:
-        for view in POLICY_VIEWS:
-            con.unregister(view)
 
 
 def counts_md(con: duckdb.DuckDBPyConnection, sql: str) -> MetadataValue:

@@ -129,6 +129,21 @@ def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFram
     con.register(name, _ArrowStream(frame))
 
 
+@contextmanager
+def registered_frames(
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]
+) -> Iterator[None]:
+    """`register_frame` each of `frames` for the `with` block only: a run's steps share one
+    connection, so a view left behind would be seen by later steps."""
+    try:
+        for name, frame in frames.items():
+            register_frame(con, name, frame)
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)  # a name never registered is ignored
+
+
 def query_frame(
     con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
 ) -> pl.DataFrame:
@@ -282,8 +297,7 @@ def write_frame(
 ) -> int:
     """`write_table` for a polars frame built in Python (moved in via Arrow)."""
     view = f"_frame_{table}"
-    register_frame(con, view, frame)
-    try:
+    with registered_frames(con, {view: frame}):
         return write_table(
             con,
             table,
@@ -292,5 +306,3 @@ def write_frame(
             contract_sha256=contract_sha256,
             keep_where=keep_where,
         )
-    finally:
-        con.unregister(view)

@@ -16,6 +16,7 @@ from pipelines.warehouse import (
     WarehouseResource,
     connect,
     fetch_one,
+    registered_frames,
     write_frame,
     write_table,
 )
@@ -230,3 +231,17 @@ def test_a_run_shares_one_connection_and_a_failed_step_leaves_nothing_behind(
         assert "half_done" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
     finally:
         con.close()
+
+
+def test_registered_frames_are_gone_after_the_block_even_when_it_fails(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    frames = {"v_one": pl.DataFrame({"x": [1, 2]}), "v_two": pl.DataFrame({"y": ["a"]})}
+    with registered_frames(con, frames):
+        assert fetch_one(con, "SELECT sum(x) FROM v_one") == (3,)
+        assert fetch_one(con, "SELECT y FROM v_two") == ("a",)
+    with pytest.raises(RuntimeError, match="boom"), registered_frames(con, frames):
+        raise RuntimeError("boom")
+    for name in frames:
+        with pytest.raises(duckdb.CatalogException):
+            con.execute(f"SELECT * FROM {name}")
+    con.close()
