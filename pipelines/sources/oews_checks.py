@@ -1,0 +1,128 @@
+"""Checks on the OEWS cells, shared by the embedded and the flat-file path.
+
+`sql/stg_oews__estimates.sql` computes them per cell while it types the values, as check_*
+columns of the new table (the flat-file pivot adds its own counts of long-layout problems), so
+the data is read once. `check_cells` reports them and drops the columns before the contract is
+validated; a problem raises a SourceError and the live table is never replaced.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.oews import DATATYPES, NUMBER
+from pipelines.warehouse import fetch_one
+
+CHECK_PREFIX = "check_"
+
+
+def check_cells(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    cells: str,
+    known_footnotes: set[str],
+    file: FetchedFile,
+) -> dict[str, int]:
+    """Refuse a new `table` built from `cells` (the source relation) if its check_* columns
+    show a damaged file: long-layout problems, values that are neither numbers nor `-`, unknown
+    footnote codes. Then drop the check_* columns.
+
+    Returns counts for the UI: published values, `-` values, and `-` without a footnote.
+    """
+    columns = [
+        r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall() if r[0].startswith(CHECK_PREFIX)
+    ]
+    if "check_rows" in columns:
+        _check_long_layout(con, table, cells, file)
+    row = fetch_one(
+        con,
+        "SELECT count_if(check_has_bad_value), sum(check_value_count), sum(check_dash_count), "
+        "sum(check_bare_dash_count), "
+        "list(DISTINCT check_footnote_codes) FILTER (WHERE check_footnote_codes IS NOT NULL) "
+        f'FROM "{table}"',
+    )
+    bad, values, dashes, bare, footnote_lists = row or (0, 0, 0, 0, [])
+    if bad:
+        _refuse_values(con, cells, file)
+    # '' is a stray comma ("4," or ","): damage, not "no footnote"
+    codes = {code.strip() for codes in footnote_lists or [] for code in codes.split(",")}
+    unknown = sorted(codes - known_footnotes)
+    if unknown:
+        raise SourceError(
+            f"oews ({file.name})",
+            f"footnote codes {unknown} are not in oe.footnote (known: {sorted(known_footnotes)})",
+            "BLS added a footnote the pipeline does not know, or the files are from different "
+            "releases. Download all oe.* files again; report it if it persists.",
+            url=file.url,
+        )
+    for column in columns:
+        con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    return {
+        "value_count": int(values or 0),
+        "dash_count": int(dashes or 0),
+        "dash_without_footnote_count": int(bare or 0),
+    }
+
+
+def _refuse_values(con: duckdb.DuckDBPyConnection, cells: str, file: FetchedFile) -> None:
+    """Raise with the first offending cells; they are looked up in the source relation again
+    (for the flat file, a second read: only on this failure path)."""
+    bad_value = " OR ".join(
+        f"(v{d} IS NOT NULL AND v{d} <> '-' AND NOT regexp_full_match(v{d}, '{NUMBER}'))"
+        for d in DATATYPES
+    )
+    bad = con.execute(
+        f"SELECT cell_key, [{', '.join(f'v{d}' for d in DATATYPES)}] FROM {cells} "
+        f"WHERE {bad_value} ORDER BY cell_key LIMIT 3"
+    ).fetchall()
+    raise SourceError(
+        f"oews ({file.name})",
+        f"values that are neither numbers nor '-' in cells {[b[0] for b in bad]}: "
+        f"{[[v for v in b[1] if v and v != '-' and not re.fullmatch(NUMBER, v)] for b in bad]}",
+        "The file is damaged or BLS changed its conventions; the previous release's tables "
+        "are unchanged. Report it so the parser can be updated.",
+        url=file.url,
+    )
+
+
+def _check_long_layout(
+    con: duckdb.DuckDBPyConnection, table: str, cells: str, file: FetchedFile
+) -> None:
+    """Problems only oe.data.0.Current's one-row-per-series layout can have."""
+    totals = fetch_one(
+        con,
+        "SELECT sum(check_bad_series_ids), sum(check_other_release_rows), "
+        "sum(check_rows - check_datatypes), sum(check_rows), sum(check_empty_values) "
+        f'FROM "{table}"',
+    )
+    bad_ids, other_release, duplicates, rows, empty = (
+        int(x or 0) for x in totals or (0, 0, 0, 0, 0)
+    )
+    problems = []
+    if bad_ids:
+        examples = con.execute(
+            f"SELECT cell_key FROM {cells} WHERE check_bad_series_ids > 0 ORDER BY 1 LIMIT 3"
+        ).fetchall()
+        problems.append(
+            f"{bad_ids} rows whose series_id is not 25 characters of the OEWS pattern "
+            f"(near cells {[e[0] for e in examples]})"
+        )
+    if other_release:
+        problems.append(f"{other_release} rows whose year/period differ from oe.release")
+    if duplicates:
+        problems.append(f"{duplicates} duplicate series_id rows")
+    if empty:
+        problems.append(f"{empty} rows with an empty value (BLS writes '-' for no value)")
+    if rows == 0:
+        problems.append("no data rows")
+    if problems:
+        raise SourceError(
+            f"oews ({file.name})",
+            "; ".join(problems),
+            "The file is damaged or its layout changed. Delete it from the cache folder and run "
+            "again; if it persists, report it. The previous release's tables are unchanged.",
+            url=file.url,
+        )
