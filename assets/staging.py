@@ -137,7 +137,7 @@ def stg_oews__estimates(
         counts: dict[str, int] = {}
 
         def check(table: str) -> None:
-            counts.update(check_cells(con, table, "src_oews__cells", known, data))
+            counts.update(check_cells(con, table, "src_oews__cells", known, data, release))
 
         with reading(data) if flat_file else nullcontext():
             estimates = build(

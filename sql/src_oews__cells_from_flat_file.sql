@@ -2,18 +2,22 @@
 -- values and footnote codes kept as published text. {source} is a read_csv over the file;
 -- {year} / {period} are the release year and period from oe.release, as quoted literals (the
 -- loader defines this query as a view, which takes no parameters).
--- The check_* columns count, per cell, problems only the long layout can have; they travel
--- through stg_oews__estimates.sql to the loader, which checks and drops them.
+-- The check_* columns count, per cell, its rows, the rows placed in no measure (a repeated
+-- series, a datatype code outside 01-17, a series_id that is not 25 characters, a row of
+-- another release, an empty value) and the rows under a key that is not an OEWS cell key.
+-- They travel through stg_oews__estimates.sql to the loader, which checks and drops them
+-- and, only if they show a problem, reads the file again to say which.
 -- One aggregate state per measure: a value with footnote codes travels as 'value<TAB>codes'
 -- (a field of a tab-separated file cannot contain a tab; only ~3% of rows have codes) and is
--- split after grouping; the series_id pattern is checked once per cell on its key, per row
--- only the length and datatype code.
+-- split after grouping; the series_id pattern is checked once per cell on its key.
 WITH series AS (
+  -- A row is placed in its cell's measure only if it belongs to the release and has a value:
+  -- otherwise (and for a series_id that is not 25 characters, whose datatype part is then not
+  -- two characters) it lands in no measure and counts as unplaced below.
   SELECT
     trim(series_id) AS series_id,
-    substr(trim(series_id), 24, 2) AS datatype_code,
-    trim("year") AS year,
-    trim("period") AS period,
+    CASE WHEN trim("year") = {year} AND trim("period") = {period} AND trim("value") <> ''
+         THEN substr(trim(series_id), 24) END AS datatype_code,
     trim("value") AS value,
     nullif(trim(footnote_codes), '') AS footnote_codes
   FROM {source}
@@ -38,12 +42,7 @@ cells AS (
     first(CASE WHEN footnote_codes IS NULL THEN value ELSE value || chr(9) || footnote_codes END) FILTER (WHERE datatype_code = '15') AS x15,
     first(CASE WHEN footnote_codes IS NULL THEN value ELSE value || chr(9) || footnote_codes END) FILTER (WHERE datatype_code = '16') AS x16,
     first(CASE WHEN footnote_codes IS NULL THEN value ELSE value || chr(9) || footnote_codes END) FILTER (WHERE datatype_code = '17') AS x17,
-    count(*) AS n_rows,
-    count(*) FILTER (WHERE datatype_code IN ('01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', '14', '15', '16', '17'))
-      - bit_count(bit_or(1 << TRY_CAST(datatype_code AS INTEGER)) FILTER (WHERE datatype_code IN ('01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', '14', '15', '16', '17'))) AS n_repeated,
-    count(*) FILTER (WHERE length(series_id) <> 25 OR datatype_code NOT IN ('01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', '14', '15', '16', '17')) AS n_bad_row,
-    count(*) FILTER (WHERE year <> {year} OR period <> {period}) AS n_other_release,
-    count(*) FILTER (WHERE value IS NULL OR value = '') AS n_empty_value
+    count(*) AS n_rows
   FROM series
   GROUP BY substr(series_id, 1, 23)
 )
@@ -84,9 +83,13 @@ SELECT
   CASE WHEN contains(x16, chr(9)) THEN nullif(split_part(x16, chr(9), 2), '') END AS f16,
   CASE WHEN contains(x17, chr(9)) THEN nullif(split_part(x17, chr(9), 2), '') END AS f17,
   n_rows AS check_rows,
-  n_rows - n_repeated AS check_datatypes,
-  CASE WHEN regexp_full_match(cell_key, 'OEU[NSM][0-9]{7}[0-9A-Z-]{6}[0-9]{6}') THEN n_bad_row
-       ELSE n_rows END AS check_bad_series_ids,
-  n_other_release AS check_other_release_rows,
-  n_empty_value AS check_empty_values
+  n_rows - (
+    (x01 IS NOT NULL)::INTEGER + (x02 IS NOT NULL)::INTEGER + (x03 IS NOT NULL)::INTEGER + (x04 IS NOT NULL)::INTEGER +
+    (x05 IS NOT NULL)::INTEGER + (x06 IS NOT NULL)::INTEGER + (x07 IS NOT NULL)::INTEGER + (x08 IS NOT NULL)::INTEGER +
+    (x09 IS NOT NULL)::INTEGER + (x10 IS NOT NULL)::INTEGER + (x11 IS NOT NULL)::INTEGER + (x12 IS NOT NULL)::INTEGER +
+    (x13 IS NOT NULL)::INTEGER + (x14 IS NOT NULL)::INTEGER + (x15 IS NOT NULL)::INTEGER + (x16 IS NOT NULL)::INTEGER +
+    (x17 IS NOT NULL)::INTEGER
+  ) AS check_unplaced_rows,
+  CASE WHEN regexp_full_match(cell_key, 'OEU[NSM][0-9]{7}[0-9A-Z-]{6}[0-9]{6}') THEN 0
+       ELSE n_rows END AS check_bad_key_rows
 FROM cells

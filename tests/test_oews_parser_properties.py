@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -89,7 +90,7 @@ def parse(data: bytes) -> list[tuple]:
                 "CREATE OR REPLACE TEMP TABLE typed AS " + sql_text("stg_oews__estimates"),
                 [YEAR + PERIOD],
             )
-        check_cells(CON, "typed", cells, FOOTNOTES, file)
+        check_cells(CON, "typed", cells, FOOTNOTES, file, YEAR + PERIOD)
         return query_frame(CON, f"SELECT {', '.join(CELL_COLUMNS)} FROM {cells} ORDER BY 1").rows()
 
 
@@ -141,3 +142,32 @@ def test_damage_is_refused_or_harmless_never_silent(case: tuple[dict, bytes, str
         assert "What to do" in str(err) and DATA_FILE in str(err)
         return
     assert parsed == expected(cells)
+
+
+KEY = "OEUN0000000000000000001"
+GOOD = [format_data_line(f"{KEY}{dt}", YEAR, PERIOD, "12.5", "") for dt in ("01", "02")]
+LONG_LAYOUT_PROBLEMS = {
+    "repeated series": (GOOD + GOOD[:1], "1 duplicate series_id rows"),
+    "row of another release": (
+        [*GOOD, format_data_line(f"{KEY}03", "2024", PERIOD, "1", "")],
+        "1 rows whose year/period differ from oe.release",
+    ),
+    "empty value": (
+        [*GOOD, format_data_line(f"{KEY}03", YEAR, PERIOD, "", "")],
+        "1 rows with an empty value",
+    ),
+    "datatype code 18": (
+        [*GOOD, format_data_line(f"{KEY}18", YEAR, PERIOD, "1", "")],
+        f"1 rows whose series_id is not 25 characters of the OEWS pattern (e.g. ['{KEY}18'])",
+    ),
+    "no rows": ([], "no data rows"),
+}
+
+
+@pytest.mark.parametrize("case", list(LONG_LAYOUT_PROBLEMS))
+def test_long_layout_problems_are_named(case: str) -> None:
+    """Rows the pivot could not place in a cell are refused, and a second read says why."""
+    lines, fragment = LONG_LAYOUT_PROBLEMS[case]
+    with pytest.raises(SourceError) as err:
+        parse(encode(lines))
+    assert fragment in str(err.value) and "Delete it from the cache" in str(err.value)

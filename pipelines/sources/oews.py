@@ -320,6 +320,45 @@ def flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, per
     return "src_oews__cells"
 
 
+def flat_file_problems(
+    con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, period: str
+) -> list[str]:
+    """What is wrong with the rows of oe.data.0.Current, by kind: a second read of the file,
+    run only after its cells showed rows that could not be placed (see the pivot's SQL)."""
+    series = r"OEU[NSM][0-9]{7}[0-9A-Z-]{6}[0-9]{6}(0[1-9]|1[0-7])"
+    with reading(file):
+        bad_ids, other_release, duplicates, empty, examples = con.execute(
+            f"""
+            SELECT
+              count(*) FILTER (WHERE NOT regexp_full_match(series_id, '{series}')),
+              count(*) FILTER (WHERE year IS DISTINCT FROM ? OR period IS DISTINCT FROM ?),
+              count(*) - count(DISTINCT series_id),
+              count(*) FILTER (WHERE value IS NULL OR value = ''),
+              list(series_id ORDER BY series_id)
+                FILTER (WHERE NOT regexp_full_match(series_id, '{series}'))[1:3]
+            FROM (
+              SELECT trim(series_id) AS series_id, trim("year") AS year,
+                     trim("period") AS period, trim("value") AS value
+              FROM {read_csv_sql(file.path, check_header(file))}
+            )
+            """,
+            [year, period],
+        ).fetchall()[0]
+    problems = []
+    if bad_ids:
+        problems.append(
+            f"{bad_ids} rows whose series_id is not 25 characters of the OEWS pattern "
+            f"(e.g. {examples})"
+        )
+    if other_release:
+        problems.append(f"{other_release} rows whose year/period differ from oe.release")
+    if duplicates:
+        problems.append(f"{duplicates} duplicate series_id rows")
+    if empty:
+        problems.append(f"{empty} rows with an empty value (BLS writes '-' for no value)")
+    return problems
+
+
 @contextmanager
 def reading(file: FetchedFile) -> Iterator[None]:
     """Turn a DuckDB error raised while `file` is read into a SourceError that names it."""

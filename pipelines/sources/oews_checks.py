@@ -1,7 +1,7 @@
 """Checks on the OEWS cells, shared by the embedded and the flat-file path.
 
 `sql/stg_oews__estimates.sql` computes them per cell while it types the values, as check_*
-columns of the new table (the flat-file pivot adds its own counts of long-layout problems), so
+columns of the new table (the flat-file pivot adds its counts of rows it could not place), so
 the data is read once. `check_cells` reports them and drops the columns before the contract is
 validated; a problem raises a SourceError and the live table is never replaced.
 """
@@ -13,7 +13,7 @@ import re
 import duckdb
 
 from pipelines.sources.http import FetchedFile, SourceError
-from pipelines.sources.oews import DATATYPES, NUMBER
+from pipelines.sources.oews import DATATYPES, NUMBER, flat_file_problems
 from pipelines.warehouse import fetch_one
 
 CHECK_PREFIX = "check_"
@@ -25,10 +25,11 @@ def check_cells(
     cells: str,
     known_footnotes: set[str],
     file: FetchedFile,
+    release: str,
 ) -> dict[str, int]:
-    """Refuse a new `table` built from `cells` (the source relation) if its check_* columns
-    show a damaged file: long-layout problems, values that are neither numbers nor `-`, unknown
-    footnote codes. Then drop the check_* columns.
+    """Refuse a new `table` of `release` built from `cells` (the source relation) if its
+    check_* columns show a damaged file: long-layout problems, values that are neither numbers
+    nor `-`, unknown footnote codes. Then drop the check_* columns.
 
     Returns counts for the UI: published values, `-` values, and `-` without a footnote.
     """
@@ -36,7 +37,7 @@ def check_cells(
         r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall() if r[0].startswith(CHECK_PREFIX)
     ]
     if "check_rows" in columns:
-        _check_long_layout(con, table, cells, file)
+        _check_long_layout(con, table, file, release)
     row = fetch_one(
         con,
         "SELECT count_if(check_has_bad_value), sum(check_value_count), sum(check_dash_count), "
@@ -48,7 +49,7 @@ def check_cells(
     if bad:
         _refuse_values(con, cells, file)
     # '' is a stray comma ("4," or ","): damage, not "no footnote"
-    codes = {code.strip() for codes in footnote_lists or [] for code in codes.split(",")}
+    codes = {code.strip() for joined in footnote_lists or [] for code in joined.split(",")}
     unknown = sorted(codes - known_footnotes)
     if unknown:
         raise SourceError(
@@ -89,40 +90,27 @@ def _refuse_values(con: duckdb.DuckDBPyConnection, cells: str, file: FetchedFile
 
 
 def _check_long_layout(
-    con: duckdb.DuckDBPyConnection, table: str, cells: str, file: FetchedFile
+    con: duckdb.DuckDBPyConnection, table: str, file: FetchedFile, release: str
 ) -> None:
-    """Problems only oe.data.0.Current's one-row-per-series layout can have."""
+    """Problems only oe.data.0.Current's one-row-per-series layout can have: rows its cells
+    could not place. Which problem it is takes a second read of the file, on this path only."""
     totals = fetch_one(
         con,
-        "SELECT sum(check_bad_series_ids), sum(check_other_release_rows), "
-        "sum(check_rows - check_datatypes), sum(check_rows), sum(check_empty_values) "
-        f'FROM "{table}"',
+        f'SELECT sum(check_rows), sum(check_unplaced_rows), sum(check_bad_key_rows) FROM "{table}"',
     )
-    bad_ids, other_release, duplicates, rows, empty = (
-        int(x or 0) for x in totals or (0, 0, 0, 0, 0)
-    )
-    problems = []
-    if bad_ids:
-        examples = con.execute(
-            f"SELECT cell_key FROM {cells} WHERE check_bad_series_ids > 0 ORDER BY 1 LIMIT 3"
-        ).fetchall()
-        problems.append(
-            f"{bad_ids} rows whose series_id is not 25 characters of the OEWS pattern "
-            f"(near cells {[e[0] for e in examples]})"
-        )
-    if other_release:
-        problems.append(f"{other_release} rows whose year/period differ from oe.release")
-    if duplicates:
-        problems.append(f"{duplicates} duplicate series_id rows")
-    if empty:
-        problems.append(f"{empty} rows with an empty value (BLS writes '-' for no value)")
+    rows, unplaced, bad_keys = (int(x or 0) for x in totals or (0, 0, 0))
     if rows == 0:
-        problems.append("no data rows")
-    if problems:
-        raise SourceError(
-            f"oews ({file.name})",
-            "; ".join(problems),
-            "The file is damaged or its layout changed. Delete it from the cache folder and run "
-            "again; if it persists, report it. The previous release's tables are unchanged.",
-            url=file.url,
-        )
+        problems = ["no data rows"]
+    elif unplaced or bad_keys:
+        problems = flat_file_problems(con, file, release[:4], release[4:]) or [
+            f"{unplaced + bad_keys} rows that belong to no estimate cell"
+        ]
+    else:
+        return
+    raise SourceError(
+        f"oews ({file.name})",
+        "; ".join(problems),
+        "The file is damaged or its layout changed. Delete it from the cache folder and run "
+        "again; if it persists, report it. The previous release's tables are unchanged.",
+        url=file.url,
+    )
