@@ -303,8 +303,9 @@ def flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, per
     into the shared cells shape whenever it is read; returns its name.
 
     Staging reads it once, while building the typed table, so the 6-million-row file is parsed
-    once. Problems only the long layout can have (bad series_id, duplicate series, rows of
-    another release) travel as check_* columns that `oews_checks.check_cells` reports.
+    once. Rows the pivot cannot place in a measure (a bad series_id, a repeated series, a row of
+    another release, an empty value) are counted in check_* columns that
+    `oews_checks.check_cells` reports, naming the problems with `flat_file_problems`.
     """
     header = check_header(file)
     if not (re.fullmatch(r"[0-9]{4}", year) and re.fullmatch(r"[A-Z][0-9]{2}", period)):
