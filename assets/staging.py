@@ -6,9 +6,10 @@ OEWS traps (a shifted datatype mapping, dangling codes, an empty national total)
 """
 
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -56,10 +57,17 @@ def build(
     per_release: bool = True,
     unordered: bool = False,
     inspect: Callable[[str], None] | None = None,
+    source_errors: AbstractContextManager[Any] | None = None,
 ) -> MaterializeResult:
     """Build one staging table from its SQL file; log and return its metadata."""
     meta = build_table(
-        con, table, params, per_release=per_release, unordered=unordered, inspect=inspect
+        con,
+        table,
+        params,
+        per_release=per_release,
+        unordered=unordered,
+        inspect=inspect,
+        source_errors=source_errors,
     )
     context.log.info(f"{table}: {meta['dagster/row_count']} rows")
     return MaterializeResult(metadata=meta)
@@ -139,10 +147,15 @@ def stg_oews__estimates(
         def check(table: str) -> None:
             counts.update(check_cells(con, table, "src_oews__cells", known, data, release))
 
-        with reading(data) if flat_file else nullcontext():
-            estimates = build(
-                context, con, "stg_oews__estimates", [release], unordered=True, inspect=check
-            )
+        estimates = build(
+            context,
+            con,
+            "stg_oews__estimates",
+            [release],
+            unordered=True,
+            inspect=check,
+            source_errors=reading(data) if flat_file else None,
+        )
         if flat_file:
             con.execute("DROP VIEW src_oews__cells")
         else:

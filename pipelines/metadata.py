@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import duckdb
@@ -65,10 +66,11 @@ def build_table(
     per_release: bool = True,
     unordered: bool = False,
     inspect: Callable[[str], None] | None = None,
+    source_errors: AbstractContextManager[Any] | None = None,
 ) -> dict[str, Any]:
     """Run sql/<table>.sql, validate against the table's contract (if it has one), swap it in
-    keeping other releases' rows, and return the UI metadata for the new rows. `inspect`: see
-    `write_table`."""
+    keeping other releases' rows, and return the UI metadata for the new rows. `inspect` and
+    `source_errors`: see `write_table`."""
     from schemas import enforce_contract
 
     release = params[0] if per_release else None
@@ -81,6 +83,7 @@ def build_table(
         keep_where=f"release_code <> '{release}'" if per_release else None,
         unordered=unordered,
         inspect=inspect,
+        source_errors=source_errors,
     )
     if not per_release:
         return table_metadata(con, table)

@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +235,7 @@ def write_table(
     keep_where: str | None = None,
     unordered: bool = False,
     inspect: Callable[[str], None] | None = None,
+    source_errors: AbstractContextManager[Any] | None = None,
 ) -> int:
     """Build `table` from `select_sql` beside the live one, validate, then swap atomically.
 
@@ -243,7 +244,9 @@ def write_table(
     order (faster for large tables nobody reads in insertion order). `inspect` is called with
     the new table's name right after it is built, before anything else: source checks that
     read helper columns the SELECT computed, raise on a problem, and drop them. Until the swap,
-    readers see the old table; a failed check or validation leaves it untouched. With
+    readers see the old table; a failed check or validation leaves it untouched.
+    `source_errors` wraps the statement that builds the table (the one that reads the sources),
+    to turn their read errors into errors that name the source. With
     `contract_sha256` (the fingerprint of the contract `validate` enforces) the validated
     content is recorded in VALIDATIONS. Returns the new row count.
     """
@@ -252,7 +255,8 @@ def write_table(
     if unordered:  # row order is meaningless for this table; not keeping it halves the write
         con.execute("SET preserve_insertion_order = false")
     try:
-        con.execute(f'CREATE TABLE "{staging}" AS {select_sql}', params or [])
+        with source_errors if source_errors is not None else nullcontext():
+            con.execute(f'CREATE TABLE "{staging}" AS {select_sql}', params or [])
     finally:
         if unordered:
             con.execute("RESET preserve_insertion_order")

@@ -31,7 +31,7 @@ VALID_VALUE = re.compile(r"-|[0-9]+(\.[0-9]+)?")
 # Bytes that cannot occur where they land: no digit, upper-case letter (industry codes), '.'
 # or '-' (values), and no space (padding, trimmed).
 GARBAGE_BYTES = b"x#?%*/;~,\x00"
-CON = duckdb.connect()  # one in-memory database for every example: the parser's temp tables
+CON = duckdb.connect()  # one in-memory database for every example: the parser's view, tables
 
 cell_keys = st.builds(
     lambda kind, area, industry, occupation: f"OEU{kind}{area}{industry}{occupation}",
@@ -161,6 +161,10 @@ LONG_LAYOUT_PROBLEMS = {
         f"1 rows whose series_id is not 25 characters of the OEWS pattern (e.g. ['{KEY}18'])",
     ),
     "no rows": ([], "no data rows"),
+    "empty series_id": (
+        [*GOOD, format_data_line("", YEAR, PERIOD, "1", "")],
+        "1 rows whose series_id is not 25 characters of the OEWS pattern",
+    ),
 }
 
 
@@ -171,3 +175,10 @@ def test_long_layout_problems_are_named(case: str) -> None:
     with pytest.raises(SourceError) as err:
         parse(encode(lines))
     assert fragment in str(err.value) and "Delete it from the cache" in str(err.value)
+
+
+def test_a_footnote_code_with_a_control_character_is_unknown() -> None:
+    """Only spaces are padding: a form feed before a code is damage, not code 4."""
+    lines = [*GOOD, format_data_line(f"{KEY}03", YEAR, PERIOD, "-", "\x0c4")]
+    with pytest.raises(SourceError, match=r"footnote codes \['\\x0c4'\] are not in oe.footnote"):
+        parse(encode(lines))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -245,3 +247,38 @@ def test_registered_frames_are_gone_after_the_block_even_when_it_fails(tmp_path:
         with pytest.raises(duckdb.CatalogException):
             con.execute(f"SELECT * FROM {name}")
     con.close()
+
+
+class _SourceUnreadable(Exception):
+    pass
+
+
+@contextmanager
+def _source_read() -> Iterator[None]:
+    try:
+        yield
+    except duckdb.Error as err:
+        raise _SourceUnreadable(str(err)) from None
+
+
+def test_source_errors_name_only_the_read_and_inspect_runs_before_the_swap(
+    tmp_path: Path,
+) -> None:
+    """`source_errors` maps errors of the statement that reads the sources, not later ones;
+    `inspect` sees the new table before it replaces the live one, and can refuse it."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    write_table(con, "t", "SELECT 1 AS a, 'x' AS check_note")
+    with pytest.raises(_SourceUnreadable, match="No files found"):
+        write_table(con, "t", f"SELECT * FROM read_csv('{tmp_path}/missing.csv')",
+                    source_errors=_source_read())  # fmt: skip
+
+    def refuse(table: str) -> None:
+        assert fetch_one(con, f'SELECT a FROM "{table}"') == (2,)
+        con.execute("SELECT * FROM no_such_table")  # a later error: not the source's
+
+    with pytest.raises(duckdb.CatalogException):
+        write_table(con, "t", "SELECT 2 AS a", inspect=refuse, source_errors=_source_read())
+    assert fetch_one(con, "SELECT a, check_note FROM t") == (1, "x")
+    assert fetch_one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 't__new'") == (
+        0,
+    )

@@ -310,11 +310,11 @@ def flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, per
     header = check_header(file)
     if not (re.fullmatch(r"[0-9]{4}", year) and re.fullmatch(r"[A-Z][0-9]{2}", period)):
         raise ValueError(f"{year!r} / {period!r} is not an OEWS release year and period")
-    query = (
+    query = (  # the file's path last: it may contain anything, "{year}" included
         sql_text("src_oews__cells_from_flat_file")
-        .replace("{source}", read_csv_sql(file.path, header))
         .replace("{year}", f"'{year}'")
         .replace("{period}", f"'{period}'")
+        .replace("{source}", read_csv_sql(file.path, header))
     )
     with reading(file):
         con.execute(f"CREATE OR REPLACE TEMP VIEW src_oews__cells AS {query}")
@@ -327,16 +327,16 @@ def flat_file_problems(
     """What is wrong with the rows of oe.data.0.Current, by kind: a second read of the file,
     run only after its cells showed rows that could not be placed (see the pivot's SQL)."""
     series = r"OEU[NSM][0-9]{7}[0-9A-Z-]{6}[0-9]{6}(0[1-9]|1[0-7])"
+    bad = f"NOT coalesce(regexp_full_match(series_id, '{series}'), false)"
     with reading(file):
         bad_ids, other_release, duplicates, empty, examples = con.execute(
             f"""
             SELECT
-              count(*) FILTER (WHERE NOT regexp_full_match(series_id, '{series}')),
+              count(*) FILTER (WHERE {bad}),
               count(*) FILTER (WHERE year IS DISTINCT FROM ? OR period IS DISTINCT FROM ?),
-              count(*) - count(DISTINCT series_id),
+              count(series_id) - count(DISTINCT series_id),
               count(*) FILTER (WHERE value IS NULL OR value = ''),
-              list(series_id ORDER BY series_id)
-                FILTER (WHERE NOT regexp_full_match(series_id, '{series}'))[1:3]
+              min(series_id, 3) FILTER (WHERE {bad})
             FROM (
               SELECT trim(series_id) AS series_id, trim("year") AS year,
                      trim("period") AS period, trim("value") AS value

@@ -41,16 +41,16 @@ def check_cells(
     row = fetch_one(
         con,
         "SELECT count_if(check_has_bad_value), sum(check_value_count), sum(check_dash_count), "
-        "sum(check_bare_dash_count), "
-        "list(DISTINCT check_footnote_codes) FILTER (WHERE check_footnote_codes IS NOT NULL) "
-        f'FROM "{table}"',
+        f'sum(check_bare_dash_count) FROM "{table}"',
     )
-    bad, values, dashes, bare, footnote_lists = row or (0, 0, 0, 0, [])
+    bad, values, dashes, bare = row or (0, 0, 0, 0)
     if bad:
         _refuse_values(con, cells, file)
-    # '' is a stray comma ("4," or ","): damage, not "no footnote"
-    codes = {code.strip() for joined in footnote_lists or [] for code in joined.split(",")}
-    unknown = sorted(codes - known_footnotes)
+    codes = con.execute(  # '' is a stray comma ("4," or ","): damage, not "no footnote"
+        "SELECT DISTINCT trim(code) FROM (SELECT unnest(string_split(check_footnote_codes, ',')) "
+        f'AS code FROM "{table}" WHERE check_footnote_codes IS NOT NULL)'
+    ).fetchall()
+    unknown = sorted({c[0] for c in codes} - known_footnotes)
     if unknown:
         raise SourceError(
             f"oews ({file.name})",
@@ -103,7 +103,8 @@ def _check_long_layout(
         problems = ["no data rows"]
     elif unplaced or bad_keys:
         problems = flat_file_problems(con, file, release[:4], release[4:]) or [
-            f"{unplaced + bad_keys} rows that belong to no estimate cell"
+            f"{unplaced} rows placed in no measure of their cell, {bad_keys} rows under a key "
+            "that is not an OEWS cell key"
         ]
     else:
         return
