@@ -36,7 +36,7 @@ from pipelines.warehouse import (
     fetch_all,
     fetch_one,
     query_frame,
-    register_frame,
+    registered_frames,
     write_frame,
 )
 from schemas import enforce_contract
@@ -127,15 +127,16 @@ def stg_oews__estimates(
         for file in files:
             verify_unchanged(file)
         flat_file = files[0].source not in ("embedded", "xlsx")
+        cells = "src_oews__cells"  # the relation both paths provide, for the build below
         if files[0].source == "embedded":
-            register_frame(con, "src_oews__cells", embedded_cells(files[0].path))
             data = files[0]
+            source = registered_frames(con, {cells: embedded_cells(data.path)})
         elif files[0].source == "xlsx":  # history backfill: BLS's annual workbooks
             data = next((f for f in files if WORKBOOK.match(f.name)), files[0])
-            register_frame(con, "src_oews__cells", read_recorded_history(files)[1])
+            source = registered_frames(con, {cells: read_recorded_history(files)[1]})
         else:  # a view: the file is read (and pivoted) once, by the build below
             data = next(f for f in files if f.name == DATA_FILE)
-            flat_cells(con, data, release[:4], release[4:])
+            source = flat_cells(con, data, release[:4], release[4:])
         known = {
             r[0]
             for r in con.execute(
@@ -145,21 +146,18 @@ def stg_oews__estimates(
         counts: dict[str, int] = {}
 
         def check(table: str) -> None:
-            counts.update(check_cells(con, table, "src_oews__cells", known, data, release))
+            counts.update(check_cells(con, table, cells, known, data, release))
 
-        estimates = build(
-            context,
-            con,
-            "stg_oews__estimates",
-            [release],
-            unordered=True,
-            inspect=check,
-            source_errors=reading(data) if flat_file else None,
-        )
-        if flat_file:
-            con.execute("DROP VIEW src_oews__cells")
-        else:
-            con.unregister("src_oews__cells")
+        with source:
+            estimates = build(
+                context,
+                con,
+                "stg_oews__estimates",
+                [release],
+                unordered=True,
+                inspect=check,
+                source_errors=reading(data) if flat_file else None,
+            )
         provenance = build(context, con, "stg_oews__files", [release])
     estimates.metadata.update(counts)  # type: ignore[union-attr]
     if counts["dash_without_footnote_count"]:

@@ -246,9 +246,9 @@ def write_table(
     read helper columns the SELECT computed, raise on a problem, and drop them. Until the swap,
     readers see the old table; a failed check or validation leaves it untouched.
     `source_errors` wraps the statement that builds the table (the one that reads the sources),
-    to turn their read errors into errors that name the source. With
-    `contract_sha256` (the fingerprint of the contract `validate` enforces) the validated
-    content is recorded in VALIDATIONS. Returns the new row count.
+    to turn their read errors into errors that name the source. With `contract_sha256` (the
+    fingerprint of the contract `validate` enforces) the validated content is recorded in
+    VALIDATIONS. Returns the new row count.
     """
     staging = f"{table}__new"
     con.execute(f'DROP TABLE IF EXISTS "{staging}"')

@@ -84,14 +84,15 @@ def parse(data: bytes) -> list[tuple]:
         path.write_bytes(data)
         file = FetchedFile("oews", DATA_FILE, path.as_uri(), path, len(data), "", None, None,
                            "", "", False)  # fmt: skip
-        cells = flat_cells(CON, file, YEAR, PERIOD)
-        with reading(file):
-            CON.execute(
-                "CREATE OR REPLACE TEMP TABLE typed AS " + sql_text("stg_oews__estimates"),
-                [YEAR + PERIOD],
-            )
-        check_cells(CON, "typed", cells, FOOTNOTES, file, YEAR + PERIOD)
-        return query_frame(CON, f"SELECT {', '.join(CELL_COLUMNS)} FROM {cells} ORDER BY 1").rows()
+        with flat_cells(CON, file, YEAR, PERIOD) as cells:
+            with reading(file):
+                CON.execute(
+                    "CREATE OR REPLACE TEMP TABLE typed AS " + sql_text("stg_oews__estimates"),
+                    [YEAR + PERIOD],
+                )
+            check_cells(CON, "typed", cells, FOOTNOTES, file, YEAR + PERIOD)
+            columns = ", ".join(CELL_COLUMNS)
+            return query_frame(CON, f"SELECT {columns} FROM {cells} ORDER BY 1").rows()
 
 
 def encode(lines: list[str]) -> bytes:

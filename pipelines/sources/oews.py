@@ -298,9 +298,12 @@ def flat_code_lists(con: duckdb.DuckDBPyConnection, source: OewsSource) -> dict[
     return frames
 
 
-def flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, period: str) -> str:
-    """Define `src_oews__cells` over oe.data.0.Current: a temp view that pivots the long file
-    into the shared cells shape whenever it is read; returns its name.
+@contextmanager
+def flat_cells(
+    con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, period: str
+) -> Iterator[str]:
+    """`src_oews__cells` over oe.data.0.Current for the `with` block (its name): a temp view that
+    pivots the long file into the shared cells shape whenever it is read.
 
     Staging reads it once, while building the typed table, so the 6-million-row file is parsed
     once. Rows the pivot cannot place in a measure (a bad series_id, a repeated series, a row of
@@ -318,7 +321,10 @@ def flat_cells(con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, per
     )
     with reading(file):
         con.execute(f"CREATE OR REPLACE TEMP VIEW src_oews__cells AS {query}")
-    return "src_oews__cells"
+    try:
+        yield "src_oews__cells"
+    finally:  # a run's steps share one connection: leave nothing behind
+        con.execute("DROP VIEW IF EXISTS src_oews__cells")
 
 
 def flat_file_problems(
