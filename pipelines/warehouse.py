@@ -176,13 +176,16 @@ def sql_text(name: str) -> str:
 
 # ---- writing tables safely -----------------------------------------------------------------
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = fetch_one(
-        con,
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_name = ? AND table_schema = 'main'",
-        [table],
-    )
-    return bool(row and row[0])
+    """Whether `main.<table>` (a table or view) exists.
+
+    Binding an empty query against it takes 0.1 ms, information_schema.tables 3-4 ms (it lists
+    every object), and a run asks this dozens of times. Not for use inside an explicit
+    transaction: there, the failed lookup of a missing table would abort the transaction."""
+    try:
+        con.execute(f'SELECT 1 FROM main."{table}" LIMIT 0')
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 # What passed a contract: (table, contract fingerprint, row count, content digest), written in
@@ -199,14 +202,13 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
         con,
         f'SELECT count(*), CAST(coalesce(sum(hash(t)::HUGEINT), 0) AS VARCHAR) FROM "{table}" t',
     )
-    columns = fetch_one(
-        con,
-        "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) "
-        "FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-        [table],
+    # Column names and types as information_schema.columns lists them (same strings), from
+    # DESCRIBE: 1 ms instead of 7 ms.
+    columns = ", ".join(
+        f"{name} {kind}" for name, kind, *_ in fetch_all(con, f'DESCRIBE main."{table}"')
     )
-    assert row is not None and columns is not None
-    return int(row[0]), f"{row[1]} {hashlib.sha256(str(columns[0]).encode()).hexdigest()[:16]}"
+    assert row is not None
+    return int(row[0]), f"{row[1]} {hashlib.sha256(columns.encode()).hexdigest()[:16]}"
 
 
 def passed_contract(con: duckdb.DuckDBPyConnection, table: str, fingerprint: str) -> int | None:
