@@ -7,7 +7,6 @@ computed, the only layer offline), and IAG reviewer decisions applied last.
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 from dagster import (
     AssetExecutionContext,
@@ -19,7 +18,14 @@ from dagster import (
     multi_asset,
 )
 
-from pipelines.assignment import agreement, framework_names, framework_resolver, official_layer
+from pipelines.assignment import (
+    agreement,
+    detailed_socs,
+    framework_names,
+    framework_resolver,
+    match_crosswalk,
+    official_layer,
+)
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, markdown_table, table_metadata
@@ -30,8 +36,8 @@ from pipelines.resources import SourcesResource
 from pipelines.sources.crosswalk import read_crosswalk
 from pipelines.warehouse import (
     WarehouseResource,
-    fetch_all,
     query_frame,
+    sql_text,
     write_frame,
     write_table,
 )
@@ -43,12 +49,6 @@ POOL = "duckdb"
 # NAICS sectors employ at least this share of it.
 MIN_INDUSTRY_SHARE = 0.35
 OCCUPATION_CLUSTER = "out_clusters__occupation_cluster"
-
-
-def detailed_socs(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The SOC codes OEWS publishes as detailed occupations."""
-    rows = fetch_all(con, "SELECT DISTINCT soc_code FROM stg_oews__occupations WHERE is_detailed")
-    return {r[0] for r in rows}
 
 
 # ---- framework and policy inputs -------------------------------------------------------------
@@ -116,47 +116,9 @@ def raw_crosswalk__rows(
         "xlsx",
         context.log,
     )
-    framework = load_framework()
-    resolve = framework_resolver(framework)
-    schema = {
-        "row_number": pl.Int32,
-        "soc_code": pl.String,
-        "occupation_title": pl.String,
-        "cluster_name_raw": pl.String,
-        "sub_cluster_name_raw": pl.String,
-    }
-    raw = read_crosswalk(Path(file.path)) if file else pl.DataFrame(schema=schema)
-    resolved = [
-        resolve(r["cluster_name_raw"], r["sub_cluster_name_raw"] or "") or (None, None)
-        for r in raw.iter_rows(named=True)
-    ]
-    frame = raw.with_columns(
-        pl.Series("cluster_code", [r[0] for r in resolved], pl.String),
-        pl.Series("sub_cluster_code", [r[1] for r in resolved], pl.String),
-    )
+    raw = read_crosswalk(Path(file.path)) if file else None
     with warehouse.get_connection() as con:
-        alignment = query_frame(
-            con,
-            "SELECT soc_code AS component, oews_soc_code FROM raw_oews__soc_alignment "
-            "WHERE alignment_kind = 'oews_aggregate'",
-        )
-        detailed = detailed_socs(con)
-        frame = (
-            frame.join(alignment, left_on="soc_code", right_on="component", how="left")
-            .with_columns(
-                pl.when(pl.col("soc_code").is_in(list(detailed)))
-                .then(pl.col("soc_code"))
-                .otherwise(pl.col("oews_soc_code"))
-                .alias("oews_soc_code")
-            )
-            .with_columns(
-                pl.when(pl.col("cluster_code").is_null())
-                .then(pl.lit("cluster or sub-cluster name not in the framework"))
-                .when(pl.col("oews_soc_code").is_null())
-                .then(pl.lit("SOC code not published by OEWS"))
-                .alias("problem")
-            )
-        )
+        frame = match_crosswalk(con, raw, framework_resolver(load_framework()))
         write_frame(con, "raw_crosswalk__rows", frame)
         meta = table_metadata(con, "raw_crosswalk__rows")
         if file is None:
@@ -357,18 +319,7 @@ def out_clusters__occupation_cluster(
         write_table(
             con,
             OCCUPATION_CLUSTER,
-            """
-            SELECT l.release_code, l.occupation_code, l.soc_code, l.occupation_name,
-                   l.cluster_code, c.cluster_name, l.sub_cluster_code, s.sub_cluster_name,
-                   l.is_primary, l.layer, l.method, l.evidence, l.industry_share,
-                   q.employment_count, q.skill_tier, q.status, q.reason AS qualification_reason
-            FROM _occupation_cluster_layers l
-            LEFT JOIN raw_framework__clusters c USING (cluster_code)
-            LEFT JOIN raw_framework__sub_clusters s USING (cluster_code, sub_cluster_code)
-            LEFT JOIN out_qualify__occupation_qualification q
-              ON q.release_code = l.release_code AND q.occupation_code = l.occupation_code
-             AND q.area_type = 'national'
-            """,
+            sql_text(OCCUPATION_CLUSTER),
             **enforce_contract(OCCUPATION_CLUSTER),
             keep_where=f"release_code <> '{release}'",
         )

@@ -25,7 +25,7 @@ from pipelines.policy.rules_file import SAFE_LOADER
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
 from pipelines.sources.ep import EP_SCHEMA, ep_occupations_from_xlsx
-from pipelines.sources.http import FetchedFile, SourceError, describe_local_file
+from pipelines.sources.files import FetchedFile, SourceError, describe_local_file
 from pipelines.sources.naics import naics_from_census_xlsx, naics_from_package
 from pipelines.sources.oews import (
     CODE_LIST_COLUMNS,

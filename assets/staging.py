@@ -18,7 +18,7 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, asset, 
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.metadata import build_table, table_metadata
 from pipelines.releases import RELEASES
-from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.files import FetchedFile
 from pipelines.sources.oews import (
     DATA_FILE,
     embedded_cells,
@@ -26,7 +26,7 @@ from pipelines.sources.oews import (
     reading,
     verify_unchanged,
 )
-from pipelines.sources.oews_checks import check_cells
+from pipelines.sources.oews_checks import check_cells, check_datatypes
 from pipelines.sources.oews_history import read_recorded_history
 from pipelines.sources.oews_xlsx import WORKBOOK
 from pipelines.sources.onet import attribution, job_zones_by_soc
@@ -40,7 +40,7 @@ from pipelines.warehouse import (
     write_frame,
 )
 from schemas import enforce_contract
-from schemas.stg_oews__estimates import DATATYPE_NAMES, MEASURES, WAGE_PAIRS
+from schemas.stg_oews__estimates import MEASURES, WAGE_PAIRS
 
 GROUP = "staging"
 POOL = "duckdb"
@@ -177,34 +177,6 @@ def _parsed_files(con: duckdb.DuckDBPyConnection, release: str) -> list[FetchedF
         [release],
     ).fetchall()
     return [FetchedFile(r[0], r[1], r[2], Path(r[3]), *r[4:]) for r in rows]
-
-
-def check_datatypes(con: duckdb.DuckDBPyConnection, release: str) -> None:
-    """The datatype codes must mean what the parser assumes; a shifted list would corrupt wages."""
-    found = dict(
-        con.execute(
-            "SELECT datatype_code, datatype_name FROM raw_oews__datatype WHERE release_code = ?",
-            [release],
-        ).fetchall()
-    )
-    wrong = {
-        code: (name, found.get(code))
-        for code, name in DATATYPE_NAMES.items()
-        if (found.get(code) or "").lower() != name.lower()
-    }
-    if wrong or set(found) - set(MEASURES):
-        raise SourceError(
-            "oews (oe.datatype)",
-            "datatype codes do not match the known OEWS measures: "
-            + "; ".join(f"{c}: expected {e!r}, found {f!r}" for c, (e, f) in wrong.items())
-            + (
-                f"; unknown codes {sorted(set(found) - set(MEASURES))}"
-                if set(found) - set(MEASURES)
-                else ""
-            ),
-            "BLS changed the datatype list; the parser must be updated before this release can "
-            "be loaded. The previous release's tables are unchanged.",
-        )
 
 
 @asset(

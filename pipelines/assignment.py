@@ -1,16 +1,26 @@
 """Cluster assignment helpers: matching people's names to the framework, the official
 crosswalk as a layer, and how the rule layer compares with it."""
 
+from collections.abc import Callable
+
 import duckdb
 import polars as pl
 from dagster import MetadataValue
 
 from pipelines.framework.definition import Framework
 from pipelines.metadata import markdown_table
-from pipelines.warehouse import query_frame
+from pipelines.warehouse import fetch_all, query_frame
+
+Resolver = Callable[[str, str], tuple[str, str | None] | None]
 
 
-def framework_resolver(framework: Framework):
+def detailed_socs(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The SOC codes OEWS publishes as detailed occupations."""
+    rows = fetch_all(con, "SELECT DISTINCT soc_code FROM stg_oews__occupations WHERE is_detailed")
+    return {r[0] for r in rows}
+
+
+def framework_resolver(framework: Framework) -> Resolver:
     """(cluster name, sub-cluster name) as written by people -> framework codes, or None."""
     codes = framework.sub_clusters_frame()
     by_names = {
@@ -109,3 +119,52 @@ def agreement(rules: pl.DataFrame, official: pl.DataFrame) -> dict:
             )
         ),
     }
+
+
+CROSSWALK_SCHEMA = {
+    "row_number": pl.Int32,
+    "soc_code": pl.String,
+    "occupation_title": pl.String,
+    "cluster_name_raw": pl.String,
+    "sub_cluster_name_raw": pl.String,
+}
+
+
+def match_crosswalk(
+    con: duckdb.DuckDBPyConnection, raw: pl.DataFrame | None, resolve: Resolver
+) -> pl.DataFrame:
+    """The crosswalk's rows (None: no workbook) with their framework codes, the OEWS code each
+    SOC is published under (itself, or the OEWS aggregate it belongs to), and the problem that
+    keeps a row out of the official layer: a name not in the framework, or a SOC code OEWS does
+    not publish. Rows with problems are kept, to be reported."""
+    raw = raw if raw is not None else pl.DataFrame(schema=CROSSWALK_SCHEMA)
+    resolved = [
+        resolve(r["cluster_name_raw"], r["sub_cluster_name_raw"] or "") or (None, None)
+        for r in raw.iter_rows(named=True)
+    ]
+    alignment = query_frame(
+        con,
+        "SELECT soc_code AS component, oews_soc_code FROM raw_oews__soc_alignment "
+        "WHERE alignment_kind = 'oews_aggregate'",
+    )
+    detailed = list(detailed_socs(con))
+    return (
+        raw.with_columns(
+            pl.Series("cluster_code", [r[0] for r in resolved], pl.String),
+            pl.Series("sub_cluster_code", [r[1] for r in resolved], pl.String),
+        )
+        .join(alignment, left_on="soc_code", right_on="component", how="left")
+        .with_columns(
+            pl.when(pl.col("soc_code").is_in(detailed))
+            .then(pl.col("soc_code"))
+            .otherwise(pl.col("oews_soc_code"))
+            .alias("oews_soc_code")
+        )
+        .with_columns(
+            pl.when(pl.col("cluster_code").is_null())
+            .then(pl.lit("cluster or sub-cluster name not in the framework"))
+            .when(pl.col("oews_soc_code").is_null())
+            .then(pl.lit("SOC code not published by OEWS"))
+            .alias("problem")
+        )
+    )

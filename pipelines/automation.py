@@ -28,7 +28,7 @@ from dagster import (
 
 from pipelines.releases import RELEASES, add_release
 from pipelines.resources import SourcesResource
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 from pipelines.sources.oews import read_release_codes
 from pipelines.warehouse import WarehouseResource
 

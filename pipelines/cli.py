@@ -140,7 +140,7 @@ def run(
     from pipelines.definitions import build_definitions
     from pipelines.releases import run_job
     from pipelines.resources import SourcesResource
-    from pipelines.sources.http import SourceError
+    from pipelines.sources.files import SourceError
 
     job = build_definitions(settings).resolve_job_def(job_name)
     started = time.monotonic()

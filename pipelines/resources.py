@@ -17,7 +17,8 @@ from pydantic import Field
 
 from pipelines.policy.qualification import QualificationPolicy, load_policy
 from pipelines.settings import Settings
-from pipelines.sources.http import Downloader, FetchedFile, SourceError, describe_local_file
+from pipelines.sources.files import FetchedFile, SourceError, describe_local_file
+from pipelines.sources.http import Downloader
 from pipelines.sources.oews import (
     FLAT_FILES,
     OewsSource,

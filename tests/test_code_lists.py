@@ -17,7 +17,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 from pipelines.sources.naics import (
     NAICS_SCHEMA,
     naics_from_census_xlsx,

@@ -18,7 +18,7 @@ from pipelines.sources.crosswalk import (
     normalize_soc_code,
     read_crosswalk,
 )
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 from tests.support.crosswalk_workbook import (
     CROSSWALK_HEADER,
     SAMPLE_EXPECTED,

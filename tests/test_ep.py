@@ -20,7 +20,7 @@ from pipelines.sources.ep import (
     OJT_CATEGORIES,
     ep_occupations_from_xlsx,
 )
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 from tests.support.workbooks import NOT_A_WORKBOOK, write_rows
 from tests.support.workbooks import assert_clear as assert_clear_message
 

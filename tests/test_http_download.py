@@ -19,14 +19,8 @@ from typing import Any
 import pytest
 import requests
 
-from pipelines.sources.http import (
-    Downloader,
-    FetchedFile,
-    SourceError,
-    _retry_after,
-    describe_local_file,
-    user_agent,
-)
+from pipelines.sources.files import FetchedFile, SourceError, describe_local_file
+from pipelines.sources.http import Downloader, _retry_after, user_agent
 from tests.support.loopback import DEFAULT_LAST_MODIFIED, LoopbackServer, Response
 
 CONTACT = "tests@example.org"

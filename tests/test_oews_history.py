@@ -13,7 +13,7 @@ import pytest
 import xlsxwriter
 
 from pipelines.settings import PROJECT_ROOT
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 from pipelines.sources.oews_xlsx import COLUMNS, read_national_workbook
 from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
 from tests.support.loopback import LoopbackServer

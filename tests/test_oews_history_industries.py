@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.sources.http import SourceError, describe_local_file
+from pipelines.sources.files import SourceError, describe_local_file
 from pipelines.sources.oews_xlsx_industries import (
     industry_workbooks_from,
     oews_industry_code,

@@ -16,7 +16,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.resources import SourcesResource
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 from tests.support.blsformat import export_embedded_release, open_embedded_release
 from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
 from tests.support.loopback import LoopbackServer, Response

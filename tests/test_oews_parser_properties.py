@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.files import FetchedFile, SourceError
 from pipelines.sources.oews import CELL_COLUMNS, DATA_FILE, flat_cells, reading
 from pipelines.sources.oews_checks import check_cells
 from pipelines.warehouse import query_frame, sql_text

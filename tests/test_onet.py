@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 from pipelines.sources.onet import (
     DEFAULT_ONET_URL,
     JOB_ZONE_REFERENCE_FILE,

@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 
-from pipelines.reporting import charts
+from pipelines.reporting import charts, state_map
 from pipelines.reporting.tile_grid import STATE_TILES
 
 OCCUPATION_SCHEMA = {
@@ -63,7 +63,7 @@ def test_state_map_handles_unpublished_states() -> None:
             "suppressed_occupation_count": [0, 3],
         }
     )
-    chart = charts.state_chart(states)
+    chart = state_map.state_chart(states)
     data = chart.figure["data"]
     assert [t["text"] for t in data] == [["AL"], ["AK"]]  # Alaska drawn apart, in grey
     assert data[1]["marker"]["color"] == "#d9d9d9"
@@ -111,7 +111,7 @@ def test_figure_json_carries_no_nan_for_the_browser() -> None:
             "suppressed_occupation_count": [0, 0, 0],
         }
     )
-    text = charts.state_chart(states).figure_json
+    text = state_map.state_chart(states).figure_json
 
     def refuse(constant: str) -> None:
         raise ValueError(f"{constant} in chart JSON")

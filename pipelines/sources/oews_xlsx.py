@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.files import FetchedFile, SourceError
 from pipelines.sources.oews import CELL_COLUMNS
 
 COLUMNS = [

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.sources.http import FetchedFile, SourceError
+from pipelines.sources.files import FetchedFile, SourceError
 from pipelines.sources.oews_xlsx import O_GROUP_LEVEL, check_columns, workbook_cells
 
 INDUSTRY_WORKBOOK = re.compile(r"^nat(sector|3d|4d|5d_6d)_M(\d{4})_dl\.xlsx$")

@@ -25,7 +25,7 @@ import polars as pl
 import yaml
 
 from pipelines.policy.rules_file import SAFE_LOADER
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 
 SOURCE = "O*NET"
 DEFAULT_ONET_URL = "https://www.onetcenter.org/dl_files/database/db_30_0_text.zip"

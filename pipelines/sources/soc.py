@@ -29,7 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 from pipelines.sources.naics import describe_sheets, find_header, norm_header, read_xlsx_sheets
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pipelines.sources.http import SourceError
+from pipelines.sources.files import SourceError
 
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE header: legacy .xls or an encrypted workbook
 

@@ -1,0 +1,106 @@
+"""The state chart of a cluster report: a US tile-grid map of the location quotient, which
+renders offline (no geography files), with its text summary and data table."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.reporting.charts import fmt_int
+from pipelines.reporting.plotly_json import Chart, base_layout, esc, figure, trace
+from pipelines.reporting.tile_grid import STATE_TILES
+
+
+def _state_hover(row: dict) -> str:
+    lq = row["location_quotient"]
+    text = (
+        f"{esc(row['area_name'])}<br>{fmt_int(row['employment_count'])} jobs<br>"
+        f"location quotient {'—' if lq is None else f'{lq:.2f}'}"
+    )
+    if row["suppressed_occupation_count"]:
+        text += f"<br>{row['suppressed_occupation_count']} occupations not published"
+    return text
+
+
+def state_chart(states: pl.DataFrame) -> Chart:
+    """US tile-grid map of the location quotient: renders offline (no geography files)."""
+    frame = states.join(STATE_TILES, on="state_code", how="inner").sort("state_code")
+    known = frame.filter(pl.col("location_quotient").is_not_null())
+    unknown = frame.filter(pl.col("location_quotient").is_null())
+
+    def tiles(part: pl.DataFrame, marker: dict) -> dict:
+        return trace(
+            "scatter",
+            x=part["tile_col"].to_list(),
+            y=part["tile_row"].to_list(),
+            mode="markers+text",
+            text=part["state_abbr"].to_list(),
+            textfont={"color": "#000000", "size": 12},
+            hovertext=[_state_hover(r) for r in part.iter_rows(named=True)],
+            hoverinfo="text",
+            marker={
+                "symbol": "square",
+                "size": 38,
+                "line": {"color": "#595959", "width": 1},
+                **marker,
+            },
+        )
+
+    traces = [
+        tiles(
+            known,
+            {
+                "color": known["location_quotient"].to_list(),
+                "cmin": 0.5,
+                "cmax": 1.5,
+                "colorscale": [[0, "#b2d2ee"], [0.5, "#f4f4f4"], [1, "#f3b37c"]],
+                "colorbar": {"title": {"text": "Location<br>quotient"}, "thickness": 12},
+                "showscale": True,
+            },
+        )
+    ]
+    if unknown.height:  # no published employment: plain grey, said so in the hover text
+        traces.append(tiles(unknown, {"color": "#d9d9d9"}))
+    fig = figure(
+        traces,
+        base_layout(
+            470,
+            xaxis={"visible": False, "range": [-0.7, 11.7], "fixedrange": True},
+            yaxis={"visible": False, "range": [7.7, -0.7], "fixedrange": True, "scaleanchor": "x"},
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        ),
+    )
+    ranked = frame.filter(pl.col("location_quotient").is_not_null()).sort(
+        "location_quotient", "area_name", descending=[True, False]
+    )
+    top = ", ".join(
+        f"{r['area_name']} ({r['location_quotient']:.2f})"
+        for r in ranked.head(3).iter_rows(named=True)
+    )
+    summary = (
+        f"The cluster's qualifying occupations are most concentrated in {top}. A location "
+        "quotient above 1 means a larger share of the state's jobs than nationally."
+        if ranked.height
+        else "No state employment is published for the cluster's qualifying occupations."
+    )
+    rows = [
+        [
+            r["area_name"],
+            fmt_int(r["employment_count"]),
+            "—" if r["location_quotient"] is None else f"{r['location_quotient']:.2f}",
+            fmt_int(r["suppressed_occupation_count"]),
+        ]
+        for r in frame.sort("area_name").iter_rows(named=True)
+    ]
+    notes = [
+        "Employment sums the occupations BLS published for each state; where some were "
+        "not published the figure is a lower bound (last column)."
+    ]
+    return Chart(
+        "chart-states",
+        "Where the qualifying jobs are: location quotient by state",
+        summary,
+        ["State", "Jobs", "Location quotient", "Occupations not published"],
+        rows,
+        fig,
+        notes,
+    )
