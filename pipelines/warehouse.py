@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from dagster import InitResourceContext
+from dagster import InitResourceContext, get_dagster_logger
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
@@ -195,6 +195,12 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 VALIDATIONS = "_contract_validations"
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of each column, in order, with the type spelled as information_schema.columns
+    spells it; from DESCRIBE, which takes 1 ms where information_schema takes 7 ms."""
+    return [(name, kind) for name, kind, *_ in fetch_all(con, f'DESCRIBE main."{table}"')]
+
+
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
     """Row count and an order-independent digest of the table: its column names and types, and
     every row's content (sum of row hashes)."""
@@ -202,11 +208,7 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
         con,
         f'SELECT count(*), CAST(coalesce(sum(hash(t)::HUGEINT), 0) AS VARCHAR) FROM "{table}" t',
     )
-    # Column names and types as information_schema.columns lists them (same strings), from
-    # DESCRIBE: 1 ms instead of 7 ms.
-    columns = ", ".join(
-        f"{name} {kind}" for name, kind, *_ in fetch_all(con, f'DESCRIBE main."{table}"')
-    )
+    columns = ", ".join(f"{name} {kind}" for name, kind in table_columns(con, table))
     assert row is not None
     return int(row[0]), f"{row[1]} {hashlib.sha256(columns.encode()).hexdigest()[:16]}"
 
@@ -247,6 +249,8 @@ def write_table(
     the new table's name right after it is built, before anything else: source checks that
     read helper columns the SELECT computed, raise on a problem, and drop them. Until the swap,
     readers see the old table; a failed check or validation leaves it untouched.
+    Rows `keep_where` would keep from a `table` whose column names differ (an earlier version
+    built it) are not carried over: they move, unchanged, to a side table named in a warning.
     `source_errors` wraps the statement that builds the table (the one that reads the sources),
     to turn their read errors into errors that name the source. With `contract_sha256` (the
     fingerprint of the contract `validate` enforces) the validated content is recorded in
@@ -265,14 +269,22 @@ def write_table(
     try:
         if inspect is not None:
             inspect(staging)
+        is_earlier_layout = False
         if keep_where and table_exists(con, table):
-            con.execute(
-                f'INSERT INTO "{staging}" BY NAME SELECT * FROM "{table}" WHERE {keep_where}'
-            )
+            # Same column names: carried over as always (DuckDB casts between types). Other
+            # names (a column added, renamed or dropped since): built by an earlier version,
+            # so its rows cannot join the new ones as they are; they are set aside at the swap.
+            names = [{name for name, _ in table_columns(con, t)} for t in (table, staging)]
+            is_earlier_layout = names[0] != names[1]
+            if not is_earlier_layout:
+                con.execute(
+                    f'INSERT INTO "{staging}" BY NAME SELECT * FROM "{table}" WHERE {keep_where}'
+                )
         if validate is not None:
             validate(query_frame(con, f'SELECT * FROM "{staging}"'))
         recorded = table_digest(con, staging) if validate and contract_sha256 else None
         con.execute("BEGIN TRANSACTION")
+        set_aside = _set_aside(con, table, keep_where) if is_earlier_layout else None
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
         con.execute(f'ALTER TABLE "{staging}" RENAME TO "{table}"')
         if recorded:
@@ -293,8 +305,43 @@ def write_table(
         with suppress(duckdb.Error):
             con.execute(f'DROP TABLE IF EXISTS "{staging}"')
         raise
+    if set_aside:
+        get_dagster_logger("pipelines.warehouse").warning(set_aside)
     row = fetch_one(con, f'SELECT count(*) FROM "{table}"')
     return int(row[0]) if row else 0
+
+
+def _set_aside(con: duckdb.DuckDBPyConnection, table: str, keep_where: str) -> str | None:
+    """Inside the swap's transaction: copy the rows `keep_where` would have kept (other
+    releases) from a `table` whose columns differ from the new one's (an earlier version of the
+    pipeline built it) into `<table>__earlier_layout_<digest of its columns>`, unchanged, so
+    nothing is lost; return what to tell the user, or None when there were no such rows."""
+    found = fetch_one(con, f'SELECT count(*) FROM "{table}" WHERE {keep_where}')
+    if not found or not found[0]:
+        return None
+    columns = table_columns(con, table)
+    signature = ", ".join(f"{name} {kind}" for name, kind in columns)
+    aside = f"{table}__earlier_layout_{hashlib.sha256(signature.encode()).hexdigest()[:8]}"
+    exists = fetch_one(  # not table_exists: inside a transaction, a failed lookup aborts it
+        con,
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+        [aside],
+    )
+    if exists and exists[0]:
+        con.execute(f'INSERT INTO "{aside}" SELECT * FROM "{table}" WHERE {keep_where}')
+    else:
+        con.execute(f'CREATE TABLE "{aside}" AS SELECT * FROM "{table}" WHERE {keep_where}')
+    releases = ""
+    if "release_code" in dict(columns):
+        codes = fetch_all(con, f'SELECT DISTINCT release_code FROM "{table}" WHERE {keep_where}')
+        releases = f" (release {', '.join(sorted(str(c[0]) for c in codes))})"
+    return (
+        f"{table}: {found[0]} row{'s' if found[0] != 1 else ''} of other releases{releases} "
+        "were built by an earlier "
+        "version of the pipeline, with other columns, and cannot join the new rows; they are "
+        f"kept unchanged in {aside}. Materialize those releases again to rebuild them in the "
+        f"current layout; then {aside} can be dropped."
+    )
 
 
 def write_frame(

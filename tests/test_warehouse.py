@@ -112,6 +112,59 @@ def test_refresh_of_one_release_keeps_the_others(tmp_path: Path) -> None:
     con.close()
 
 
+def test_rows_of_an_earlier_layout_are_set_aside_not_lost(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A table an earlier version built with other columns (here: `old_flag`, since renamed):
+    the other releases' rows cannot join the new layout, so they move, unchanged and in the same
+    transaction as the swap, to a side table named in a warning; the refresh goes through."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    earlier = pl.DataFrame(
+        {"release_code": ["2024A01", "2024A01", "2025A01"], "v": [1, 2, 3], "old_flag": [True] * 3}
+    )
+    write_frame(con, "t", earlier)
+
+    def reject(frame: pl.DataFrame) -> pl.DataFrame:
+        raise ValueError("bad rows")
+
+    new_rows = "SELECT '2025A01' AS release_code, 4 AS v, false AS new_flag"
+    keep = "release_code <> '2025A01'"
+    with pytest.raises(ValueError, match="bad rows"):  # a refused build moves nothing
+        write_table(con, "t", new_rows, keep_where=keep, validate=reject)
+    assert con.execute("SELECT count(*) FROM t").fetchall() == [(3,)]
+    assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name LIKE 't__%'").fetchall()
+
+    with caplog.at_level("WARNING"):
+        assert write_table(con, "t", new_rows, keep_where=keep) == 1
+    assert con.execute("SELECT * FROM t").fetchall() == [("2025A01", 4, False)]
+    (aside,) = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 't__earlier_layout_%'"
+        ).fetchall()
+    ]
+    assert con.execute(f'SELECT * FROM "{aside}" ORDER BY v').fetchall() == [
+        ("2024A01", 1, True),
+        ("2024A01", 2, True),
+    ]
+    warning = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert "2 rows of other releases (release 2024A01)" in warning and aside in warning
+
+    # the same layout again: rows are carried over as before, nothing more is set aside
+    write_table(
+        con,
+        "t",
+        "SELECT '2024A01' AS release_code, 5 AS v, true AS new_flag",
+        keep_where="release_code <> '2024A01'",
+    )
+    assert con.execute("SELECT * FROM t ORDER BY 1").fetchall() == [
+        ("2024A01", 5, True),
+        ("2025A01", 4, False),
+    ]
+    assert con.execute(f'SELECT count(*) FROM "{aside}"').fetchall() == [(2,)]
+    con.close()
+
+
 def test_contract_checks_trust_only_the_exact_content_that_was_validated(tmp_path: Path) -> None:
     """A contract validated before the swap is not re-validated by its check while the live
     table is that content under that contract; a row changed by hand, or another contract,

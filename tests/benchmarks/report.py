@@ -190,7 +190,40 @@ def scaling(doc: dict[str, Any]) -> str:
             f"{ingest['peak_rss_mb_max']:>13.0f}"
             f"{ingest['median_s'] / ingest['data_rows'] * 1e6:>15.2f}"
         )
+    if len(rows) >= 3:
+        lines.append("")
+        lines.append(_linear_fit_note(rows))
     return "\n".join(lines)
+
+
+def line_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
+    """Least-squares y = a + b*x: (a, b, R²)."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    b = sxy / sxx
+    a = my - b * mx
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    return a, b, 1 - ss_res / ss_tot if ss_tot else 1.0
+
+
+def _linear_fit_note(rows: list[tuple[str, dict, dict]]) -> str:
+    """Split each cost into a fixed part and a part per row: how cost grows with work, and how
+    much of the ingest's ratio to the bare read is fixed overhead."""
+    millions = [ingest["data_rows"] / 1e6 for _, _, ingest in rows]
+    fits = {
+        name: line_fit(millions, [m["median_s"] for m in ms])
+        for name, ms in (("ingest", [r[2] for r in rows]), ("bare", [r[1] for r in rows]))
+    }
+    (ia, ib, ir2), (ba, bb, br2) = fits["ingest"], fits["bare"]
+    return (
+        f"least-squares lines over the {len(rows)} sizes: ingest {ia:.2f} s + {ib:.3f} s per "
+        f"million rows (R² {ir2:.3f}); bare read {ba:.2f} s + {bb:.3f} s per million rows "
+        f"(R² {br2:.3f}). Per row the ingest costs {ib / bb:.2f}× the bare read; the rest of "
+        "its ratio is the fixed part (Dagster's run, the small files, the contract's set-up)."
+    )
 
 
 def _load_note(doc: dict[str, Any]) -> str:

@@ -156,7 +156,7 @@ def shoot(page: object, out: Path, clip: dict, height: int) -> Path:
 
 
 def asset_graph_screenshot(
-    url: str, out: Path, *, width: int = 1400, height: int = 1900, zoom_out_clicks: int = 6
+    url: str, out: Path, *, width: int = 2400, height: int = 5000, zoom_out_clicks: int = 8
 ) -> Path:
     """The global asset lineage with every group expanded, fitted to the window."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -165,7 +165,7 @@ def asset_graph_screenshot(
         page.reload(wait_until="networkidle")  # re-render so the expanded graph is fitted
         hide_side_panels(page)
         page.wait_for_timeout(1000)
-        fit_graph(page, width, height, max_clicks=zoom_out_clicks)
+        fit_graph(page, width, height, max_clicks=zoom_out_clicks, expected=len(asset_nodes(url)))
         center_graph(page, width, height)
         page.wait_for_timeout(1500)
         boxes = node_boxes(page)
@@ -244,11 +244,12 @@ def node_boxes(page: object, wait_s: float = 15.0) -> list[list[float]]:
         page.wait_for_timeout(250)
 
 
-def fit_graph(page: object, width: int, height: int, max_clicks: int) -> None:
-    """Zoom out until every asset node fits, but not so far that labels stop rendering."""
+def fit_graph(page: object, width: int, height: int, max_clicks: int, expected: int) -> None:
+    """Zoom out until every asset node fits, but not so far that labels stop rendering. The
+    graph draws only the nodes in view, so all `expected` labels must be there first."""
     for _ in range(max_clicks):
         boxes = node_boxes(page)
-        if boxes:
+        if len(boxes) >= expected:
             span_x = max(b[2] for b in boxes) - min(b[0] for b in boxes)
             span_y = max(b[3] for b in boxes) - min(b[1] for b in boxes)
             if span_x < width * 0.85 and span_y < (height - 120) * 0.9:
