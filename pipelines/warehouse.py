@@ -249,7 +249,7 @@ def write_table(
     the new table's name right after it is built, before anything else: source checks that
     read helper columns the SELECT computed, raise on a problem, and drop them. Until the swap,
     readers see the old table; a failed check or validation leaves it untouched.
-    Rows `keep_where` would keep from a `table` whose column names differ (an earlier version
+    Rows `keep_where` would keep from a `table` with a column the new one lacks (another version
     built it) are not carried over: they move, unchanged, to a side table named in a warning.
     `source_errors` wraps the statement that builds the table (the one that reads the sources),
     to turn their read errors into errors that name the source. With `contract_sha256` (the
@@ -271,11 +271,12 @@ def write_table(
             inspect(staging)
         is_earlier_layout = False
         if keep_where and table_exists(con, table):
-            # Same column names: carried over as always (DuckDB casts between types). Other
-            # names (a column added, renamed or dropped since): built by an earlier version,
-            # so its rows cannot join the new ones as they are; they are set aside at the swap.
-            names = [{name for name, _ in table_columns(con, t)} for t in (table, staging)]
-            is_earlier_layout = names[0] != names[1]
+            # Carried over as always when every old column is still there (DuckDB casts between
+            # types; a column added since is NULL in the old rows, for the contract to judge).
+            # A column renamed or dropped since: another version built the table, and its rows
+            # cannot join the new ones as they are; they are set aside at the swap.
+            old, new = ({n.lower() for n, _ in table_columns(con, t)} for t in (table, staging))
+            is_earlier_layout = not old <= new
             if not is_earlier_layout:
                 con.execute(
                     f'INSERT INTO "{staging}" BY NAME SELECT * FROM "{table}" WHERE {keep_where}'
@@ -313,12 +314,13 @@ def write_table(
 
 def _set_aside(con: duckdb.DuckDBPyConnection, table: str, keep_where: str) -> str | None:
     """Inside the swap's transaction: copy the rows `keep_where` would have kept (other
-    releases) from a `table` whose columns differ from the new one's (an earlier version of the
-    pipeline built it) into `<table>__earlier_layout_<digest of its columns>`, unchanged, so
-    nothing is lost; return what to tell the user, or None when there were no such rows."""
+    releases) from a `table` that has columns the new one lacks (another version of the
+    pipeline built it) into `<table>__earlier_layout_<digest of its columns>`, unchanged and
+    once, so nothing is lost; return what to tell the user, or None when there were none."""
     found = fetch_one(con, f'SELECT count(*) FROM "{table}" WHERE {keep_where}')
     if not found or not found[0]:
         return None
+    rows = int(found[0])
     columns = table_columns(con, table)
     signature = ", ".join(f"{name} {kind}" for name, kind in columns)
     aside = f"{table}__earlier_layout_{hashlib.sha256(signature.encode()).hexdigest()[:8]}"
@@ -327,20 +329,25 @@ def _set_aside(con: duckdb.DuckDBPyConnection, table: str, keep_where: str) -> s
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
         [aside],
     )
-    if exists and exists[0]:
-        con.execute(f'INSERT INTO "{aside}" SELECT * FROM "{table}" WHERE {keep_where}')
+    if exists and exists[0]:  # set aside before (a downgrade and back): add only what is new
+        con.execute(
+            f'INSERT INTO "{aside}" SELECT * FROM "{table}" WHERE {keep_where} '
+            f'EXCEPT ALL SELECT * FROM "{aside}"'
+        )
     else:
         con.execute(f'CREATE TABLE "{aside}" AS SELECT * FROM "{table}" WHERE {keep_where}')
     releases = ""
-    if "release_code" in dict(columns):
+    if "release_code" in {name.lower() for name, _ in columns}:
         codes = fetch_all(con, f'SELECT DISTINCT release_code FROM "{table}" WHERE {keep_where}')
-        releases = f" (release {', '.join(sorted(str(c[0]) for c in codes))})"
+        releases = ", ".join(sorted(str(c[0]) for c in codes))
+    counted = "1 row" if rows == 1 else f"{rows} rows"
     return (
-        f"{table}: {found[0]} row{'s' if found[0] != 1 else ''} of other releases{releases} "
-        "were built by an earlier "
-        "version of the pipeline, with other columns, and cannot join the new rows; they are "
-        f"kept unchanged in {aside}. Materialize those releases again to rebuild them in the "
-        f"current layout; then {aside} can be dropped."
+        f"{table}: {counted} from earlier runs{f' (release {releases})' if releases else ''} "
+        f"{'was' if rows == 1 else 'were'} built by another version of the pipeline, with "
+        "columns this version no longer has, and cannot join the new rows; they are kept "
+        f"unchanged in {aside}. Materialize {table} again"
+        f"{f' for release {releases}' if releases else ''} to rebuild them in the current "
+        f"layout; keep {aside} until then."
     )
 
 

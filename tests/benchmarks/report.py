@@ -196,11 +196,13 @@ def scaling(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def line_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
-    """Least-squares y = a + b*x: (a, b, R²)."""
+def line_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float] | None:
+    """Least-squares y = a + b*x: (a, b, R²); None when the x values are all the same."""
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
     sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return None
     sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
     b = sxy / sxx
     a = my - b * mx
@@ -217,7 +219,11 @@ def _linear_fit_note(rows: list[tuple[str, dict, dict]]) -> str:
         name: line_fit(millions, [m["median_s"] for m in ms])
         for name, ms in (("ingest", [r[2] for r in rows]), ("bare", [r[1] for r in rows]))
     }
+    if fits["ingest"] is None or fits["bare"] is None:
+        return "(no line fitted: the sizes are all the same)"
     (ia, ib, ir2), (ba, bb, br2) = fits["ingest"], fits["bare"]
+    if bb <= 0:
+        return f"(no per-row ratio: the bare read's fitted cost per row is {bb:.3f} s)"
     return (
         f"least-squares lines over the {len(rows)} sizes: ingest {ia:.2f} s + {ib:.3f} s per "
         f"million rows (R² {ir2:.3f}); bare read {ba:.2f} s + {bb:.3f} s per million rows "

@@ -165,13 +165,20 @@ def asset_graph_screenshot(
         page.reload(wait_until="networkidle")  # re-render so the expanded graph is fitted
         hide_side_panels(page)
         page.wait_for_timeout(1000)
-        fit_graph(page, width, height, max_clicks=zoom_out_clicks, expected=len(asset_nodes(url)))
+        expected = len(asset_nodes(url))
+        fit_graph(page, width, height, max_clicks=zoom_out_clicks, expected=expected)
         center_graph(page, width, height)
         page.wait_for_timeout(1500)
         boxes = node_boxes(page)
         if not boxes:
             page.screenshot(path=str(out.with_suffix(".failed.png")))
             raise RuntimeError(f"no asset labels rendered; see {out.with_suffix('.failed.png')}")
+        if len(boxes) < expected:  # the graph draws only what is in view: the shot is cropped
+            print(
+                f"warning: {len(boxes)} of {expected} asset labels in view; {out} shows part "
+                "of the graph (try a larger window)",
+                file=sys.stderr,
+            )
         return shoot(
             page, out, clip_around(boxes, width, height, margin=60, left_margin=150), height
         )
