@@ -175,6 +175,10 @@ def test_live_path_matches_embedded(
     tiers = read(settings.warehouse, "SELECT skill_tier_source, count(*) AS n "
                                      "FROM int_qualify__skill_tiers GROUP BY 1")  # fmt: skip
     assert dict(tiers.iter_rows()) == {"ep": 830}
+    index = next(settings.output.glob("*/index.html")).read_text(encoding="utf-8")
+    assert "come from: BLS Employment Projections (education and training)." in index
+    assert "Built-in rules used." not in index
+    assert "CC BY 4.0" not in index  # O*NET's attribution only where its Job Zones were used
     layers = read(settings.warehouse, "SELECT DISTINCT layer FROM out_clusters__occupation_cluster")
     assert set(layers["layer"]) == {"official", "rules"}
     agents = {r.header("User-Agent") for r in loopback_server.requests}

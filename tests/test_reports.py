@@ -106,6 +106,9 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
         members = [c.slug for c in framework.clusters if c.grouping == grouping.name]
         assert members and all(f'href="{slug}.html"' in section for slug in members)
     assert all(f'href="{slug}.html"' in index for slug in CLUSTERS)
+    # offline, skill tiers come from the built-in rules: the index says so, like each report
+    assert "Skill tiers in these reports come from: built-in SOC-group rules" in index
+    assert "Built-in rules used." in index
 
 
 def test_every_chart_is_a_valid_plotly_figure(built: Settings) -> None:

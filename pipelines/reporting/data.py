@@ -255,4 +255,17 @@ def load_index(con: duckdb.DuckDBPyConnection, release: str) -> tuple[dict, pl.D
         "ORDER BY c.grouping_code, s.cluster_name",
         [release],
     )
-    return release_info(con, release), summary
+    info = dict(release_info(con, release))
+    # Where the skill tiers behind every figure came from: the index says so too, like each
+    # report (a built-in fallback must be named in every output that used it).
+    info["skill_sources"] = list(
+        _one(
+            con,
+            "SELECT list(DISTINCT skill_tier_source ORDER BY skill_tier_source) AS sources "
+            "FROM out_qualify__occupation_qualification WHERE release_code = ? "
+            "AND area_type = 'national'",
+            [release],
+        )["sources"]
+        or []
+    )
+    return info, summary

@@ -256,6 +256,9 @@ def write_index(
         generated=generated_on(),
         bls_disclaimer=BLS_DISCLAIMER,
         reports_present={p.stem for p in release_dir.glob("*.html")},
+        skill_sources=[SKILL_SOURCE_LABELS.get(s, s) for s in release["skill_sources"]],
+        uses_fallback="fallback" in release["skill_sources"],
+        onet_attribution=O_NET_ATTRIBUTION if "job_zone" in release["skill_sources"] else None,
     )
     path = release_dir / "index.html"
     write_bytes(path, page.encode())
