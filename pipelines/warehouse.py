@@ -201,6 +201,11 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str,
     return [(name, kind) for name, kind, *_ in fetch_all(con, f'DESCRIBE main."{table}"')]
 
 
+def column_signature(columns: list[tuple[str, str]]) -> str:
+    """'name type, name type, …': the layout a digest or a side table's name is made from."""
+    return ", ".join(f"{name} {kind}" for name, kind in columns)
+
+
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
     """Row count and an order-independent digest of the table: its column names and types, and
     every row's content (sum of row hashes)."""
@@ -208,7 +213,7 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
         con,
         f'SELECT count(*), CAST(coalesce(sum(hash(t)::HUGEINT), 0) AS VARCHAR) FROM "{table}" t',
     )
-    columns = ", ".join(f"{name} {kind}" for name, kind in table_columns(con, table))
+    columns = column_signature(table_columns(con, table))
     assert row is not None
     return int(row[0]), f"{row[1]} {hashlib.sha256(columns.encode()).hexdigest()[:16]}"
 
@@ -322,8 +327,8 @@ def _set_aside(con: duckdb.DuckDBPyConnection, table: str, keep_where: str) -> s
         return None
     rows = int(found[0])
     columns = table_columns(con, table)
-    signature = ", ".join(f"{name} {kind}" for name, kind in columns)
-    aside = f"{table}__earlier_layout_{hashlib.sha256(signature.encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256(column_signature(columns).encode()).hexdigest()[:8]
+    aside = f"{table}__earlier_layout_{digest}"
     exists = fetch_one(  # not table_exists: inside a transaction, a failed lookup aborts it
         con,
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",

@@ -71,6 +71,20 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict:
     return frame.row(0, named=True)
 
 
+def release_policy(con: duckdb.DuckDBPyConnection, release: str) -> dict:
+    """How the release was screened: the living-wage threshold, the wage statistic, and where
+    its skill tiers came from (a built-in fallback is named in every output that used it)."""
+    return _one(
+        con,
+        "SELECT any_value(threshold_label) AS label, any_value(threshold_hourly_usd) AS hourly, "
+        "any_value(wage_statistic) AS statistic, "
+        "list(DISTINCT skill_tier_source ORDER BY skill_tier_source) AS skill_sources "
+        "FROM out_qualify__occupation_qualification WHERE release_code = ? "
+        "AND area_type = 'national'",
+        [release],
+    )
+
+
 def release_info(con: duckdb.DuckDBPyConnection, release: str) -> dict:
     return _one(
         con,
@@ -151,15 +165,7 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
         """,
         [release, cluster_code],
     )
-    policy = _one(
-        con,
-        "SELECT any_value(threshold_label) AS label, any_value(threshold_hourly_usd) AS hourly, "
-        "any_value(wage_statistic) AS statistic, "
-        "list(DISTINCT skill_tier_source ORDER BY skill_tier_source) AS skill_sources "
-        "FROM out_qualify__occupation_qualification WHERE release_code = ? "
-        "AND area_type = 'national'",
-        [release],
-    )
+    policy = release_policy(con, release)
     ep_years = query_frame(
         con, "SELECT DISTINCT base_year, projection_year FROM stg_ep__occupations", []
     )
@@ -256,16 +262,6 @@ def load_index(con: duckdb.DuckDBPyConnection, release: str) -> tuple[dict, pl.D
         [release],
     )
     info = dict(release_info(con, release))
-    # Where the skill tiers behind every figure came from: the index says so too, like each
-    # report (a built-in fallback must be named in every output that used it).
-    info["skill_sources"] = list(
-        _one(
-            con,
-            "SELECT list(DISTINCT skill_tier_source ORDER BY skill_tier_source) AS sources "
-            "FROM out_qualify__occupation_qualification WHERE release_code = ? "
-            "AND area_type = 'national'",
-            [release],
-        )["sources"]
-        or []
-    )
+    # where the skill tiers behind every figure came from: the index says so too, like each report
+    info["skill_sources"] = list(release_policy(con, release)["skill_sources"] or [])
     return info, summary

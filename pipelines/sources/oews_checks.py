@@ -15,7 +15,7 @@ import duckdb
 
 from pipelines.sources.files import FetchedFile, SourceError
 from pipelines.sources.oews import DATATYPES, NUMBER, flat_file_problems
-from pipelines.warehouse import fetch_one
+from pipelines.warehouse import fetch_one, table_columns
 from schemas.stg_oews__estimates import DATATYPE_NAMES, MEASURES
 
 CHECK_PREFIX = "check_"
@@ -35,9 +35,7 @@ def check_cells(
 
     Returns counts for the UI: published values, `-` values, and `-` without a footnote.
     """
-    columns = [
-        r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall() if r[0].startswith(CHECK_PREFIX)
-    ]
+    columns = [name for name, _ in table_columns(con, table) if name.startswith(CHECK_PREFIX)]
     if "check_rows" in columns:
         _check_long_layout(con, table, file, release)
     row = fetch_one(
