@@ -15,23 +15,23 @@ SELECT
   substr(cell_key, 12, 6) AS industry_code,
   substr(cell_key, 18, 6) AS occupation_code,
   substr(cell_key, 4, 1) AS areatype_code,
-  TRY_CAST(nullif(v01, '-') AS BIGINT) AS employment_count,
-  TRY_CAST(nullif(v02, '-') AS DOUBLE) AS employment_rse_pct,
-  TRY_CAST(nullif(v03, '-') AS DOUBLE) AS wage_hourly_mean_usd,
-  TRY_CAST(nullif(v04, '-') AS DOUBLE) AS wage_annual_mean_usd,
-  TRY_CAST(nullif(v05, '-') AS DOUBLE) AS wage_rse_pct,
-  TRY_CAST(nullif(v06, '-') AS DOUBLE) AS wage_hourly_p10_usd,
-  TRY_CAST(nullif(v07, '-') AS DOUBLE) AS wage_hourly_p25_usd,
-  TRY_CAST(nullif(v08, '-') AS DOUBLE) AS wage_hourly_median_usd,
-  TRY_CAST(nullif(v09, '-') AS DOUBLE) AS wage_hourly_p75_usd,
-  TRY_CAST(nullif(v10, '-') AS DOUBLE) AS wage_hourly_p90_usd,
-  TRY_CAST(nullif(v11, '-') AS DOUBLE) AS wage_annual_p10_usd,
-  TRY_CAST(nullif(v12, '-') AS DOUBLE) AS wage_annual_p25_usd,
-  TRY_CAST(nullif(v13, '-') AS DOUBLE) AS wage_annual_median_usd,
-  TRY_CAST(nullif(v14, '-') AS DOUBLE) AS wage_annual_p75_usd,
-  TRY_CAST(nullif(v15, '-') AS DOUBLE) AS wage_annual_p90_usd,
-  TRY_CAST(nullif(v16, '-') AS DOUBLE) AS employment_per_1000_jobs,
-  TRY_CAST(nullif(v17, '-') AS DOUBLE) AS location_quotient,
+  n01 AS employment_count,
+  n02 AS employment_rse_pct,
+  n03 AS wage_hourly_mean_usd,
+  n04 AS wage_annual_mean_usd,
+  n05 AS wage_rse_pct,
+  n06 AS wage_hourly_p10_usd,
+  n07 AS wage_hourly_p25_usd,
+  n08 AS wage_hourly_median_usd,
+  n09 AS wage_hourly_p75_usd,
+  n10 AS wage_hourly_p90_usd,
+  n11 AS wage_annual_p10_usd,
+  n12 AS wage_annual_p25_usd,
+  n13 AS wage_annual_median_usd,
+  n14 AS wage_annual_p75_usd,
+  n15 AS wage_annual_p90_usd,
+  n16 AS employment_per_1000_jobs,
+  n17 AS location_quotient,
   f01 AS employment_count_footnote_codes,
   f02 AS employment_rse_pct_footnote_codes,
   f03 AS wage_hourly_mean_usd_footnote_codes,
@@ -53,23 +53,19 @@ SELECT
   contains(',' || concat_ws(',', f03, f06, f07, f08, f09, f10) || ',', ',4,') AS is_annual_only,
   contains(all_codes, ',5,') AS has_top_coded_wage,
   contains(all_codes, ',8,') AS has_unreleased_value,
-  coalesce((v01 <> '-' AND NOT regexp_full_match(v01, '[0-9]+(\.[0-9]+)?'))
-    OR (v02 <> '-' AND NOT regexp_full_match(v02, '[0-9]+(\.[0-9]+)?'))
-    OR (v03 <> '-' AND NOT regexp_full_match(v03, '[0-9]+(\.[0-9]+)?'))
-    OR (v04 <> '-' AND NOT regexp_full_match(v04, '[0-9]+(\.[0-9]+)?'))
-    OR (v05 <> '-' AND NOT regexp_full_match(v05, '[0-9]+(\.[0-9]+)?'))
-    OR (v06 <> '-' AND NOT regexp_full_match(v06, '[0-9]+(\.[0-9]+)?'))
-    OR (v07 <> '-' AND NOT regexp_full_match(v07, '[0-9]+(\.[0-9]+)?'))
-    OR (v08 <> '-' AND NOT regexp_full_match(v08, '[0-9]+(\.[0-9]+)?'))
-    OR (v09 <> '-' AND NOT regexp_full_match(v09, '[0-9]+(\.[0-9]+)?'))
-    OR (v10 <> '-' AND NOT regexp_full_match(v10, '[0-9]+(\.[0-9]+)?'))
-    OR (v11 <> '-' AND NOT regexp_full_match(v11, '[0-9]+(\.[0-9]+)?'))
-    OR (v12 <> '-' AND NOT regexp_full_match(v12, '[0-9]+(\.[0-9]+)?'))
-    OR (v13 <> '-' AND NOT regexp_full_match(v13, '[0-9]+(\.[0-9]+)?'))
-    OR (v14 <> '-' AND NOT regexp_full_match(v14, '[0-9]+(\.[0-9]+)?'))
-    OR (v15 <> '-' AND NOT regexp_full_match(v15, '[0-9]+(\.[0-9]+)?'))
-    OR (v16 <> '-' AND NOT regexp_full_match(v16, '[0-9]+(\.[0-9]+)?'))
-    OR (v17 <> '-' AND NOT regexp_full_match(v17, '[0-9]+(\.[0-9]+)?')),
+  -- A value is bad unless it is '-' or a plain decimal number that typed: one regex match per
+  -- cell (`joined_values` puts each value after a NUL byte; NULLs, i.e. no such measure, drop
+  -- out), then no value may have failed to type (too large, or a NUL inside it), and an
+  -- employment count must be a whole number (a cast to BIGINT would round it).
+  coalesce(
+    NOT regexp_full_match(joined_values, '(\x00(-|[0-9]+(\.[0-9]+)?))*')
+      OR contains(v01, '.')
+      OR (n01 IS NULL AND v01 <> '-') OR (n02 IS NULL AND v02 <> '-') OR (n03 IS NULL AND v03 <> '-')
+      OR (n04 IS NULL AND v04 <> '-') OR (n05 IS NULL AND v05 <> '-') OR (n06 IS NULL AND v06 <> '-')
+      OR (n07 IS NULL AND v07 <> '-') OR (n08 IS NULL AND v08 <> '-') OR (n09 IS NULL AND v09 <> '-')
+      OR (n10 IS NULL AND v10 <> '-') OR (n11 IS NULL AND v11 <> '-') OR (n12 IS NULL AND v12 <> '-')
+      OR (n13 IS NULL AND v13 <> '-') OR (n14 IS NULL AND v14 <> '-') OR (n15 IS NULL AND v15 <> '-')
+      OR (n16 IS NULL AND v16 <> '-') OR (n17 IS NULL AND v17 <> '-'),
     false
   ) AS check_has_bad_value,
   (v01 IS NOT NULL)::INTEGER + (v02 IS NOT NULL)::INTEGER + (v03 IS NOT NULL)::INTEGER +
@@ -112,13 +108,35 @@ SELECT
     cell_key,
     v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v14, v15, v16, v17,
     f01, f02, f03, f04, f05, f06, f07, f08, f09, f10, f11, f12, f13, f14, f15, f16, f17,
-    codes, all_codes
+    n01, n02, n03, n04, n05, n06, n07, n08, n09, n10, n11, n12, n13, n14, n15, n16, n17,
+    codes, all_codes, joined_values
   )
 FROM (
   SELECT *, ',' || codes || ',' AS all_codes
   FROM (
-    SELECT *, concat_ws(',', f01, f02, f03, f04, f05, f06, f07, f08, f09,
-      f10, f11, f12, f13, f14, f15, f16, f17) AS codes
+    SELECT
+      *,
+      TRY_CAST(nullif(v01, '-') AS BIGINT) AS n01,
+      TRY_CAST(nullif(v02, '-') AS DOUBLE) AS n02,
+      TRY_CAST(nullif(v03, '-') AS DOUBLE) AS n03,
+      TRY_CAST(nullif(v04, '-') AS DOUBLE) AS n04,
+      TRY_CAST(nullif(v05, '-') AS DOUBLE) AS n05,
+      TRY_CAST(nullif(v06, '-') AS DOUBLE) AS n06,
+      TRY_CAST(nullif(v07, '-') AS DOUBLE) AS n07,
+      TRY_CAST(nullif(v08, '-') AS DOUBLE) AS n08,
+      TRY_CAST(nullif(v09, '-') AS DOUBLE) AS n09,
+      TRY_CAST(nullif(v10, '-') AS DOUBLE) AS n10,
+      TRY_CAST(nullif(v11, '-') AS DOUBLE) AS n11,
+      TRY_CAST(nullif(v12, '-') AS DOUBLE) AS n12,
+      TRY_CAST(nullif(v13, '-') AS DOUBLE) AS n13,
+      TRY_CAST(nullif(v14, '-') AS DOUBLE) AS n14,
+      TRY_CAST(nullif(v15, '-') AS DOUBLE) AS n15,
+      TRY_CAST(nullif(v16, '-') AS DOUBLE) AS n16,
+      TRY_CAST(nullif(v17, '-') AS DOUBLE) AS n17,
+      concat_ws(',', f01, f02, f03, f04, f05, f06, f07, f08, f09,
+        f10, f11, f12, f13, f14, f15, f16, f17) AS codes,
+      concat_ws(chr(0), '', v01, v02, v03, v04, v05, v06, v07, v08, v09,
+        v10, v11, v12, v13, v14, v15, v16, v17) AS joined_values
     FROM src_oews__cells
   )
 )

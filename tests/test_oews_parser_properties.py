@@ -47,9 +47,21 @@ measures = st.one_of(
     st.tuples(numbers, footnote_lists),
     st.tuples(st.just("-"), footnote_lists.filter(bool)),
 )
+
+
+def _whole_employment(measures_: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """BLS publishes employment (datatype 01) as a whole number; drop a drawn decimal part."""
+    if "01" in measures_:
+        value, notes = measures_["01"]
+        measures_["01"] = (value.split(".")[0], notes)
+    return measures_
+
+
 releases = st.dictionaries(
     cell_keys,
-    st.dictionaries(st.sampled_from(DATATYPE_CODES), measures, min_size=1, max_size=17),
+    st.dictionaries(st.sampled_from(DATATYPE_CODES), measures, min_size=1, max_size=17).map(
+        _whole_employment
+    ),
     min_size=1,
     max_size=6,
 )
@@ -146,7 +158,9 @@ def test_damage_is_refused_or_harmless_never_silent(case: tuple[dict, bytes, str
 
 
 KEY = "OEUN0000000000000000001"
-GOOD = [format_data_line(f"{KEY}{dt}", YEAR, PERIOD, "12.5", "") for dt in ("01", "02")]
+GOOD = [
+    format_data_line(f"{KEY}{dt}", YEAR, PERIOD, v, "") for dt, v in (("01", "125"), ("02", "12.5"))
+]
 LONG_LAYOUT_PROBLEMS = {
     "repeated series": (GOOD + GOOD[:1], "1 duplicate series_id rows"),
     "row of another release": (
@@ -160,6 +174,14 @@ LONG_LAYOUT_PROBLEMS = {
     "datatype code 18": (
         [*GOOD, format_data_line(f"{KEY}18", YEAR, PERIOD, "1", "")],
         f"1 rows whose series_id is not 25 characters of the OEWS pattern (e.g. ['{KEY}18'])",
+    ),
+    "value of padding only, with a footnote": (
+        [*GOOD, format_data_line(f"{KEY}03", YEAR, PERIOD, "", "4")],
+        "1 rows with an empty value",
+    ),
+    "series_id padded on the left": (
+        [*GOOD, format_data_line(f" {KEY}03", YEAR, PERIOD, "1", "")],
+        f"1 rows whose series_id is not 25 characters of the OEWS pattern (e.g. [' {KEY}03'])",
     ),
     "no rows": ([], "no data rows"),
     "empty series_id": (
@@ -176,6 +198,35 @@ def test_long_layout_problems_are_named(case: str) -> None:
     with pytest.raises(SourceError) as err:
         parse(encode(lines))
     assert fragment in str(err.value) and "Delete it from the cache" in str(err.value)
+
+
+BAD_VALUES = {
+    "employment that is not a whole number": ("01", "12.5"),
+    "employment too large for an integer": ("01", "9" * 20),
+    "a NUL byte inside a number": ("03", "12\x0034"),
+    "an exponent": ("03", "1e5"),
+    "a sign": ("04", "+5"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_VALUES))
+def test_values_the_estimates_cannot_hold_unchanged_are_refused(case: str) -> None:
+    """A value that is not '-' or a plain decimal number its measure's type holds unchanged
+    is refused, with the value named (never rounded, never turned into NULL)."""
+    datatype, value = BAD_VALUES[case]
+    lines = [*GOOD, format_data_line(f"{KEY}{datatype}", YEAR, PERIOD, value, "")]
+    if datatype in ("01", "02"):  # GOOD already has 01 and 02: replace that row
+        lines = [line for line in GOOD if not line.startswith(f"{KEY}{datatype}")]
+        lines.insert(int(datatype) - 1, format_data_line(f"{KEY}{datatype}", YEAR, PERIOD, value))
+    with pytest.raises(SourceError) as err:
+        parse(encode(lines))
+    assert "neither numbers nor '-'" in str(err.value) and repr(value) in str(err.value)
+
+
+def test_padded_year_and_period_are_read() -> None:
+    """Year and period are compared as published first, then trimmed: padding is accepted."""
+    lines = [format_data_line(f"{KEY}01", f" {YEAR} ", f"{PERIOD} ", "120", "")]
+    assert parse(encode(lines)) == expected({KEY: {"01": ("120", "")}})
 
 
 def test_a_footnote_code_with_a_control_character_is_unknown() -> None:

@@ -344,7 +344,7 @@ def flat_file_problems(
               count(*) FILTER (WHERE value IS NULL OR value = ''),
               min(series_id, 3) FILTER (WHERE {bad})
             FROM (
-              SELECT trim(series_id) AS series_id, trim("year") AS year,
+              SELECT rtrim(series_id) AS series_id, trim("year") AS year,
                      trim("period") AS period, trim("value") AS value
               FROM {read_csv_sql(file.path, check_header(file))}
             )

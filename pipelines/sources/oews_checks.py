@@ -9,8 +9,6 @@ validated; a problem raises a SourceError and the live table is never replaced.
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 
 from pipelines.sources.files import FetchedFile, SourceError
@@ -68,21 +66,30 @@ def check_cells(
     }
 
 
+def _bad_value(d: str) -> str:
+    """SQL: value v<d> is published (not NULL, not '-') but is not a plain decimal number that
+    its measure's type holds unchanged: the rule of stg_oews__estimates.sql, per value."""
+    kind = "BIGINT" if d == "01" else "DOUBLE"
+    whole = f" OR contains(v{d}, '.')" if d == "01" else ""
+    return (
+        f"(v{d} IS NOT NULL AND v{d} <> '-' AND (NOT regexp_full_match(v{d}, '{NUMBER}')"
+        f" OR TRY_CAST(v{d} AS {kind}) IS NULL{whole}))"
+    )
+
+
 def _refuse_values(con: duckdb.DuckDBPyConnection, cells: str, file: FetchedFile) -> None:
     """Raise with the first offending cells; they are looked up in the source relation again
     (for the flat file, a second read: only on this failure path)."""
-    bad_value = " OR ".join(
-        f"(v{d} IS NOT NULL AND v{d} <> '-' AND NOT regexp_full_match(v{d}, '{NUMBER}'))"
-        for d in DATATYPES
-    )
+    offending = ", ".join(f"CASE WHEN {_bad_value(d)} THEN v{d} END" for d in DATATYPES)
     bad = con.execute(
-        f"SELECT cell_key, [{', '.join(f'v{d}' for d in DATATYPES)}] FROM {cells} "
-        f"WHERE {bad_value} ORDER BY cell_key LIMIT 3"
+        f"SELECT cell_key, [{offending}] FROM {cells} "
+        f"WHERE {' OR '.join(_bad_value(d) for d in DATATYPES)} ORDER BY cell_key LIMIT 3"
     ).fetchall()
     raise SourceError(
         f"oews ({file.name})",
-        f"values that are neither numbers nor '-' in cells {[b[0] for b in bad]}: "
-        f"{[[v for v in b[1] if v and v != '-' and not re.fullmatch(NUMBER, v)] for b in bad]}",
+        f"values that are neither numbers nor '-' (or an employment count that is not a whole "
+        f"number, or a number too large to store) in cells {[b[0] for b in bad]}: "
+        f"{[[v for v in b[1] if v is not None] for b in bad]}",
         "The file is damaged or BLS changed its conventions; the previous release's tables "
         "are unchanged. Report it so the parser can be updated.",
         url=file.url,
