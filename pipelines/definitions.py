@@ -13,6 +13,7 @@ from assets import clusters, profiles, qualify, sources, staging
 from assets.profiles import REPORT_KEYS
 from pipelines.automation import annual_refresh, oews_new_release_sensor
 from pipelines.resources import (
+    NO_VALUES_IO_MANAGER,
     PolicyResource,
     ReportsResource,
     SourcesResource,
@@ -94,6 +95,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
             "sources": SourcesResource.from_settings(settings),
             "policy": PolicyResource(policy_path=str(settings.resolve(settings.policy_path))),
             "reports": ReportsResource(output_dir=str(settings.output)),
+            "io_manager": NO_VALUES_IO_MANAGER,
         },
         executor=in_process_executor,
     )

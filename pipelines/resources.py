@@ -12,7 +12,13 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from dagster import ConfigurableResource
+from dagster import (
+    ConfigurableResource,
+    InputContext,
+    IOManager,
+    IOManagerDefinition,
+    OutputContext,
+)
 from pydantic import Field
 
 from pipelines.policy.qualification import QualificationPolicy, load_policy
@@ -277,3 +283,27 @@ __all__ = [
     "SourcesResource",
     "warehouse_from_settings",
 ]
+
+
+class NoValuesIOManager(IOManager):
+    """Every asset writes its own table to DuckDB and returns only metadata, so no value passes
+    from step to step through Dagster. Its default IO manager (pickles on disk) would still be
+    set up in every run, for nothing; this one costs nothing, and says so if a value appears."""
+
+    def handle_output(self, context: OutputContext, obj: object) -> None:
+        if obj is not None:
+            raise TypeError(
+                f"{context.step_key} returned a {type(obj).__name__}: assets here write their "
+                "tables to the warehouse and return MaterializeResult (metadata only)"
+            )
+
+    def load_input(self, context: InputContext) -> object:
+        raise TypeError(
+            f"{context.step_key} asked for an upstream value: read the upstream table from the "
+            "warehouse instead (declare it in deps=)"
+        )
+
+
+NO_VALUES_IO_MANAGER = IOManagerDefinition.hardcoded_io_manager(
+    NoValuesIOManager(), description="No values between steps: the tables are in DuckDB."
+)

@@ -176,3 +176,28 @@ def test_annual_schedule_refreshes_the_current_release_after_the_spring_release(
             assert request.partition_key == release
             # the partition exists before the run starts (a schedule can't return requests)
             assert instance.get_dynamic_partitions(RELEASES.name) == [release]
+
+
+def test_no_values_pass_between_steps(tmp_path: Path) -> None:
+    """Assets write tables and return metadata only: the code location's IO manager stores
+    nothing, and an asset that returns a value fails saying what to do instead."""
+    from dagster import DagsterInstance, asset, materialize
+
+    defs = build_definitions(isolated_settings(tmp_path))
+    io_manager = defs.resources["io_manager"]
+
+    @asset
+    def returns_a_frame() -> list[int]:
+        return [1, 2]
+
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize(
+            [returns_a_frame],
+            resources={"io_manager": io_manager},
+            instance=instance,
+            raise_on_error=False,
+        )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.to_string()
+    assert "returned a list" in message and "MaterializeResult" in message

@@ -200,7 +200,11 @@ def ingest(args: argparse.Namespace) -> dict[str, Any]:
     from assets.sources import raw_oews
     from assets.staging import stg_oews__estimates
     from pipelines.releases import add_release
-    from pipelines.resources import SourcesResource, warehouse_from_settings
+    from pipelines.resources import (
+        NO_VALUES_IO_MANAGER,
+        SourcesResource,
+        warehouse_from_settings,
+    )
     from pipelines.settings import Settings
 
     settings = Settings.from_env(
@@ -215,9 +219,10 @@ def ingest(args: argparse.Namespace) -> dict[str, Any]:
         duckdb_threads=args.threads,
         duckdb_memory_limit=args.memory_limit,
     )
-    resources = {
+    resources = {  # as the code location configures them (pipelines/definitions.py)
         "warehouse": warehouse_from_settings(settings),
         "sources": SourcesResource.from_settings(settings),
+        "io_manager": NO_VALUES_IO_MANAGER,
     }
     recorder = Recorder()
     for label, module, path in PHASES:
