@@ -166,7 +166,30 @@ def phases(doc: dict[str, Any]) -> str:
     lines.append(f"{'total (child peak RSS from wait4)':<50}{cells}")
     before = "".join(f"{'':>16} {m['rss_before_work_mb_median']:>6.0f} MB" for m in ingests)
     lines.append(f"{'RSS before the work (after imports)':<50}{before}")
+    if note := _cpu_floor_note(doc, ingests):
+        lines += ["", note]
     return "\n".join(lines)
+
+
+def _cpu_floor_note(doc: dict[str, Any], ingests: list[dict[str, Any]]) -> str:
+    """How fast each ingest could be at best on this machine: its CPU seconds spread over
+    every core with no idle moment, next to the bare read it is compared with."""
+    cores = doc["machine"].get("cpu_count") or 1
+    by_name = {m["name"]: m for m in doc["measurements"]}
+    parts = []
+    for m in ingests:
+        bare = by_name.get(m.get("compare_to") or "")
+        if bare and bare.get("median_s") and m.get("median_cpu_s"):
+            floor = m["median_cpu_s"] / cores
+            parts.append(
+                f"{m['name']} {floor:.2f} s = {floor / bare['median_s']:.2f}× the bare read"
+            )
+    if not parts:
+        return ""
+    return (
+        f"CPU floor (CPU seconds / {cores} cores, i.e. both cores busy all the time): "
+        + "; ".join(parts)
+    )
 
 
 def scaling(doc: dict[str, Any]) -> str:
