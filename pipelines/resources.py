@@ -293,14 +293,15 @@ class NoValuesIOManager(IOManager):
     def handle_output(self, context: OutputContext, obj: object) -> None:
         if obj is not None:
             raise TypeError(
-                f"{context.step_key} returned a {type(obj).__name__}: assets here write their "
-                "tables to the warehouse and return MaterializeResult (metadata only)"
+                f"{context.step_key} produced a value ({type(obj).__name__}) for Dagster to "
+                "store: assets here write their tables to the warehouse and return metadata "
+                "only (MaterializeResult without a value)"
             )
 
     def load_input(self, context: InputContext) -> object:
         raise TypeError(
-            f"{context.step_key} asked for an upstream value: read the upstream table from the "
-            "warehouse instead (declare it in deps=)"
+            f"input {context.name!r} of {context.op_def.name} asks for an upstream value: "
+            "read the upstream table from the warehouse instead (declare it in deps=)"
         )
 
 

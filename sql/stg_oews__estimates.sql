@@ -5,7 +5,8 @@
 -- the is_/has_ flags summarise footnotes 4 (hourly- or annual-only), 5 (at or above the top
 -- code) and 8 (not released). $1 is the release code.
 -- The check_* columns are for the loader, which checks and drops them before the contract is
--- validated: per cell, values that are neither a number nor '-', the counts of values, dashes
+-- validated: per cell, values that are neither '-' nor a number its column holds unchanged
+-- (a whole number for employment, none too large for its type), the counts of values, dashes
 -- and dashes without a footnote, the footnote codes used; and, passed through unchanged, any
 -- further column of the source (the flat-file pivot's counts of long-layout problems). They
 -- are computed here so the 6-million-row file is read once.
@@ -53,19 +54,31 @@ SELECT
   contains(',' || concat_ws(',', f03, f06, f07, f08, f09, f10) || ',', ',4,') AS is_annual_only,
   contains(all_codes, ',5,') AS has_top_coded_wage,
   contains(all_codes, ',8,') AS has_unreleased_value,
-  -- A value is bad unless it is '-' or a plain decimal number that typed: one regex match per
-  -- cell (`joined_values` puts each value after a NUL byte; NULLs, i.e. no such measure, drop
-  -- out), then no value may have failed to type (too large, or a NUL inside it), and an
-  -- employment count must be a whole number (a cast to BIGINT would round it).
+  -- A value is bad unless it is '-' or a plain decimal number its column holds: one regex
+  -- match per cell (`joined_values` puts each value after a NUL byte; NULLs, i.e. no such
+  -- measure, drop out); then every value must have typed to a finite number (not one too large
+  -- for its type, which TRY_CAST turns into NULL or infinity, nor one with a NUL inside); and
+  -- an employment count must be a whole number (a cast to BIGINT would round it).
   coalesce(
     NOT regexp_full_match(joined_values, '(\x00(-|[0-9]+(\.[0-9]+)?))*')
       OR contains(v01, '.')
-      OR (n01 IS NULL AND v01 <> '-') OR (n02 IS NULL AND v02 <> '-') OR (n03 IS NULL AND v03 <> '-')
-      OR (n04 IS NULL AND v04 <> '-') OR (n05 IS NULL AND v05 <> '-') OR (n06 IS NULL AND v06 <> '-')
-      OR (n07 IS NULL AND v07 <> '-') OR (n08 IS NULL AND v08 <> '-') OR (n09 IS NULL AND v09 <> '-')
-      OR (n10 IS NULL AND v10 <> '-') OR (n11 IS NULL AND v11 <> '-') OR (n12 IS NULL AND v12 <> '-')
-      OR (n13 IS NULL AND v13 <> '-') OR (n14 IS NULL AND v14 <> '-') OR (n15 IS NULL AND v15 <> '-')
-      OR (n16 IS NULL AND v16 <> '-') OR (n17 IS NULL AND v17 <> '-'),
+      OR (v01 <> '-' AND NOT coalesce(isfinite(n01), false))
+      OR (v02 <> '-' AND NOT coalesce(isfinite(n02), false))
+      OR (v03 <> '-' AND NOT coalesce(isfinite(n03), false))
+      OR (v04 <> '-' AND NOT coalesce(isfinite(n04), false))
+      OR (v05 <> '-' AND NOT coalesce(isfinite(n05), false))
+      OR (v06 <> '-' AND NOT coalesce(isfinite(n06), false))
+      OR (v07 <> '-' AND NOT coalesce(isfinite(n07), false))
+      OR (v08 <> '-' AND NOT coalesce(isfinite(n08), false))
+      OR (v09 <> '-' AND NOT coalesce(isfinite(n09), false))
+      OR (v10 <> '-' AND NOT coalesce(isfinite(n10), false))
+      OR (v11 <> '-' AND NOT coalesce(isfinite(n11), false))
+      OR (v12 <> '-' AND NOT coalesce(isfinite(n12), false))
+      OR (v13 <> '-' AND NOT coalesce(isfinite(n13), false))
+      OR (v14 <> '-' AND NOT coalesce(isfinite(n14), false))
+      OR (v15 <> '-' AND NOT coalesce(isfinite(n15), false))
+      OR (v16 <> '-' AND NOT coalesce(isfinite(n16), false))
+      OR (v17 <> '-' AND NOT coalesce(isfinite(n17), false)),
     false
   ) AS check_has_bad_value,
   (v01 IS NOT NULL)::INTEGER + (v02 IS NOT NULL)::INTEGER + (v03 IS NOT NULL)::INTEGER +

