@@ -276,15 +276,6 @@ def warehouse_from_settings(settings: Settings) -> WarehouseResource:
     )
 
 
-__all__ = [
-    "PolicyResource",
-    "ReportsResource",
-    "SourceError",
-    "SourcesResource",
-    "warehouse_from_settings",
-]
-
-
 class NoValuesIOManager(IOManager):
     """Every asset writes its own table to DuckDB and returns only metadata, so no value passes
     from step to step through Dagster. Its default IO manager (pickles on disk) would still be
@@ -308,3 +299,14 @@ class NoValuesIOManager(IOManager):
 NO_VALUES_IO_MANAGER = IOManagerDefinition.hardcoded_io_manager(
     NoValuesIOManager(), description="No values between steps: the tables are in DuckDB."
 )
+
+
+__all__ = [
+    "NO_VALUES_IO_MANAGER",
+    "NoValuesIOManager",
+    "PolicyResource",
+    "ReportsResource",
+    "SourceError",
+    "SourcesResource",
+    "warehouse_from_settings",
+]
