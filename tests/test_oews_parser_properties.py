@@ -215,10 +215,9 @@ def test_values_the_estimates_cannot_hold_unchanged_are_refused(case: str) -> No
     """A value that is not '-' or a plain decimal number its measure's type holds unchanged
     is refused, with the value named (never rounded, made infinite or turned into NULL)."""
     datatype, value = BAD_VALUES[case]
-    lines = [*GOOD, format_data_line(f"{KEY}{datatype}", YEAR, PERIOD, value, "")]
-    if datatype in ("01", "02"):  # GOOD already has 01 and 02: replace that row
-        lines = [line for line in GOOD if not line.startswith(f"{KEY}{datatype}")]
-        lines.insert(int(datatype) - 1, format_data_line(f"{KEY}{datatype}", YEAR, PERIOD, value))
+    bad = format_data_line(f"{KEY}{datatype}", YEAR, PERIOD, value)
+    # in place of GOOD's row of that datatype, if it has one; sorted, as BLS orders the file
+    lines = sorted([*(line for line in GOOD if not line.startswith(f"{KEY}{datatype}")), bad])
     with pytest.raises(SourceError) as err:
         parse(encode(lines))
     assert "neither numbers nor '-'" in str(err.value) and repr(value) in str(err.value)
