@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 
-.PHONY: setup run test dev bench lint screenshot clean
+.PHONY: setup run test dev bench profile lint screenshot clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ dev: setup
 ## bench: ingest benchmark on a full-size file served from 127.0.0.1 (not part of the tests)
 bench: setup
 	$(BIN)/python -m tests.benchmarks.suite
+
+## profile: where the live ingest's time goes, sampled with py-spy (PROFILE_ARGS="--only NAME" for another)
+profile: setup
+	$(BIN)/python -m tests.benchmarks.profiler $(PROFILE_ARGS)
 
 ## lint: ruff
 lint: setup

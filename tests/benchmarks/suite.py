@@ -75,16 +75,10 @@ def child_env(workdir: Path) -> dict[str, str]:
     return env
 
 
-def run_child(
-    m: Measurement,
-    dataset: Dataset,
-    server: FileServer,
-    state: Path,
-    log_path: Path,
-    env: dict[str, str],
-    trace_sql: bool,
-) -> dict[str, Any]:
-    """Run one measurement in a fresh process; its result plus its peak RSS from wait4."""
+def child_command(
+    m: Measurement, dataset: Dataset, server: FileServer, state: Path, trace_sql: bool = False
+) -> list[str]:
+    """The command line of the fresh process that runs one measurement."""
     cmd = [
         sys.executable,
         "-m",
@@ -103,6 +97,20 @@ def run_child(
         cmd += ["--base-url", server.base_url(dataset)]
     if m.workload == "ingest" and trace_sql:
         cmd += ["--trace-sql"]
+    return cmd
+
+
+def run_child(
+    m: Measurement,
+    dataset: Dataset,
+    server: FileServer,
+    state: Path,
+    log_path: Path,
+    env: dict[str, str],
+    trace_sql: bool,
+) -> dict[str, Any]:
+    """Run one measurement in a fresh process; its result plus its peak RSS from wait4."""
+    cmd = child_command(m, dataset, server, state, trace_sql)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     server.take_statuses()
     load = os.getloadavg()[0]
