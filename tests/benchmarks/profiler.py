@@ -7,11 +7,12 @@ Runs the measurement's child process (the same command `suite` times) under `py-
 sampling every thread, idle or not, so the main thread's samples add up to its wall time. Writes
 the raw stacks (`WORKDIR/profiles/NAME.pyspy.txt`: collapsed stacks, which speedscope.app and
 flamegraph.pl open) and prints, for the work the suite times (inside `dagster.materialize` for
-the ingest, inside `run_job` for the refresh and re-render; imports and set-up are left out):
-the main thread's time by the innermost frame of the project's own code, with the library the
-sampled frame is in, and by that library. A line of ours whose samples sit in native code is a
-call into DuckDB, polars or the OS made from that line. Measurements that need another one's
-state first (the re-render needs the embedded refresh) get it from an unprofiled run.
+the ingest, inside the workload's `_execute` for the refresh and re-render; imports and set-up
+are left out), the main thread's time by the innermost frame of the project's own code, with the
+library the sampled frame is in, and by that library. A line of ours whose samples sit in
+native code is a call into DuckDB, polars or the OS made from that line. Measurements that need
+another one's state first (the re-render needs the embedded refresh) get it from an unprofiled
+run.
 
 Timings under the profiler run a little slower than in `suite`; read them as shares.
 """
@@ -38,8 +39,13 @@ OURS = ("assets/", "pipelines/", "schemas/")
 # Frames that enclose the work each workload times (see workloads / workloads_refresh).
 WORK_FRAMES = (
     "materialize (dagster/_core/definitions/materialize.py",
-    "run_job (pipelines/releases.py",
+    "_execute (tests/benchmarks/workloads_refresh.py",
 )
+# Dagster's run starts here; our frames above it (the workload, `run_job`) only start the run, so
+# a sample in Dagster's own bookkeeping is not put on them.
+RUN_FRAME = "execute_in_process (dagster/"
+ON_OUR_LINE = "our line (or a native call from it: DuckDB, I/O)"
+NO_FRAME_OF_OURS = "(none: Dagster and libraries)"
 
 
 @dataclass(frozen=True)
@@ -74,24 +80,34 @@ def read_stacks(text: str) -> list[Stack]:
 
 def frame_file(frame: str) -> str:
     """`write_table (pipelines/warehouse.py:270)` -> `pipelines/warehouse.py`; a native frame's
-    file is its shared library."""
-    inside = frame[frame.rfind("(") + 1 : -1] if frame.endswith(")") else ""
-    return inside.rsplit(":", 1)[0] if inside.rsplit(":", 1)[-1].isdigit() else inside
+    file is its shared library (or its C source, when py-spy knows it)."""
+    _, sep, rest = frame.partition(" (")
+    if not sep or not rest.endswith(")"):
+        return ""
+    inside = rest[:-1]
+    file, colon, line = inside.rpartition(":")
+    return file if colon and line.isdigit() else inside
 
 
 def library(frame: str, ours: tuple[str, ...] = OURS) -> str:
     """What a frame belongs to: the project, a package, the standard library or native code."""
     path = frame_file(frame)
-    if path.startswith(ours):  # sampled on our line: in a native call made there
-        return "native call from our code (DuckDB, I/O, hashing)"
-    if path.startswith("<frozen"):
+    if path.startswith(ours):
+        return ON_OUR_LINE
+    if path.startswith("<frozen importlib"):
         return "imports"
-    if ".so" in path or not path:
-        return f"native: {path.split('.', 1)[0].lstrip('_') or '?'}"
-    top = path.split("/", 1)[0].removesuffix(".py")
-    if top in sys.stdlib_module_names:
+    if path.startswith("<frozen "):  # os, posixpath, abc ... are frozen in Python 3.11
         return "python stdlib"
-    return top.lstrip("_")
+    if path.startswith("<"):  # <string>, SQLAlchemy's generated wrappers
+        return "generated code"
+    if path.endswith(".py"):
+        top = path.split("/", 1)[0].removesuffix(".py")
+        if top in sys.stdlib_module_names:
+            return "python stdlib"
+        return top.lstrip("_") if "/" in path else "other Python"
+    if path.endswith((".j2", ".jinja", ".html")):
+        return "jinja2 templates"
+    return f"native: {Path(path).name.split('.', 1)[0].lstrip('_') or '?'}"
 
 
 def summarise(
@@ -114,8 +130,10 @@ def summarise(
         if not any(w in f for f in s.frames for w in work_frames):
             continue
         total += s.count
-        mine = (f for f in reversed(s.frames) if frame_file(f).startswith(ours))
-        frame = next(mine, "(none: Dagster and libraries)")
+        run = max((i for i, f in enumerate(s.frames) if RUN_FRAME in f), default=-1)
+        inside = s.frames[run + 1 :]
+        mine = (f for f in reversed(inside) if frame_file(f).startswith(ours))
+        frame = next(mine, NO_FRAME_OF_OURS)
         leaf = library(s.frames[-1], ours) if s.frames else "?"
         by_ours[(frame, leaf)] += s.count
         by_library[leaf] += s.count
@@ -172,11 +190,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.profiler")
     parser.add_argument("--only", default="ingest_cold_full", choices=names)
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
-    parser.add_argument("--native", action="store_true", help="also sample native frames")
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="also sample native frames (py-spy then pauses the process at each sample: "
+        "about three times slower, so read the shares)",
+    )
     parser.add_argument("--workdir", type=Path, default=REPO / "var" / "bench")
     args = parser.parse_args(argv)
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if not Path(py_spy).exists():
+    venv_py_spy = Path(sys.executable).with_name("py-spy")
+    py_spy = str(venv_py_spy) if venv_py_spy.exists() else shutil.which("py-spy")
+    if not py_spy:
         parser.error("py-spy is not installed: `pip install -e .[dev]` (or `make setup`)")
     target = next(m for m in measurements if m.name == args.only)
     earlier = measurements[: measurements.index(target)]
@@ -186,34 +210,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = child_env(workdir)
     folder = workdir / "profiles"
     state = folder / "state" / (target.state or target.name)
-    shutil.rmtree(state, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     raw = folder / f"{target.name}.pyspy.txt"
     log = folder / f"{target.name}.log"
-    with FileServer([dataset]) as server:
-        for m in needs:
-            print(f"first {m.name} (not profiled): its state is what {target.name} starts from")
-            run_child(m, dataset, server, state, folder / f"{m.name}.log", env, False)
-        cmd = [py_spy, "record", "--rate", str(args.rate), "--idle", "--threads"]
-        cmd += ["--nonblocking", "--format", "raw", "--output", str(raw)]
-        cmd += ["--native"] if args.native else []
-        cmd += ["--", *child_command(target, dataset, server, state)]
-        print(f"profiling {target.name} with py-spy at {args.rate} Hz ...", flush=True)
-        with log.open("w", encoding="utf-8") as handle:
-            code = subprocess.run(cmd, cwd=REPO, env=env, stdout=handle, stderr=handle).returncode
-    if code != 0 or not raw.exists():
-        tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-20:])
-        raise SystemExit(f"py-spy or {target.name} failed (exit {code}); log {log}:\n{tail}")
+    shutil.rmtree(state, ignore_errors=True)
+    raw.unlink(missing_ok=True)
+    try:
+        with FileServer([dataset]) as server:
+            for m in needs:
+                print(f"first {m.name} (not profiled): {target.name} starts from its state")
+                run_child(m, dataset, server, state, folder / f"{m.name}.first.log", env, False)
+            cmd = [py_spy, "record", "--rate", str(args.rate), "--idle", "--threads"]
+            cmd += ["--format", "raw", "--output", str(raw)]
+            # Without pausing the process at each sample (py-spy drops the samples it cannot
+            # read, hence the scaling below); native stacks can only be read from a paused one.
+            cmd += ["--native"] if args.native else ["--nonblocking"]
+            cmd += ["--", *child_command(target, dataset, server, state)]
+            print(f"profiling {target.name} with py-spy at {args.rate} Hz ...", flush=True)
+            with log.open("w", encoding="utf-8") as handle:
+                done = subprocess.run(cmd, cwd=REPO, env=env, stdout=handle, stderr=handle)
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     found = [json.loads(ln[len(RESULT_PREFIX) :]) for ln in lines if ln.startswith(RESULT_PREFIX)]
-    measured = float(found[-1]["seconds"]) if found else None
-    stacks = read_stacks(raw.read_text(encoding="utf-8"))
+    # py-spy exits 0 even when the program it ran failed: the result line says it finished.
+    if done.returncode != 0 or not found or not raw.exists():
+        tail = "\n".join(lines[-20:])
+        raise SystemExit(f"{target.name} under py-spy failed; log {log}:\n{tail}")
+    measured = float(found[-1]["seconds"])
+    summary = summarise(
+        read_stacks(raw.read_text(encoding="utf-8")), args.rate, measured_s=measured
+    )
+    if not summary["work_samples"]:
+        raise SystemExit(
+            f"no sample of {raw} lies inside the timed work: WORK_FRAMES in {__file__} no "
+            "longer matches what tests/benchmarks/workloads*.py time"
+        )
     print()
-    print(render(summarise(stacks, args.rate, measured_s=measured), target.name))
-    if measured is not None:
-        print(f"\n{target.name} timed itself at {measured:.2f} s under the profiler")
+    print(render(summary, target.name))
+    print(f"\n{target.name} timed itself at {measured:.2f} s under the profiler")
     print(f"\nraw stacks: {raw} (open in https://www.speedscope.app or flamegraph.pl)")
-    shutil.rmtree(state, ignore_errors=True)
     return 0
 
 
