@@ -20,7 +20,6 @@ Timings under the profiler run a little slower than in `suite`; read them as sha
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -32,8 +31,7 @@ from typing import Any
 
 from tests.benchmarks.datasets import FileServer, prepare_dataset
 from tests.benchmarks.plan import FRACTIONS, plan
-from tests.benchmarks.suite import REPO, child_command, child_env, run_child
-from tests.benchmarks.workloads import RESULT_PREFIX
+from tests.benchmarks.suite import REPO, child_command, child_env, child_result, run_child
 
 OURS = ("assets/", "pipelines/", "schemas/")
 # Frames that enclose the work each workload times (see workloads / workloads_refresh).
@@ -122,7 +120,6 @@ def summarise(
     given the work's own `measured_s`, each row's share of it (py-spy drops the samples it
     could not read without pausing the process, so samples / rate comes out short)."""
     by_ours: Counter[tuple[str, str]] = Counter()
-    by_library: Counter[str] = Counter()
     threads: Counter[str] = Counter()
     total = 0
     for s in stacks:
@@ -136,7 +133,9 @@ def summarise(
         frame = next(mine, NO_FRAME_OF_OURS)
         leaf = library(s.frames[-1], ours) if s.frames else "?"
         by_ours[(frame, leaf)] += s.count
-        by_library[leaf] += s.count
+    by_library: Counter[str] = Counter()
+    for (_, lib), n in by_ours.items():
+        by_library[lib] += n
     seconds = measured_s / total if measured_s and total else 1.0 / rate_hz
     return {
         "rate_hz": rate_hz,
@@ -231,13 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 done = subprocess.run(cmd, cwd=REPO, env=env, stdout=handle, stderr=handle)
     finally:
         shutil.rmtree(state, ignore_errors=True)
-    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    found = [json.loads(ln[len(RESULT_PREFIX) :]) for ln in lines if ln.startswith(RESULT_PREFIX)]
     # py-spy exits 0 even when the program it ran failed: the result line says it finished.
-    if done.returncode != 0 or not found or not raw.exists():
-        tail = "\n".join(lines[-20:])
-        raise SystemExit(f"{target.name} under py-spy failed; log {log}:\n{tail}")
-    measured = float(found[-1]["seconds"])
+    measured = float(child_result(f"{target.name} under py-spy", done.returncode, log)["seconds"])
+    if not raw.exists():
+        raise SystemExit(f"py-spy wrote no {raw}; log {log}")
     summary = summarise(
         read_stacks(raw.read_text(encoding="utf-8")), args.rate, measured_s=measured
     )

@@ -100,6 +100,17 @@ def child_command(
     return cmd
 
 
+def child_result(name: str, returncode: int, log_path: Path) -> dict[str, Any]:
+    """The result line a measurement's child printed to its log; an error with the log's last
+    lines if it exited non-zero or printed none (it failed before the end)."""
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    found = [ln for ln in lines if ln.startswith(RESULT_PREFIX)]
+    if returncode != 0 or not found:
+        tail = "\n".join(lines[-25:])
+        raise RuntimeError(f"{name} failed (exit {returncode}); log {log_path}:\n{tail}")
+    return json.loads(found[-1][len(RESULT_PREFIX) :])
+
+
 def run_child(
     m: Measurement,
     dataset: Dataset,
@@ -128,12 +139,7 @@ def run_child(
     wall = time.perf_counter() - started
     child_cpu = usage.ru_utime + usage.ru_stime
     others = busy_cpu_s() - busy_before - (own_cpu_s() - own_before) - child_cpu
-    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-    found = [ln for ln in lines if ln.startswith(RESULT_PREFIX)]
-    if proc.returncode != 0 or not found:
-        tail = "\n".join(lines[-25:])
-        raise RuntimeError(f"{m.name} failed (exit {proc.returncode}); log {log_path}:\n{tail}")
-    result = json.loads(found[-1][len(RESULT_PREFIX) :])
+    result = child_result(m.name, proc.returncode, log_path)
     result.update(
         peak_rss_mb=usage.ru_maxrss / 1024,
         process_wall_s=wall,
