@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -18,6 +19,7 @@ from polars.testing import assert_frame_equal
 
 from pipelines.framework.definition import load_framework
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
+from pipelines.reporting.render import write_bytes
 from pipelines.settings import Settings
 from tests.support.pipeline import (
     failure_text,
@@ -109,6 +111,23 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
     # offline, skill tiers come from the built-in rules: the index says so, like each report
     assert "Skill tiers in these reports come from: built-in SOC-group rules" in index
     assert "Built-in rules used." in index
+
+
+def test_output_files_are_readable_by_others(built: Settings, tmp_path: Path) -> None:
+    """Reports go to shared folders and web servers: every file gets the mode a new file gets
+    under the umask (0644 under 022), not a temporary file's private 0600, which an unchanged
+    file left by an earlier version is mended from."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    modes = {p: p.stat().st_mode & 0o777 for p in built.output.rglob("*") if p.is_file()}
+    assert len(modes) >= 14 + 14 * 9 + 5
+    assert set(modes.values()) == {0o666 & ~umask}
+
+    page = tmp_path / "page.html"
+    assert write_bytes(page, b"one") and page.stat().st_mode & 0o777 == 0o666 & ~umask
+    page.chmod(0o600)
+    assert not write_bytes(page, b"one")  # the same bytes: not rewritten, but readable again
+    assert page.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_every_chart_is_a_valid_plotly_figure(built: Settings) -> None:

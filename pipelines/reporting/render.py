@@ -75,14 +75,29 @@ class ReportWriteError(RuntimeError):
     left as it was."""
 
 
+def _new_file_mode() -> int:
+    """The mode `open()` gives a new file: 0666 less the process's umask (read, then put back:
+    os.umask has no read-only form)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_bytes(path: Path, data: bytes) -> bool:
     """Atomically replace `path` with `data`; skip when the bytes are already there."""
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Reports are for others to read (a shared folder, a web server): every file gets the
+        # mode a new file gets under the umask, not mkstemp's private 0600 (which earlier
+        # versions left, and which an unchanged file is mended from here).
+        mode = _new_file_mode()
         if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            if path.stat().st_mode & 0o777 != mode:
+                path.chmod(mode)
             return False
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
