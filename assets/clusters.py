@@ -18,6 +18,7 @@ from dagster import (
     multi_asset,
 )
 
+from assets.sources import record_source
 from pipelines.assignment import (
     agreement,
     detailed_socs,
@@ -122,8 +123,14 @@ def raw_crosswalk__rows(
         write_frame(con, "raw_crosswalk__rows", frame)
         meta = table_metadata(con, "raw_crosswalk__rows")
         if file is None:
-            meta["note"] = "not available offline: set CCP_CROSSWALK_LOCAL_PATH or live mode"
+            meta["note"] = (
+                "not available offline (source mode embedded); set CCP_CROSSWALK_LOCAL_PATH or "
+                "live mode"
+            )
         else:
+            meta["note"] = f"Advance CTE Framework Crosswalk: {frame.height} rows"
+        record_source(con, "crosswalk", file, meta["note"])
+        if file is not None:
             unmatched = frame.filter(pl.col("problem").is_not_null())
             meta["source"] = file.url
             meta["sha256"] = file.sha256

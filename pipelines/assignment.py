@@ -66,7 +66,7 @@ def official_layer(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame
                false AS is_primary,
                format('Advance CTE Framework Crosswalk (row {})', r.first_row)
                  || CASE WHEN ev.industry_share IS NOT NULL THEN format(
-                      '; {:.0f} % of employment in the cluster''s sectors',
+                      '; {:.0f}% of employment in the cluster''s sectors',
                       100 * ev.industry_share) ELSE '' END AS evidence
         FROM rows r
         JOIN stg_oews__occupations o ON o.soc_code = r.soc_code AND o.release_code = ?

@@ -66,7 +66,7 @@ SELECT
     PARTITION BY s.occupation_code ORDER BY s.score DESC, s.cluster_code) = 1 AS is_primary,
   concat_ws('; ',
     CASE WHEN s.industry_share IS NOT NULL THEN format(
-      '{:.0f} % of employment in {} sectors ({}){}', 100 * s.industry_share, f.cluster_name,
+      '{:.0f}% of employment in {} sectors ({}){}', 100 * s.industry_share, f.cluster_name,
       f.naics_sectors,
       CASE WHEN s.top_industry_name IS NOT NULL AND s.industry_share > 0
            THEN ', mostly ' || s.top_industry_name ELSE '' END) END,

@@ -177,7 +177,8 @@ def test_live_path_matches_embedded(
     assert dict(tiers.iter_rows()) == {"ep": 830}
     index = next(settings.output.glob("*/index.html")).read_text(encoding="utf-8")
     assert "come from: BLS Employment Projections (education and training)." in index
-    assert "Built-in rules used." not in index
+    assert "Provisional" not in index  # EP for every tier, and the crosswalk: no own rules
+    assert "Employment projections: BLS Employment Projections program." in index
     assert "CC BY 4.0" not in index  # O*NET's attribution only where its Job Zones were used
     layers = read(settings.warehouse, "SELECT DISTINCT layer FROM out_clusters__occupation_cluster")
     assert set(layers["layer"]) == {"official", "rules"}

@@ -66,6 +66,7 @@ def test_offline_every_occupation_has_one_status_per_geography(offline: Path) ->
     assert "built-in rule" in dev["reason"]
     used = read(offline, "SELECT source, is_used, note FROM raw_sources__files ORDER BY source")
     assert dict(zip(used["source"], used["is_used"], strict=True)) == {
+        "crosswalk": False,
         "ep": False,
         "naics": False,
         "onet": False,

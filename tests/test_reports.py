@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import os
@@ -66,7 +67,7 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def occupation_row(page: str, soc: str) -> str:
-    match = re.search(rf"<tr data-status=\"\w+\">\s*<td>{soc}</td>.*?</tr>", page, re.S)
+    match = re.search(rf"<tr data-status=\"\w+\">\s*<td data-search>{soc}</td>.*?</tr>", page, re.S)
     assert match, f"no occupations-table row for {soc}"
     return match.group(0)
 
@@ -109,8 +110,16 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
         assert members and all(f'href="{slug}.html"' in section for slug in members)
     assert all(f'href="{slug}.html"' in index for slug in CLUSTERS)
     # offline, skill tiers come from the built-in rules: the index says so, like each report
-    assert "Skill tiers in these reports come from: built-in SOC-group rules" in index
-    assert "Built-in rules used." in index
+    text = " ".join(html.unescape(index).split())
+    assert "Skill tiers in these reports come from: the project's built-in SOC-group rules" in text
+    # offline there is no crosswalk either: the clusters are the project's rules, and every
+    # output says so
+    for page in [index, *((folder / f"{slug}.html").read_text() for slug in CLUSTERS)]:
+        text = " ".join(html.unescape(page).split())
+        assert "every skill tier comes from the project's built-in SOC-group rules" in text
+        assert "Provisional: the project's own rules were used." in text
+        assert "Advance CTE's official Framework Crosswalk was not available to this run" in text
+        assert "BLS Employment Projections program" not in text  # not used, not credited
 
 
 def test_output_files_are_readable_by_others(built: Settings, tmp_path: Path) -> None:
@@ -240,6 +249,10 @@ def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(
     writer.writeheader()
     writer.writerows(rows)
     decisions.write_text(buffer.getvalue())
+    # a download an earlier version wrote under another name goes; a file of the user's stays
+    stale, kept = sheet / "digital-technology-industry_changes.csv", sheet / "notes.txt"
+    stale.write_text("old layout\n")
+    kept.write_text("mine\n")
 
     before = digests(settings.output / RELEASE)
     # one run: decisions -> clusters -> profile tables -> this cluster's report + the index
@@ -274,12 +287,13 @@ def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(
     )
 
     page = (settings.output / RELEASE / "digital-technology.html").read_text()
-    row = rf'<tr data-status="\w+">\s*<td>{soc}</td>'
+    row = rf'<tr data-status="\w+">\s*<td data-search>{soc}</td>'
     assert not re.search(row, page)  # removed from the occupations table by the reviewer
     assert re.search(row, (built.output / RELEASE / "digital-technology.html").read_text())
     review = page[page.index('id="review"') : page.index('id="methodology"')]
     assert "IAG &lt;Digital&gt;" in review and "&lt;script&gt;window.__injected" in review
     assert "<script>window.__injected" not in page
+    assert not stale.exists() and kept.read_text() == "mine\n"
 
 
 def test_data_values_containing_markup_render_as_text(built: Settings, tmp_path: Path) -> None:
@@ -376,14 +390,19 @@ def test_occupations_table_sorts_and_filters_without_a_server(built: Settings) -
             const filtered = {count: count.textContent,
                 allMatch: visible.every(
                     r => r.textContent.toLowerCase().includes('engineer'))};
+            // a word of every row's hidden reason text ("high skill", "low skill"), not a name
+            box.value = 'skill'; box.dispatchEvent(new Event('input'));
+            const byReason = count.textContent;
             box.value = ''; box.dispatchEvent(new Event('input'));
-            const jobs = table.tHead.rows[0].cells[3].querySelector('button');
+            const col = Array.from(table.tHead.rows[0].cells).findIndex(
+                th => th.textContent.trim() === 'Jobs');
+            const jobs = table.tHead.rows[0].cells[col].querySelector('button');
             jobs.click();  // ascending
             jobs.click();  // descending
-            const values = Array.from(table.tBodies[0].rows).map(r => r.cells[3].dataset.value)
+            const values = Array.from(table.tBodies[0].rows).map(r => r.cells[col].dataset.value)
                 .filter(v => v !== '').map(Number);
             const sortedDesc = values.every((v, i) => i === 0 || values[i-1] >= v);
-            return {initial, filtered, sortedDesc,
+            return {initial, filtered, byReason, sortedDesc,
                     first: table.tBodies[0].rows[0].cells[0].textContent};
         }""",
     )
@@ -395,6 +414,14 @@ def test_occupations_table_sorts_and_filters_without_a_server(built: Settings) -
     )["n"][0]
     assert result["initial"] == f"Showing {total} of {total}"
     assert result["filtered"]["allMatch"] and result["filtered"]["count"] != result["initial"]
+    # the filter looks at code, name and sub-cluster only, not at the reasons' hidden text
+    named = read(
+        built.warehouse,
+        "SELECT count(*) AS n FROM out_profiles__cluster_occupations "
+        "WHERE cluster_code = 'advanced-manufacturing' AND (soc_code || ' ' || occupation_name "
+        "|| ' ' || coalesce(sub_cluster_names, '')) ILIKE '%skill%'",
+    )["n"][0]
+    assert result["byReason"] == f"Showing {named} of {total}"
     assert result["sortedDesc"]
     largest = read(
         built.warehouse,
@@ -416,10 +443,18 @@ def test_printed_report_hides_controls_and_shows_every_data_table(built: Setting
         evaluate="""() => ({
             nav: getComputedStyle(document.querySelector('nav')).display,
             filters: getComputedStyle(document.querySelector('.filters')).display,
-            closed: document.querySelectorAll('details:not([open])').length,
+            closed: Array.from(document.querySelectorAll('details:not([open])'))
+                .filter(d => !d.closest('#occupations-table')).length,
             tables: document.querySelectorAll('details.data-table table').length,
+            // the occupations table prints short: reasons closed, the outer percentiles hidden
+            reasonsOpen: document.querySelectorAll('#occupations-table details[open]').length,
+            percentiles: getComputedStyle(
+                document.querySelector('#occupations-table th.screen')).display,
+            printNote: getComputedStyle(document.querySelector('.print-only')).display,
         })""",
     )
     assert report.evaluated["nav"] == "none" and report.evaluated["filters"] == "none"
     assert report.evaluated["closed"] == 0 and report.evaluated["tables"] == 4
+    assert report.evaluated["reasonsOpen"] == 0 and report.evaluated["percentiles"] == "none"
+    assert report.evaluated["printNote"] == "inline"
     assert report.charts_rendered == report.chart_slots == 4

@@ -34,6 +34,14 @@ STATE_FIPS = {
 }  # fmt: skip
 
 
+# The skill-tier sources as a reader should see them (reports, asset metadata).
+SKILL_SOURCE_NAMES = {
+    "ep": "BLS Employment Projections (typical entry education and training)",
+    "job_zone": "O*NET Job Zones",
+    "fallback": "the project's built-in SOC-group rules",
+}
+
+
 class PolicyError(ValueError):
     """The policy file or the state living-wage CSV is invalid; the message says where."""
 
@@ -83,13 +91,24 @@ class QualificationPolicy(_Strict):
     skill_tier: SkillTierPolicy
     living_wage: LivingWagePolicy
 
+    def skill_source_order(self) -> str:
+        """The skill-tier sources in the order the screen tries them, in words (the order of
+        int_qualify__skill_tiers.sql: the chosen source, then EP, O*NET, the built-in rules)."""
+        chosen = self.skill_tier.source
+        if chosen == "fallback":
+            return f"Skill tier from {SKILL_SOURCE_NAMES['fallback']}."
+        rest = [SKILL_SOURCE_NAMES[s] for s in ("ep", "job_zone", "fallback") if s != chosen]
+        return (
+            f"Skill tier from {SKILL_SOURCE_NAMES[chosen]}; for an occupation it does not cover, "
+            f"from {rest[0]}, then {rest[1]}."
+        )
+
     def summary(self) -> str:
         """One paragraph for reports and asset metadata."""
         ep = self.skill_tier.ep
         statistic = "median" if self.living_wage.wage_statistic == "median" else "25th percentile"
         return (
-            f"Skill tier from {self.skill_tier.source} (fallbacks: EP -> O*NET Job Zone -> "
-            f"built-in SOC-group rules). High = {', '.join(ep.high_education)}; middle = "
+            f"{self.skill_source_order()} High = {', '.join(ep.high_education)}; middle = "
             f"{', '.join(ep.middle_education)}, or {ep.high_school_education} with "
             f"{', '.join(ep.middle_if_high_school_with_ojt)} or related work experience. "
             f"Living wage: the OEWS {statistic} wage is at least {self.living_wage.label}; "

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from pipelines.metadata import previous_release
-from pipelines.warehouse import query_frame
+from pipelines.warehouse import fetch_one, query_frame
 
 O_NET_ATTRIBUTION = (
     "This report includes information from the O*NET 29.1 Database by the U.S. Department of "
@@ -17,17 +17,65 @@ O_NET_ATTRIBUTION = (
     "O*NET® is a trademark of USDOL/ETA. career-cluster-profiles has modified all or some of this "
     "information. USDOL/ETA has not approved, endorsed, or tested these modifications."
 )
-BLS_DISCLAIMER = (
-    "Employment and wage estimates: U.S. Bureau of Labor Statistics, Occupational Employment and "
-    "Wage Statistics (OEWS). Employment projections: BLS Employment Projections program. BLS has "
-    "not reviewed or endorsed this analysis; figures derived here (qualification, cluster "
-    "assignment, totals across occupations) are the project's, not BLS's."
-)
+
+
+def bls_disclaimer(uses_projections: bool) -> str:
+    """BLS's credit line, naming the Employment Projections program only when a run used it."""
+    projections = " Employment projections: BLS Employment Projections program." * uses_projections
+    return (
+        "Employment and wage estimates: U.S. Bureau of Labor Statistics, Occupational Employment "
+        f"and Wage Statistics (OEWS).{projections} BLS has not reviewed or endorsed this "
+        "analysis; figures derived here (qualification, cluster assignment, totals across "
+        "occupations) are the project's, not BLS's."
+    )
+
+
 SKILL_SOURCE_LABELS = {
     "ep": "BLS Employment Projections (education and training)",
     "job_zone": "O*NET Job Zones",
-    "fallback": "built-in SOC-group rules (no EP or O*NET data in this run)",
+    "fallback": "the project's built-in SOC-group rules",
 }
+ASSIGNMENT_LAYER_LABELS = {
+    "official": "Advance CTE's official Framework Crosswalk",
+    "rules": "the project's rules (SOC groups and industry evidence)",
+    "reviewer": "IAG reviewer decisions",
+}
+
+
+@dataclass(frozen=True)
+class SourcesUsed:
+    """Where a release's skill tiers and cluster assignments came from, for the notice every
+    output that used the project's own rules carries (DEVELOPERS.md: "says so")."""
+
+    skill_sources: tuple[str, ...]
+    assignment_layers: tuple[str, ...]
+
+    @property
+    def skill_labels(self) -> list[str]:
+        return [SKILL_SOURCE_LABELS.get(s, s) for s in self.skill_sources]
+
+    @property
+    def assignment_labels(self) -> list[str]:
+        return [ASSIGNMENT_LAYER_LABELS.get(s, s) for s in self.assignment_layers]
+
+    @property
+    def skill_fallback(self) -> str | None:
+        """'all' when every tier came from the built-in rules, 'some' when some did, else None."""
+        if "fallback" not in self.skill_sources:
+            return None
+        return "all" if set(self.skill_sources) == {"fallback"} else "some"
+
+    @property
+    def uses_crosswalk(self) -> bool:
+        return "official" in self.assignment_layers
+
+    @property
+    def uses_onet(self) -> bool:
+        return "job_zone" in self.skill_sources
+
+    @property
+    def is_provisional(self) -> bool:
+        return self.skill_fallback is not None or not self.uses_crosswalk
 
 
 @dataclass
@@ -49,19 +97,11 @@ class ClusterData:
     exclusions: pl.DataFrame
     decisions: pl.DataFrame
     sources: pl.DataFrame
-    skill_sources: list[str]
+    used: SourcesUsed
     threshold_label: str
     threshold_hourly_usd: float
     wage_statistic: str
     projection: str | None
-
-    @property
-    def uses_onet(self) -> bool:
-        return "job_zone" in self.skill_sources
-
-    @property
-    def uses_fallback(self) -> bool:
-        return "fallback" in self.skill_sources
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict:
@@ -82,6 +122,19 @@ def release_policy(con: duckdb.DuckDBPyConnection, release: str) -> dict:
         "FROM out_qualify__occupation_qualification WHERE release_code = ? "
         "AND area_type = 'national'",
         [release],
+    )
+
+
+def sources_used(con: duckdb.DuckDBPyConnection, release: str) -> SourcesUsed:
+    layers = query_frame(
+        con,
+        "SELECT DISTINCT layer FROM out_clusters__occupation_cluster WHERE release_code = ? "
+        "ORDER BY layer",
+        [release],
+    )
+    return SourcesUsed(
+        skill_sources=tuple(release_policy(con, release)["skill_sources"] or []),
+        assignment_layers=tuple(layers["layer"]),
     )
 
 
@@ -244,7 +297,7 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
             [cluster_code, cluster_code],
         ),
         sources=sources_frame(con, release),
-        skill_sources=list(policy["skill_sources"] or []),
+        used=sources_used(con, release),
         threshold_label=policy["label"],
         threshold_hourly_usd=policy["hourly"],
         wage_statistic=policy["statistic"],
@@ -262,6 +315,7 @@ def load_index(con: duckdb.DuckDBPyConnection, release: str) -> tuple[dict, pl.D
         [release],
     )
     info = dict(release_info(con, release))
-    # where the skill tiers behind every figure came from: the index says so too, like each report
-    info["skill_sources"] = list(release_policy(con, release)["skill_sources"] or [])
+    # where the tiers and assignments behind every figure came from: the index says so too
+    info["used"] = sources_used(con, release)
+    info["has_projections"] = fetch_one(con, "SELECT count(*) > 0 FROM stg_ep__occupations")[0]
     return info, summary

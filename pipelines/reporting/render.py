@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import glob
 import io
 import os
 import tempfile
@@ -31,10 +32,10 @@ import xlsxwriter
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
 from pipelines.reporting import charts, state_map
 from pipelines.reporting.data import (
-    BLS_DISCLAIMER,
+    ASSIGNMENT_LAYER_LABELS,
     O_NET_ATTRIBUTION,
-    SKILL_SOURCE_LABELS,
     ClusterData,
+    bls_disclaimer,
 )
 from pipelines.settings import PROJECT_ROOT
 
@@ -66,8 +67,24 @@ def environment() -> jinja2.Environment:
         pct=charts.fmt_pct,
         num=lambda v, d=1: "—" if v is None else f"{v:,.{d}f}",
         sort_value=lambda v: "" if v is None else (f"{v:.6f}" if isinstance(v, float) else v),
+        capitalize_first=lambda text: text[:1].upper() + text[1:],
+        margin_pct=fmt_margin_pct,
+        file_size=fmt_file_size,
     )
     return env
+
+
+def fmt_margin_pct(value: float | None) -> str:
+    """A signed percentage, whole, or to a tenth below 1% so a shortfall never reads "-0%"."""
+    if value is None:
+        return "—"
+    return f"{value:+.1f}%" if abs(value) < 0.95 and value != 0 else f"{value:+.0f}%"
+
+
+def fmt_file_size(size: int) -> str:
+    if size < 1024:
+        return f"{size:,} bytes"
+    return f"{size / 1024:,.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:,.1f} MB"
 
 
 class ReportWriteError(RuntimeError):
@@ -228,13 +245,14 @@ def render_cluster(
             c=data.cluster,
             charts={chart.chart_id: chart for chart in chart_list},
             policy_summary=policy_summary,
-            skill_sources=[SKILL_SOURCE_LABELS.get(s, s) for s in data.skill_sources],
+            used=data.used,
+            layer_labels=ASSIGNMENT_LAYER_LABELS,
             generated=generated,
             downloads=links,
             subsectors=data.subsectors.head(25).to_dicts(),
             occupations=data.occupations.to_dicts(),
-            onet_attribution=O_NET_ATTRIBUTION if data.uses_onet else None,
-            bls_disclaimer=BLS_DISCLAIMER,
+            onet_attribution=O_NET_ATTRIBUTION if data.used.uses_onet else None,
+            bls_disclaimer=bls_disclaimer(data.projection is not None),
             threshold_annual=threshold_annual,
         )
     )
@@ -246,12 +264,17 @@ def write_cluster(release_dir: Path, data: ClusterData, policy_summary: str) -> 
     slug = data.cluster["cluster_code"]
     page, files = render_cluster(data, policy_summary, generated_on())
     sizes = {}
+    folder = release_dir / "downloads" / slug
     for name, blob in files.items():
-        write_bytes(release_dir / "downloads" / slug / name, blob)
+        write_bytes(folder / name, blob)
         sizes[name] = len(blob)
     body = page.encode()
     write_bytes(release_dir / f"{slug}.html", body)  # the page last: its links exist by then
     sizes[f"{slug}.html"] = len(body)
+    # downloads an earlier version wrote under other names: no page links them any more
+    for stale in folder.glob(f"{glob.escape(slug)}*"):
+        if stale.is_file() and stale.suffix in {".csv", ".xlsx"} and stale.name not in files:
+            stale.unlink()
     return sizes
 
 
@@ -269,11 +292,10 @@ def write_index(
         groupings=groupings,
         policy_summary=policy_summary,
         generated=generated_on(),
-        bls_disclaimer=BLS_DISCLAIMER,
+        bls_disclaimer=bls_disclaimer(release["has_projections"]),
         reports_present={p.stem for p in release_dir.glob("*.html")},
-        skill_sources=[SKILL_SOURCE_LABELS.get(s, s) for s in release["skill_sources"]],
-        uses_fallback="fallback" in release["skill_sources"],
-        onet_attribution=O_NET_ATTRIBUTION if "job_zone" in release["skill_sources"] else None,
+        used=release["used"],
+        onet_attribution=O_NET_ATTRIBUTION if release["used"].uses_onet else None,
     )
     path = release_dir / "index.html"
     write_bytes(path, page.encode())

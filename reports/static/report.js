@@ -57,7 +57,12 @@
       var wanted = status ? status.value : "";
       var shown = 0, rows = table.tBodies[0].rows;
       Array.prototype.forEach.call(rows, function (row) {
-        var ok = (!needle || row.textContent.toLowerCase().indexOf(needle) >= 0) &&
+        /* only the cells marked data-search (code, name, sub-cluster): not the reasons'
+           hidden text, where a word like "nurse" would match unrelated occupations */
+        var keys = row.querySelectorAll("[data-search]");
+        var hay = keys.length ? Array.prototype.map.call(keys, function (c) { return c.textContent; }).join(" ")
+                              : row.textContent;
+        var ok = (!needle || hay.toLowerCase().indexOf(needle) >= 0) &&
                  (!wanted || row.getAttribute("data-status") === wanted);
         row.hidden = !ok;
         if (ok) shown += 1;
@@ -74,9 +79,15 @@
     document.querySelectorAll("[data-filter-text]").forEach(function (el) {
       makeFilterable(el.getAttribute("data-filter-text"));
     });
-    /* printed: every data table and detail open (beforeprint in browsers, the media query
-       for print emulation and PDF tools) */
-    function openAll() { document.querySelectorAll("details").forEach(function (d) { d.open = true; }); }
+    /* printed: every chart's data table and every other detail open (beforeprint in
+       browsers, the media query for print emulation and PDF tools), except the occupations
+       table's reasons: opened, they stretch each row to several lines and the table to dozens
+       of pages; their first line is the reason, and the downloads have the full text */
+    function openAll() {
+      document.querySelectorAll("details").forEach(function (d) {
+        if (!d.closest("#occupations-table")) d.open = true;
+      });
+    }
     window.addEventListener("beforeprint", openAll);
     var print = window.matchMedia("print");
     if (print.matches) openAll();
