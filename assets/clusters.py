@@ -27,7 +27,7 @@ from pipelines.assignment import (
     match_crosswalk,
     official_layer,
 )
-from pipelines.checks import asset_checks, contract_check, sql_check
+from pipelines.checks import asset_checks, before_swap, contract_check, sql_check
 from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, markdown_table, table_metadata
 from pipelines.policy.cluster_rules import assign, load_cluster_rules
@@ -275,7 +275,8 @@ def raw_review__decisions(
     warehouse: WarehouseResource, sources: SourcesResource
 ) -> MaterializeResult:
     """IAG reviewer decisions (add / remove / move, with reviewer, date and rationale) from the
-    versioned CSV at CCP_REVIEW_DECISIONS_PATH, validated strictly."""
+    versioned CSV at CCP_REVIEW_DECISIONS_PATH (or every CSV in that folder), validated
+    strictly."""
     path = Path(sources.review_decisions_path)
     resolve = framework_resolver(load_framework())
     with warehouse.get_connection() as con:
@@ -284,6 +285,49 @@ def raw_review__decisions(
         write_frame(con, "raw_review__decisions", decisions)
         meta = table_metadata(con, "raw_review__decisions")
     return MaterializeResult(metadata={**meta, "source": str(path)})
+
+
+# Blocking checks a reviewer decision can break: run before the swap too (see before_swap).
+QUALIFYING_HAVE_A_CLUSTER = sql_check(
+    OCCUPATION_CLUSTER,
+    "every_qualifying_occupation_has_a_cluster",
+    "Every occupation that qualifies nationally sits in at least one Career Cluster (in the "
+    "releases assigned to clusters: the newest; earlier ones are screened for comparison).",
+    f"""
+    SELECT q.release_code, q.soc_code, q.occupation_name
+    FROM out_qualify__occupation_qualification q
+    WHERE q.area_type = 'national' AND q.status = 'qualifies'
+      AND q.release_code IN (SELECT DISTINCT release_code FROM {OCCUPATION_CLUSTER})
+      AND NOT EXISTS (
+      SELECT 1 FROM {OCCUPATION_CLUSTER} o
+      WHERE o.release_code = q.release_code AND o.occupation_code = q.occupation_code)
+    """,
+    remedy=(
+        "a reviewer decision removed the only cluster of an occupation that qualifies: move "
+        "it to another cluster instead (decision 'move'), or drop that line from the "
+        "reviewer-decisions file (CCP_REVIEW_DECISIONS_PATH), and run again"
+    ),
+)
+
+SUB_CLUSTERS_AND_ONE_PRIMARY = sql_check(
+    OCCUPATION_CLUSTER,
+    "sub_clusters_exist_in_framework",
+    "Every assignment names a sub-cluster that exists in the framework definition, and "
+    "every occupation has exactly one primary cluster.",
+    f"""
+    SELECT o.soc_code, o.cluster_code, o.sub_cluster_code, 'unknown sub-cluster' AS problem
+    FROM {OCCUPATION_CLUSTER} o
+    LEFT JOIN raw_framework__sub_clusters s USING (cluster_code, sub_cluster_code)
+    WHERE s.sub_cluster_code IS NULL
+    UNION ALL
+    SELECT soc_code, NULL, NULL, 'primary clusters: ' || count_if(is_primary)
+    FROM {OCCUPATION_CLUSTER} GROUP BY release_code, soc_code HAVING count_if(is_primary) <> 1
+    """,
+    remedy=(
+        "check the reviewer-decisions file (CCP_REVIEW_DECISIONS_PATH): a decision may name a "
+        "sub-cluster of another cluster; otherwise report this with the message above"
+    ),
+)
 
 
 @asset(
@@ -320,7 +364,9 @@ def out_clusters__occupation_cluster(
             how="vertical_relaxed",
         )
         base = ensure_one_primary(base)  # official rows: the best-scoring cluster is primary
-        decisions = query_frame(con, "SELECT * FROM raw_review__decisions ORDER BY line")
+        decisions = query_frame(
+            con, "SELECT * FROM raw_review__decisions ORDER BY source_file, line"
+        )
         result = apply_decisions(base, decisions)
         write_frame(con, "_occupation_cluster_layers", result)
         write_table(
@@ -329,6 +375,7 @@ def out_clusters__occupation_cluster(
             sql_text(OCCUPATION_CLUSTER),
             **enforce_contract(OCCUPATION_CLUSTER),
             keep_where=f"release_code <> '{release}'",
+            before_commit=before_swap([QUALIFYING_HAVE_A_CLUSTER, SUB_CLUSTERS_AND_ONE_PRIMARY]),
         )
         con.execute("DROP TABLE _occupation_cluster_layers")
         where = f"release_code = '{release}'"
@@ -381,21 +428,7 @@ def out_clusters__cluster_industry(
 _CHECKS = [
     contract_check(OCCUPATION_CLUSTER),
     contract_check("out_clusters__cluster_industry"),
-    sql_check(
-        OCCUPATION_CLUSTER,
-        "every_qualifying_occupation_has_a_cluster",
-        "Every occupation that qualifies nationally sits in at least one Career Cluster (in the "
-        "releases assigned to clusters: the newest; earlier ones are screened for comparison).",
-        f"""
-        SELECT q.release_code, q.soc_code, q.occupation_name
-        FROM out_qualify__occupation_qualification q
-        WHERE q.area_type = 'national' AND q.status = 'qualifies'
-          AND q.release_code IN (SELECT DISTINCT release_code FROM {OCCUPATION_CLUSTER})
-          AND NOT EXISTS (
-          SELECT 1 FROM {OCCUPATION_CLUSTER} o
-          WHERE o.release_code = q.release_code AND o.occupation_code = q.occupation_code)
-        """,
-    ),
+    QUALIFYING_HAVE_A_CLUSTER,
     sql_check(
         OCCUPATION_CLUSTER,
         "every_cluster_has_a_qualifying_occupation",
@@ -410,21 +443,7 @@ _CHECKS = [
         """,
         blocking=False,
     ),
-    sql_check(
-        OCCUPATION_CLUSTER,
-        "sub_clusters_exist_in_framework",
-        "Every assignment names a sub-cluster that exists in the framework definition, and "
-        "every occupation has exactly one primary cluster.",
-        f"""
-        SELECT o.soc_code, o.cluster_code, o.sub_cluster_code, 'unknown sub-cluster' AS problem
-        FROM {OCCUPATION_CLUSTER} o
-        LEFT JOIN raw_framework__sub_clusters s USING (cluster_code, sub_cluster_code)
-        WHERE s.sub_cluster_code IS NULL
-        UNION ALL
-        SELECT soc_code, NULL, NULL, 'primary clusters: ' || count_if(is_primary)
-        FROM {OCCUPATION_CLUSTER} GROUP BY release_code, soc_code HAVING count_if(is_primary) <> 1
-        """,
-    ),
+    SUB_CLUSTERS_AND_ONE_PRIMARY,
 ]
 
 CHECKS = asset_checks(_CHECKS)

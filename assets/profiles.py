@@ -26,7 +26,7 @@ from pipelines.releases import RELEASES
 from pipelines.reporting import render
 from pipelines.reporting.data import load_cluster, load_index
 from pipelines.resources import PolicyResource, ReportsResource
-from pipelines.warehouse import WarehouseResource, fetch_one, query_frame
+from pipelines.warehouse import WarehouseResource, fetch_all, fetch_one, query_frame, table_exists
 
 GROUP = "profiles"
 POOL = "duckdb"
@@ -57,6 +57,10 @@ REPORT_INPUTS = [
 # The five profile tables are built in one step (and their checks in another): each is still
 # its own asset in the UI, with its own lineage, metadata and checks, but a one-cluster
 # re-render pays Dagster's per-step cost twice instead of ten times.
+class ReleaseNotProfiledError(LookupError):
+    """The release to render has no profile tables in the warehouse."""
+
+
 @dataclass(frozen=True)
 class ProfileTable:
     deps: tuple[str, ...]
@@ -266,6 +270,20 @@ def out_reports__cluster_reports(
     release_dir = reports.path / release
     selected = context.selected_asset_keys
     with warehouse.get_connection() as con:
+        present = (
+            [
+                r[0]
+                for r in fetch_all(con, f"SELECT DISTINCT release_code FROM {SUMMARY} ORDER BY 1")
+            ]
+            if table_exists(con, SUMMARY)
+            else []
+        )
+        if release not in present:  # before anything is written: no stray folder
+            raise ReleaseNotProfiledError(
+                f"[reports] release {release} has no profile tables in the warehouse (it has: "
+                f"{', '.join(present) or 'none'}), so there is nothing to render.\nWhat to do: "
+                f"build it first (`ccp run --release {release}`), or render a release it has."
+            )
         render.write_static(release_dir)
         for key in sorted(selected - {INDEX}, key=lambda k: REPORT_KEYS[k]):
             cluster = REPORT_KEYS[key]

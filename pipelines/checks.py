@@ -11,7 +11,7 @@ named, blocking check in the UI, but a run pays Dagster's per-step cost (about 0
 SQLite instance) once per asset instead of once per check.
 """
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -44,6 +44,7 @@ class Check:
     failing_rows_sql: str | None = None
     blocking: bool = True
     deps: tuple[str, ...] = ()
+    remedy: str = ""
 
     @property
     def key(self) -> AssetCheckKey:
@@ -77,9 +78,41 @@ def sql_check(
     *,
     blocking: bool = True,
     deps: list[str] | None = None,
+    remedy: str = "",
 ) -> Check:
-    """A check that passes when `failing_rows_sql` returns no rows; shows up to 20 of them."""
-    return Check(asset, name, description, failing_rows_sql, blocking, tuple(deps or ()))
+    """A check that passes when `failing_rows_sql` returns no rows; shows up to 20 of them.
+    `remedy` is what a user can do when it fails (said when it stops a swap)."""
+    return Check(asset, name, description, failing_rows_sql, blocking, tuple(deps or ()), remedy)
+
+
+class CheckFailedError(ValueError):
+    """A blocking check failed on a new table before it was swapped in; nothing was written."""
+
+
+def before_swap(checks: Sequence[Check]) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """`write_table`'s `before_commit` for blocking SQL checks a user's input can break (e.g. a
+    reviewer decision): run inside the swap, a failure rolls it back, so the live table never
+    holds rows its own checks reject. Only for checks whose other tables are upstream of the
+    asset (already current when it runs); the check step still runs them for the UI."""
+
+    def run(con: duckdb.DuckDBPyConnection) -> None:
+        for check in checks:
+            if check.failing_rows_sql is None or not check.blocking:
+                raise TypeError(f"{check.name}: only blocking SQL checks run before a swap")
+            failing = query_frame(con, check.failing_rows_sql)
+            if failing.height:
+                rows = "\n".join(
+                    "  " + ", ".join(str(v) for v in row) for row in failing.head(5).iter_rows()
+                )
+                more = f"\n  ... and {failing.height - 5} more" if failing.height > 5 else ""
+                remedy = check.remedy or "report this with the message above."
+                raise CheckFailedError(
+                    f"[{check.asset}] check {check.name} failed for {failing.height} row(s): "
+                    f"{check.description}\n{rows}{more}\nThe table was not changed (the previous "
+                    f"one is kept).\nWhat to do: {remedy}"
+                )
+
+    return run
 
 
 def _run(check: Check, con: duckdb.DuckDBPyConnection) -> AssetCheckResult:

@@ -9,14 +9,19 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
 from pipelines.warehouse import fetch_one
+
+if TYPE_CHECKING:
+    from dagster import ExecuteInProcessResult
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 # sha256 of each dagster.yaml the project shipped before this one: a copy equal to one of them was
@@ -55,12 +60,27 @@ def ensure_dagster_home(settings: Settings) -> Path:
     return home
 
 
+class WarehouseBusyError(RuntimeError):
+    """Another process is writing the warehouse, so it cannot be read now."""
+
+
 def summary(settings: Settings) -> str:
     """What the warehouse holds: tables with row counts, releases, the national total."""
     path = settings.warehouse
     if not path.exists():
         return f"No warehouse yet at {path}; run `ccp run`."
-    con = duckdb.connect(str(path), read_only=True, config={"autoload_known_extensions": False})
+    try:
+        con = duckdb.connect(str(path), read_only=True, config={"autoload_known_extensions": False})
+    except duckdb.IOException as err:
+        if "lock" not in str(err).lower():
+            raise
+        holder = re.search(r"held in (.+?) \(PID (\d+)\)", str(err))
+        who = f"process {holder.group(2)} ({holder.group(1)})" if holder else "another process"
+        raise WarehouseBusyError(
+            f"[warehouse] {path} is being written by {who}, usually a pipeline run; DuckDB "
+            "lets no other process open it meanwhile.\nWhat to do: run `ccp info` again when "
+            "that run has finished."
+        ) from None
     try:
         tables = con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
@@ -142,7 +162,15 @@ def run(
     from pipelines.resources import SourcesResource
     from pipelines.sources.files import SourceError
 
-    job = build_definitions(settings).resolve_job_def(job_name)
+    definitions = build_definitions(settings)
+    jobs = sorted(j.name for j in definitions.resolve_all_job_defs() if not j.name.startswith("__"))
+    if job_name not in jobs:
+        print(
+            f"ccp run: there is no job {job_name!r}; the jobs are: {', '.join(jobs)}.",
+            file=sys.stderr,
+        )
+        return 2
+    job = definitions.resolve_job_def(job_name)
     started = time.monotonic()
     try:
         release = release or SourcesResource.from_settings(settings).current_release()
@@ -167,16 +195,58 @@ def run(
     seconds = time.monotonic() - started
     if not result.success:
         print(f"\nRun {result.run_id} FAILED after {seconds:.1f} s.", file=sys.stderr)
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.step_failure_data.error
-                message = error.message.strip() if error else "unknown error"
-                print(f"\n{event.step_key}: {message}", file=sys.stderr)
-        print("\nThe warehouse keeps its previous tables.", file=sys.stderr)
+        print("\n".join(failure_lines(result)), file=sys.stderr)
         return 1
     print(f"\nRun {result.run_id} succeeded in {seconds:.1f} s.\n")
     print(summary(settings))
     return 0
+
+
+def error_message(error: Any) -> str:
+    """The message of the error that caused a step failure (a SerializableErrorInfo), not of
+    Dagster's wrapper around it ("Error occurred while executing op ..."); our errors start
+    with the source in brackets, so the exception's class name before them is dropped."""
+    while error.cause is not None and error.cls_name and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    message = error.message.strip()
+    head, sep, rest = message.partition(": ")
+    return rest if sep and rest.startswith("[") and " " not in head else message
+
+
+def failure_lines(result: ExecuteInProcessResult) -> list[str]:
+    """What failed and why, and what the run did change before it stopped: steps that
+    succeeded swapped their tables in (each passed its own contract); the failed ones did not."""
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            lines.append(
+                f"\n{event.step_key}: {error_message(error) if error else 'unknown error'}"
+            )
+    for check in result.get_asset_check_evaluations():
+        if not check.passed and check.severity.value == "ERROR":
+            shown = {
+                k: v.value for k, v in check.metadata.items() if k in ("failing_rows", "failures")
+            }
+            lines.append(
+                f"\ncheck {check.asset_key.to_user_string()} {check.check_name} failed "
+                f"({', '.join(f'{k} {v}' for k, v in shown.items()) or 'see the UI'})"
+            )
+    written = sorted(
+        {
+            event.asset_key.to_user_string()
+            for event in result.get_asset_materialization_events()
+            if event.asset_key is not None
+        }
+    )
+    if written:
+        lines.append(
+            "\nUpdated by this run before it stopped (each passed its contract): "
+            f"{', '.join(written)}.\nEvery other table and report keeps its previous content."
+        )
+    else:
+        lines.append("\nThe warehouse keeps its previous tables.")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return run(settings, args.job, args.release, args.clusters)
     if args.command == "info":
-        print(summary(settings))
+        try:
+            print(summary(settings))
+        except WarehouseBusyError as err:
+            print(err, file=sys.stderr)
+            return 1
         return 0
     for env, value, description in settings.describe():
         print(f"{env:<26} {value:<48} {description}")

@@ -36,10 +36,12 @@ def check_release_code(release: str) -> str:
     return release
 
 
-def add_release(instance: DagsterInstance, release: str) -> None:
-    """Make `release` a partition of every OEWS-derived asset (idempotent)."""
-    if not instance.has_dynamic_partition(RELEASES.name, check_release_code(release)):
-        instance.add_dynamic_partitions(RELEASES.name, [release])
+def add_release(instance: DagsterInstance, release: str) -> bool:
+    """Make `release` a partition of every OEWS-derived asset (idempotent); True if it is new."""
+    if instance.has_dynamic_partition(RELEASES.name, check_release_code(release)):
+        return False
+    instance.add_dynamic_partitions(RELEASES.name, [release])
+    return True
 
 
 def run_job(
@@ -56,12 +58,6 @@ def run_job(
     steps of the job run as usual)."""
     from assets.profiles import REPORT_KEYS
 
-    partition_key = None
-    if job.partitions_def is not None:
-        if release is None:
-            raise ValueError(f"job {job.name} is partitioned by OEWS release: name a release")
-        add_release(instance, release)
-        partition_key = release
     selection: list[AssetKey] | None = None
     if only_clusters is not None:
         wanted = set(only_clusters)
@@ -75,7 +71,13 @@ def run_job(
             for key in job.asset_layer.executable_asset_keys
             if key not in REPORT_KEYS or REPORT_KEYS[key] in wanted
         ]
-    return job.execute_in_process(
+    partition_key, added = None, False
+    if job.partitions_def is not None:
+        if release is None:
+            raise ValueError(f"job {job.name} is partitioned by OEWS release: name a release")
+        added = add_release(instance, release)
+        partition_key = release
+    result = job.execute_in_process(
         instance=instance,
         partition_key=partition_key,
         asset_selection=selection,
@@ -83,3 +85,15 @@ def run_job(
         run_config=run_config,
         tags=tags,
     )
+    if (
+        added
+        and not result.success
+        and not any(
+            event.event_specific_data.materialization.partition == release
+            for event in result.get_asset_materialization_events()
+        )
+    ):
+        # a release this run added and could not build anything for (a mistyped year, a
+        # source without it): not left behind as a partition the UI would list for ever
+        instance.delete_dynamic_partition(RELEASES.name, release)
+    return result

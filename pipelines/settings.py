@@ -148,6 +148,19 @@ class Settings(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_limit_duckdb_reads(cls, value: str) -> str:
+        """Asked of DuckDB itself (an in-memory connection), so every form it takes passes:
+        512MB, 1.5GB, 2GiB, 80%."""
+        import duckdb
+
+        try:
+            duckdb.connect(config={"memory_limit": value}).close()
+        except duckdb.Error:
+            raise ValueError("must be a size DuckDB reads, e.g. 512MB, 2GB or 50%") from None
+        return value
+
     # ---- derived paths -------------------------------------------------------------------
     def resolve(self, path: Path) -> Path:
         """Absolute form of a configured path (relative paths hang off the repo root)."""

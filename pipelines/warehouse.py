@@ -245,6 +245,7 @@ def write_table(
     unordered: bool = False,
     inspect: Callable[[str], None] | None = None,
     source_errors: AbstractContextManager[Any] | None = None,
+    before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> int:
     """Build `table` from `select_sql` beside the live one, validate, then swap atomically.
 
@@ -259,7 +260,9 @@ def write_table(
     `source_errors` wraps the statement that builds the table (the one that reads the sources),
     to turn their read errors into errors that name the source. With `contract_sha256` (the
     fingerprint of the contract `validate` enforces) the validated content is recorded in
-    VALIDATIONS. Returns the new row count.
+    VALIDATIONS. `before_commit` runs inside the swap's transaction, where `table` already is
+    the new one: checks that read it together with other tables raise there, and the swap is
+    rolled back. Returns the new row count.
     """
     staging = f"{table}__new"
     con.execute(f'DROP TABLE IF EXISTS "{staging}"')
@@ -303,6 +306,8 @@ def write_table(
                 f"INSERT OR REPLACE INTO {VALIDATIONS} VALUES (?, ?, ?, ?, now())",
                 [table, contract_sha256, *recorded],
             )
+        if before_commit is not None:
+            before_commit(con)
         con.execute("COMMIT")
     except BaseException:
         # Undo whatever got done; never let cleanup hide the original error.

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 CCP = str(Path(sys.executable).with_name("ccp"))
 
 
@@ -16,6 +18,7 @@ def ccp(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
         "DAGSTER_HOME": str(tmp / "dagster_home"),
         "CCP_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb"),
         "CCP_CACHE_DIR": str(tmp / "cache"),
+        "CCP_OUTPUT_DIR": str(tmp / "reports"),
         **env,
     }
     return subprocess.run([CCP, *args], env=environ, capture_output=True, text=True, timeout=300)
@@ -33,6 +36,41 @@ def test_run_prints_where_the_warehouse_is_and_what_it_holds(tmp_path: Path) -> 
     assert info.returncode == 0 and "Career Clusters" in info.stdout
     # The run is in the Dagster instance the UI reads.
     assert (tmp_path / "dagster_home" / "dagster.yaml").exists()
+
+    # Rendering a release the warehouse lacks: the reason, not a LookupError from deep inside,
+    # no folder for it, and no partition left behind for the UI to list.
+    missing = ccp(tmp_path, "run", "--job", "render_reports", "--release", "2023A01")
+    assert missing.returncode == 1
+    tail = missing.stderr[missing.stderr.index("FAILED after") :]
+    assert "[reports] release 2023A01 has no profile tables in the warehouse (it has: 2025A01)" in (
+        tail
+    )
+    assert "Traceback" not in tail and "DagsterExecutionStepExecutionError" not in tail
+    assert not (tmp_path / "reports" / "2023A01").exists()
+    assert partitions(tmp_path) == ["2025A01"]
+
+    # While another process writes the warehouse, `ccp info` says so instead of a traceback.
+    holder = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    try:
+        busy = ccp(tmp_path, "info")
+    finally:
+        holder.close()
+    assert busy.returncode == 1 and "Traceback" not in busy.stderr
+    assert f"is being written by process {os.getpid()}" in busy.stderr
+
+
+def partitions(tmp: Path) -> list[str]:
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(tmp / "dagster_home")) as instance:
+        return sorted(instance.get_dynamic_partitions("oews_release"))
+
+
+def test_unknown_job_lists_the_jobs(tmp_path: Path) -> None:
+    done = ccp(tmp_path, "run", "--job", "refresh")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "there is no job 'refresh'; the jobs are: apply_review_decisions" in done.stderr
+    assert "__ASSET_JOB" not in done.stderr
 
 
 def test_failed_run_explains_and_exits_non_zero(tmp_path: Path) -> None:

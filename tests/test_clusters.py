@@ -164,3 +164,106 @@ def test_malformed_review_file_keeps_previous_assignment(
     message = failure_text(result)
     assert fragment in message and "What to do" in message
     assert table_digests(settings.warehouse)[OC] == before[OC]
+
+
+def test_removing_a_qualifying_occupations_only_cluster_is_refused_before_the_swap(
+    offline: Path, tmp_path: Path
+) -> None:
+    """A well-formed decision the assignment's own checks reject: the run stops, says which
+    check and what to do, and the live table is the one from before (not swapped in first and
+    checked after)."""
+    shutil.copy(offline, tmp_path / "warehouse.duckdb")
+    soc, cluster, sub = read(
+        offline,
+        f"SELECT soc_code, cluster_name, sub_cluster_name FROM {OC} "
+        "WHERE status = 'qualifies' AND soc_code IN "
+        f"(SELECT soc_code FROM {OC} GROUP BY soc_code HAVING count(*) = 1) "
+        "ORDER BY soc_code LIMIT 1",
+    ).row(0)
+    path = decisions_file(tmp_path, f"{soc},x,{cluster},{sub},remove,,,A,2026-01-01,r\n")
+    settings = isolated_settings(tmp_path, review_decisions_path=path)
+    before = table_digests(settings.warehouse)
+    result = run_refresh(settings, "assign_clusters")
+    assert not result.success
+    message = failure_text(result)
+    assert "check every_qualifying_occupation_has_a_cluster failed for 1 row(s)" in message
+    assert soc in message and "decision 'move'" in message
+    assert table_digests(settings.warehouse)[OC] == before[OC]
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (
+            (
+                HEADER + "47-2111,Zo\xeb,Construction,Skilled Trades,remove,,,A,2026-01-01,r\n"
+            ).encode("cp1252"),
+            "is not UTF-8 text (line 2 has the byte 0xeb",
+        ),
+        (b"PK\x03\x04 a workbook", "is a workbook (.xlsx), not a CSV file"),
+        (  # a rationale over two lines (Alt+Enter in Excel) and a blank line: real line numbers
+            (
+                HEADER + '47-2111,x,Construction,Skilled Trades,remove,,,A,2026-01-01,"one\ntwo"\n'
+                "\n47-2111,x,Construction,Skilled Trades,add,,,B,2026-01-02,r\n"
+            ).encode(),
+            "line 5: it conflicts with the decision on line 2",
+        ),
+        (None, "does not exist"),
+    ],
+)
+def test_unreadable_review_file_is_named_and_keeps_previous_assignment(
+    offline: Path, tmp_path: Path, content: bytes | None, fragment: str
+) -> None:
+    shutil.copy(offline, tmp_path / "warehouse.duckdb")
+    path = tmp_path / "decisions.csv"
+    if content is not None:  # None: a path that does not exist (a typo in the setting)
+        path.write_bytes(content)
+    settings = isolated_settings(tmp_path, review_decisions_path=path)
+    before = table_digests(settings.warehouse)
+    result = run_refresh(settings, "assign_clusters")
+    assert not result.success
+    message = failure_text(result)
+    assert fragment in message and "What to do" in message, message
+    assert table_digests(settings.warehouse) == before
+
+
+def test_a_folder_of_returned_sheets_is_one_decisions_file(offline: Path, tmp_path: Path) -> None:
+    """CCP_REVIEW_DECISIONS_PATH may name a folder: each IAG's returned sheet is a file in it.
+    All are applied; a decision in one file that conflicts with another's names both."""
+    shutil.copy(offline, tmp_path / "warehouse.duckdb")
+    folder = tmp_path / "decisions"
+    folder.mkdir()
+    move = (
+        "53-3032,x,Supply Chain & Transportation,Ground & Rail Transportation,move,"
+        "Supply Chain & Transportation,Planning & Logistics,A,2026-11-20,logistics\n"
+    )
+    (folder / "a-supply-chain.csv").write_text(HEADER + move, encoding="utf-8")
+    soc, cluster, sub = read(
+        offline,
+        f"SELECT soc_code, cluster_name, sub_cluster_name FROM {OC} WHERE soc_code IN "
+        f"(SELECT soc_code FROM {OC} GROUP BY soc_code HAVING count(*) > 1) "
+        "AND soc_code <> '53-3032' ORDER BY soc_code LIMIT 1",
+    ).row(0)
+    remove = f"{soc},x,{cluster},{sub},remove,,,B,2026-11-21,not ours\n"
+    (folder / "b-other.csv").write_text(HEADER + remove, encoding="utf-8")
+    (folder / "notes.txt").write_text("not a decisions file\n", encoding="utf-8")
+    settings = isolated_settings(tmp_path, review_decisions_path=folder)
+    result = run_refresh(settings, "assign_clusters")
+    assert result.success, failure_text(result)
+    moved = clusters_of(settings.warehouse, "53-3032")
+    assert "Planning & Logistics" in set(moved["sub_cluster_name"])
+    assert "a-supply-chain.csv line 2" in moved.filter(pl.col("layer") == "reviewer")["evidence"][0]
+    assert (cluster, sub) not in set(
+        clusters_of(settings.warehouse, soc).select("cluster_name", "sub_cluster_name").iter_rows()
+    )
+
+    (folder / "c-again.csv").write_text(HEADER + "\n" + move, encoding="utf-8")
+    before = table_digests(settings.warehouse)
+    result = run_refresh(settings, "assign_clusters")
+    assert not result.success
+    message = failure_text(result)
+    assert (
+        "c-again.csv, line 3: it conflicts with the decision on line 2 of a-supply-chain.csv"
+        in (message)
+    )
+    assert table_digests(settings.warehouse)[OC] == before[OC]

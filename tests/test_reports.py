@@ -28,6 +28,7 @@ from tests.support.pipeline import (
     read,
     run_refresh,
     shared_embedded_build,
+    table_digests,
 )
 from tests.support.ui_screenshot import chromium
 
@@ -222,6 +223,21 @@ def test_downloads_equal_the_warehouse_and_the_review_sheet_is_a_decisions_file(
     )["n"][0]
     assert len(rows) == assigned
     assert {r["cluster"] for r in rows} == {"Healthcare & Human Services"}
+    # the workbook: typed entries stay text (a date typed 2026-12-01 is not turned into a
+    # date Excel then saves as 12/1/2026), and decision offers its four words
+    import openpyxl
+
+    book = openpyxl.load_workbook(folder / "healthcare-human-services-review-sheet.xlsx")
+    sheet = book["review"]
+    header = [c.value for c in sheet[1]]
+    assert header[: len(REVIEW_COLUMNS)] == REVIEW_COLUMNS
+    date = header.index("date") + 1  # column dimensions may span columns (min..max)
+    [dim] = [d for d in sheet.column_dimensions.values() if d.min <= date <= d.max]
+    assert dim.number_format == "@"
+    decision = openpyxl.utils.get_column_letter(header.index("decision") + 1)
+    [rule] = sheet.data_validations.dataValidation
+    assert rule.type == "list" and rule.formula1 == '"add,remove,move,keep"'
+    assert str(rule.sqref).startswith(f"{decision}2:{decision}")
 
 
 def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(
@@ -294,6 +310,27 @@ def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(
     assert "IAG &lt;Digital&gt;" in review and "&lt;script&gt;window.__injected" in review
     assert "<script>window.__injected" not in page
     assert not stale.exists() and kept.read_text() == "mine\n"
+
+    # The next review sheet carries the decision already made (the occupation it took out is
+    # listed with it), so that sheet, saved as the decisions file as it is, changes nothing.
+    with (sheet / "digital-technology-review-sheet.csv").open() as handle:
+        again = list(csv.DictReader(handle))
+    [made] = [r for r in again if r["soc_code"] == soc]
+    assert (made["decision"], made["reviewer"], made["rationale"]) == (
+        "remove",
+        "IAG <Digital>",
+        MARKUP,
+    )
+    assert all(r["decision"] == "" for r in again if r["soc_code"] != soc)
+    shutil.copy(sheet / "digital-technology-review-sheet.csv", decisions)
+    assigned = table_digests(settings.warehouse)["out_clusters__occupation_cluster"]
+    pages = digests(settings.output / RELEASE)
+    second = run_refresh(
+        settings, "apply_review_decisions", release=RELEASE, only_clusters=["digital-technology"]
+    )
+    assert second.success, failure_text(second)
+    assert table_digests(settings.warehouse)["out_clusters__occupation_cluster"] == assigned
+    assert digests(settings.output / RELEASE) == pages
 
 
 def test_data_values_containing_markup_render_as_text(built: Settings, tmp_path: Path) -> None:

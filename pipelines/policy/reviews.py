@@ -1,7 +1,8 @@
 """Industry Advisory Group reviewer decisions: a versioned CSV applied after every other layer.
 
 The file has the review sheet's columns, so a filled-in review sheet can be saved as the
-decisions file unchanged: rows whose `decision` is blank (or `keep`) change nothing.
+decisions file unchanged: rows whose `decision` is blank (or `keep`) change nothing. The path
+may also be a folder of such files (one returned sheet per cluster), read in name order.
 
     soc_code, occupation_title, cluster, sub_cluster, decision, to_cluster, to_sub_cluster,
     reviewer, date, rationale
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +37,7 @@ COLUMNS = [
 ]
 DECISIONS = ("add", "remove", "move")
 DECISIONS_SCHEMA = {
+    "source_file": pl.String,
     "line": pl.Int32,
     "soc_code": pl.String,
     "decision": pl.String,
@@ -57,27 +60,76 @@ class ReviewError(ValueError):
 
 
 def load_decisions(path: Path, known_socs: set[str], resolve: Resolver) -> pl.DataFrame:
-    """Validated decisions, one row per non-blank decision, with framework codes."""
-    if not path.exists():
-        return pl.DataFrame(schema=DECISIONS_SCHEMA)
+    """Validated decisions, one row per non-blank decision, with framework codes.
+
+    `path` is one CSV file, or a folder whose *.csv files are read in name order (one
+    returned review sheet per cluster, say): a decision in one may not conflict with another's.
+    """
     rows: list[dict] = []
-    seen: dict[tuple, int] = {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip().lower() for h in reader.fieldnames or []]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise ReviewError(
-                f"[reviewer decisions] {path}: missing columns {missing} (found {header}).\n"
-                f"What to do: use the review sheet's columns: {', '.join(COLUMNS)}."
-            )
-        for line, raw in enumerate(reader, start=2):
-            row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-            decision = row["decision"].lower()
-            if decision in ("", "keep"):
-                continue
-            rows.append(_decision(path, line, row, decision, known_socs, resolve, seen))
+    seen: dict[tuple, tuple[str, int]] = {}
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    for file in files:
+        rows += _file_decisions(file, known_socs, resolve, seen)
     return pl.DataFrame(rows, schema=DECISIONS_SCHEMA)
+
+
+def _file_decisions(
+    path: Path, known_socs: set[str], resolve: Resolver, seen: dict[tuple, tuple[str, int]]
+) -> list[dict]:
+    rows: list[dict] = []
+    text = _read_text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ReviewError(
+            f"[reviewer decisions] {path}: missing columns {missing} (found {header}).\n"
+            f"What to do: use the review sheet's columns: {', '.join(COLUMNS)}."
+        )
+    for raw in reader:
+        # the line the record starts on: reader.line_num is its last (a quoted field, e.g. a
+        # rationale typed with Alt+Enter in Excel, may span lines)
+        values = [v if isinstance(v, str) else ",".join(v or []) for v in raw.values()]
+        line = reader.line_num - sum(v.count("\n") for v in values)
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        decision = row["decision"].lower()
+        if decision in ("", "keep"):
+            continue
+        rows.append(_decision(path, line, row, decision, known_socs, resolve, seen))
+    return rows
+
+
+def _read_text(path: Path) -> str:
+    """The file as text, or an error that says what it is instead (none, a folder, a workbook,
+    not UTF-8: Excel's plain "CSV" on Windows is not)."""
+
+    def fail(problem: str, remedy: str) -> ReviewError:
+        return ReviewError(f"[reviewer decisions] {path} {problem}\nWhat to do: {remedy}")
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise fail(
+            "does not exist.",
+            "check CCP_REVIEW_DECISIONS_PATH (or restore pipelines/policy/reviewer_decisions.csv); "
+            "to apply no decisions, point it at a file holding only the header line.",
+        ) from None
+    if data.startswith(b"PK\x03\x04"):
+        raise fail(
+            "is a workbook (.xlsx), not a CSV file.",
+            'open it in Excel and save it as "CSV UTF-8 (Comma delimited)", then point '
+            "CCP_REVIEW_DECISIONS_PATH at that file.",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise fail(
+            f"is not UTF-8 text (line {line} has the byte 0x{data[err.start]:02x}; Excel's plain "
+            '"CSV" format writes Windows-1252).',
+            'save it from Excel as "CSV UTF-8 (Comma delimited)" (or from another program as '
+            "UTF-8) and run again.",
+        ) from None
 
 
 def _decision(
@@ -87,7 +139,7 @@ def _decision(
     decision: str,
     known_socs: set[str],
     resolve: Resolver,
-    seen: dict[tuple, int],
+    seen: dict[tuple, tuple[str, int]],
 ) -> dict:
     def fail(problem: str, remedy: str) -> ReviewError:
         return ReviewError(
@@ -133,13 +185,16 @@ def _decision(
         target = resolved
     for key in {(soc, *source), (soc, *target)} - {(soc, None, None)}:
         if key in seen:
+            other, other_line = seen[key]
+            where = f"line {other_line}" + ("" if other == path.name else f" of {other}")
             raise fail(
-                f"it conflicts with the decision on line {seen[key]} for the same "
-                "occupation and sub-cluster.",
+                f"it conflicts with the decision on {where} for the same occupation and "
+                "sub-cluster.",
                 "keep one decision per occupation and sub-cluster.",
             )
-        seen[key] = line
+        seen[key] = (path.name, line)
     return {
+        "source_file": path.name,
         "line": line,
         "soc_code": soc,
         "decision": decision,
@@ -161,7 +216,10 @@ def apply_decisions(assignments: pl.DataFrame, decisions: pl.DataFrame) -> pl.Da
     rows = assignments.to_dicts()
     template = dict.fromkeys(assignments.columns)
     for d in decisions.iter_rows(named=True):
-        note = f"reviewer {d['reviewer']} ({d['decided_on']}, line {d['line']}): {d['rationale']}"
+        note = (
+            f"reviewer {d['reviewer']} ({d['decided_on']}, {d['source_file']} line {d['line']}): "
+            f"{d['rationale']}"
+        )
 
         def matches(r: dict, d: dict = d) -> bool:
             return (

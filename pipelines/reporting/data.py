@@ -96,12 +96,36 @@ class ClusterData:
     layers: pl.DataFrame
     exclusions: pl.DataFrame
     decisions: pl.DataFrame
+    sheet_decisions: pl.DataFrame
     sources: pl.DataFrame
     used: SourcesUsed
     threshold_label: str
     threshold_hourly_usd: float
     wage_statistic: str
     projection: str | None
+
+
+# The decisions keyed to one cluster (its adds, removes and moves away), in the review sheet's
+# columns with framework names: the cluster's next review sheet carries them, so a sheet filled
+# in and saved as the decisions file keeps the decisions already made.
+SHEET_DECISIONS = """
+SELECT d.soc_code, coalesce(o.occupation_name, '') AS occupation_title,
+       c.cluster_name AS cluster, coalesce(s.sub_cluster_name, '') AS sub_cluster, d.decision,
+       coalesce(tc.cluster_name, '') AS to_cluster,
+       coalesce(ts.sub_cluster_name, '') AS to_sub_cluster,
+       d.reviewer, d.decided_on AS date, d.rationale
+FROM raw_review__decisions d
+JOIN raw_framework__clusters c ON c.cluster_code = d.cluster_code
+LEFT JOIN raw_framework__sub_clusters s
+  ON s.cluster_code = d.cluster_code AND s.sub_cluster_code = d.sub_cluster_code
+LEFT JOIN raw_framework__clusters tc ON tc.cluster_code = d.to_cluster_code
+LEFT JOIN raw_framework__sub_clusters ts
+  ON ts.cluster_code = d.to_cluster_code AND ts.sub_cluster_code = d.to_sub_cluster_code
+LEFT JOIN stg_oews__occupations o
+  ON o.release_code = ? AND o.soc_code = d.soc_code AND o.is_detailed
+WHERE d.cluster_code = ?
+ORDER BY d.source_file, d.line
+"""
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict:
@@ -293,9 +317,10 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
         decisions=query_frame(
             con,
             "SELECT * FROM raw_review__decisions WHERE cluster_code = ? OR to_cluster_code = ? "
-            "ORDER BY line",
+            "ORDER BY source_file, line",
             [cluster_code, cluster_code],
         ),
+        sheet_decisions=query_frame(con, SHEET_DECISIONS, [release, cluster_code]),
         sources=sources_frame(con, release),
         used=sources_used(con, release),
         threshold_label=policy["label"],

@@ -148,19 +148,37 @@ def write_static(release_dir: Path) -> list[Path]:
     return written
 
 
-def _xlsx(sheets: dict[str, pl.DataFrame]) -> bytes:
+def _xlsx(sheets: dict[str, pl.DataFrame], *, for_review: bool = False) -> bytes:
     """One workbook, a sheet per frame, with fixed document timestamps; built in memory, so a
-    full temporary folder cannot break the reports."""
+    full temporary folder cannot break the reports. `for_review`: the review sheet, where every
+    column is text (Excel would turn a typed 2026-12-01 into a date and save it as 12/1/2026,
+    which the decisions file rejects) and `decision` offers its words in a drop-down."""
     buffer = io.BytesIO()
     options = {"strings_to_urls": False, "strings_to_formulas": False, "in_memory": True}
     with xlsxwriter.Workbook(buffer, options) as book:
         book.set_properties({"created": XLSX_EPOCH, "title": "career-cluster-profiles"})
         header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        text = book.add_format({"num_format": "@"}) if for_review else None
         for name, frame in sheets.items():
             sheet = book.add_worksheet(name[:31])
             for col, column in enumerate(frame.columns):
                 sheet.write_string(0, col, column, header)
-                sheet.set_column(col, col, min(60, max(10, len(column) + 2)))
+                sheet.set_column(col, col, min(60, max(10, len(column) + 2)), text)
+            if for_review and "decision" in frame.columns:
+                col = frame.columns.index("decision")
+                sheet.data_validation(
+                    1,
+                    col,
+                    frame.height + 500,
+                    col,
+                    {
+                        "validate": "list",
+                        "source": ["add", "remove", "move", "keep"],
+                        "error_type": "warning",
+                        "input_title": "decision",
+                        "input_message": "add, remove or move (blank or keep: no change)",
+                    },
+                )
             for row_index, row in enumerate(frame.iter_rows(), start=1):
                 for col, value in enumerate(row):
                     if value is None:
@@ -178,21 +196,29 @@ def _xlsx(sheets: dict[str, pl.DataFrame]) -> bytes:
 
 
 def review_sheet(data: ClusterData) -> pl.DataFrame:
-    """The cluster's occupation x sub-cluster rows in the reviewer-decisions format, decision
-    and rationale left empty; context columns after the ten the pipeline reads."""
-    sheet = data.assignments.select(
+    """The cluster's occupation x sub-cluster rows in the reviewer-decisions format, with
+    context columns after the ten the pipeline reads. The decisions already made for this
+    cluster are filled in (and occupations they took out of it are listed with them), so the
+    sheet saved as the decisions file keeps them; every other row's decision is left empty."""
+    key = ["soc_code", "cluster", "sub_cluster"]
+    decided = REVIEW_COLUMNS[4:]
+    current = data.assignments.select(
         pl.col("soc_code"),
         pl.col("occupation_name").alias("occupation_title"),
         pl.col("cluster_name").alias("cluster"),
         pl.col("sub_cluster_name").alias("sub_cluster"),
-        *[
-            pl.lit("").alias(c)
-            for c in ("decision", "to_cluster", "to_sub_cluster", "reviewer", "date", "rationale")
-        ],
         pl.col("status").alias("context_status"),
         pl.col("employment_count").alias("context_employment_count"),
         pl.col("layer").alias("context_assigned_by"),
         pl.col("is_primary").alias("context_is_primary_cluster"),
+    )
+    made = data.sheet_decisions.select(*REVIEW_COLUMNS)
+    kept = current.join(made.select(*key, *decided), on=key, how="left").with_columns(
+        pl.col(decided).fill_null("")
+    )
+    gone = made.join(current, on=key, how="anti")  # removed or moved out of this cluster
+    sheet = pl.concat([kept, gone], how="diagonal_relaxed").select(
+        *REVIEW_COLUMNS, *current.columns[4:]
     )
     assert sheet.columns[: len(REVIEW_COLUMNS)] == REVIEW_COLUMNS
     return sheet.sort("soc_code", "sub_cluster")
@@ -217,7 +243,7 @@ def downloads(data: ClusterData) -> dict[str, bytes]:
     files = {f"{slug}-{name}.csv": frame.write_csv().encode() for name, frame in tables.items()}
     files[f"{slug}.xlsx"] = _xlsx(tables)
     files[f"{slug}-review-sheet.csv"] = sheet.write_csv().encode()
-    files[f"{slug}-review-sheet.xlsx"] = _xlsx({"review": sheet})
+    files[f"{slug}-review-sheet.xlsx"] = _xlsx({"review": sheet}, for_review=True)
     return files
 
 
