@@ -7,6 +7,7 @@ the policy mapping of qualification.yaml (restated in `ep_tier` below).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import fastexcel
@@ -15,6 +16,7 @@ import pytest
 
 from pipelines.policy.fallback import (
     DEFAULT_LEVEL,
+    DEFAULT_PATH,
     GROUP_LEVELS,
     TIERS,
     fallback_tiers,
@@ -22,6 +24,7 @@ from pipelines.policy.fallback import (
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+README = Path(__file__).resolve().parents[1] / "README.md"
 EP_XLSX = DATA / "ep" / "occupation_2024-34.xlsx"
 # EP line items that are not OEWS detailed occupations (OEWS has no separate estimates).
 EP_NOT_IN_OEWS = {"11-1031", "45-3031"}
@@ -234,6 +237,10 @@ def test_agreement_with_ep_tiers(ep: pl.DataFrame, rules: pl.DataFrame) -> None:
         .sort("disagree", "fallback_group", descending=[True, False])
     )
     print(f"\nfallback vs EP tiers: {same.sum()} of {got.height} agree ({agreement:.1%})")
+    # the figure the rules file and the README quote is this one
+    for text in (DEFAULT_PATH.read_text(encoding="utf-8"), README.read_text(encoding="utf-8")):
+        quoted = re.search(r"\((\d+) of 830", text)
+        assert quoted and int(quoted.group(1)) == same.sum(), quoted
     print("rows = EP tier, columns = fallback tier\n", confusion)
     print("disagreements by matching rule\n", by_group.head(10))
     assert agreement >= MIN_AGREEMENT
