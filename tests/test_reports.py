@@ -470,6 +470,41 @@ def test_occupations_table_sorts_and_filters_without_a_server(built: Settings) -
 
 
 @pytest.mark.skipif(not chromium(), reason="needs Debian's chromium")
+def test_charts_fit_a_phone_screen(built: Settings) -> None:
+    """At 390 px: no two state tiles overlap, no two bar or wage labels overlap, and the labels
+    leave the plot at least a third of the chart's width."""
+    from tests.support.report_browser import inspect_pages
+
+    [report] = inspect_pages(
+        [built.output / RELEASE / "healthcare-human-services.html"],
+        screenshot_dir=ARTIFACTS / "phone",
+        width=390,
+        evaluate="""() => {
+            const overlaps = (rects) => rects.some((a, i) => rects.slice(i + 1).some(b =>
+                a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
+                a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5));
+            const rects = (sel) => Array.from(document.querySelectorAll(sel))
+                .map(e => e.getBoundingClientRect()).filter(r => r.width && r.height);
+            const out = {};
+            for (const id of ['chart-sub-clusters', 'chart-industries', 'chart-wages']) {
+                const el = document.getElementById(id);
+                out[id] = {labels: overlaps(rects('#' + id + ' .ytick text')),
+                           plotShare: el._fullLayout._size.w / el.clientWidth};
+            }
+            out.tiles = overlaps(rects('#chart-states .scatterlayer .point'));
+            out.tileCount = rects('#chart-states .scatterlayer .point').length;
+            return out;
+        }""",
+    )
+    result = report.evaluated
+    assert result["tileCount"] >= 50 and not result["tiles"]
+    for chart in ("chart-sub-clusters", "chart-industries", "chart-wages"):
+        assert not result[chart]["labels"], chart
+        assert result[chart]["plotShare"] >= 1 / 3, (chart, result[chart])
+    assert report.page_errors == [] and report.console_errors == []
+
+
+@pytest.mark.skipif(not chromium(), reason="needs Debian's chromium")
 def test_printed_report_hides_controls_and_shows_every_data_table(built: Settings) -> None:
     from tests.support.report_browser import inspect_pages
 

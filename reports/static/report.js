@@ -12,7 +12,66 @@
     document.querySelectorAll("script[data-chart-for]").forEach(function (node) {
       var spec = JSON.parse(node.textContent);
       var target = document.getElementById(node.getAttribute("data-chart-for"));
+      if (target.clientWidth && target.clientWidth < NARROW) fitNarrow(spec, target.clientWidth);
       Plotly.newPlot(target, spec.data, spec.layout, spec.config);
+    });
+  }
+  /* Phones: the charts are laid out for a page about 1,000 px wide. Below NARROW px, long bar
+     labels and axis titles wrap, fewer x ticks stand upright, and the state tiles shrink to
+     fit the width (they would overlap) with the colour scale beneath them. */
+  var NARROW = 640;
+  function wrap(text, width) {
+    var lines = [], line = "";
+    String(text).split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > width) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) lines.push(line);
+    return lines.join("<br>");
+  }
+  function fitNarrow(spec, width) {
+    var layout = spec.layout, categories = {};
+    spec.data.forEach(function (t) {
+      if ((t.orientation === "h" || t.type === "scatter") && t.y && typeof t.y[0] === "string") {
+        t.y = t.y.map(function (label) {  /* category labels: wrapped, each row tall enough */
+          if (typeof label !== "string") return label;  /* a gap (null) stays a gap */
+          var wrapped = wrap(label, 24);
+          categories[wrapped] = wrapped.split("<br>").length;
+          return wrapped;
+        });
+      }
+      if (t.marker && t.marker.symbol === "square" && layout.xaxis && layout.xaxis.range) {
+        var units = layout.xaxis.range[1] - layout.xaxis.range[0];
+        var unitPx = (width - 30) / units;
+        var size = Math.min(t.marker.size, Math.floor(0.72 * unitPx));
+        if (t.textfont) t.textfont.size = Math.max(7, Math.round(t.textfont.size * size / t.marker.size));
+        t.marker.size = size;
+        layout.height = Math.round(unitPx * (layout.yaxis.range[0] - layout.yaxis.range[1])) + 90;
+        if (t.marker.colorbar) {
+          t.marker.colorbar.orientation = "h";
+          t.marker.colorbar.y = 0;
+          t.marker.colorbar.yanchor = "top";
+          t.marker.colorbar.thickness = 10;
+          t.marker.colorbar.title = {text: "Location quotient", side: "top"};
+        }
+      }
+    });
+    var counts = Object.keys(categories).map(function (k) { return categories[k]; });
+    if (counts.length) {  /* every category gets the same band: as tall as the tallest label */
+      var margin = layout.margin || {};
+      var band = 12 * Math.max.apply(null, counts) + 10;
+      var needed = counts.length * band + (margin.t || 0) + (margin.b || 0) + 50;
+      layout.height = Math.max(layout.height || 0, needed);
+    }
+    ["xaxis", "yaxis"].forEach(function (name) {
+      var axis = layout[name];
+      if (!axis || axis.visible === false) return;
+      axis.tickfont = Object.assign({size: 10}, axis.tickfont);
+      if (name === "xaxis") { axis.nticks = 3; axis.tickangle = 0; }
+      if (axis.title && axis.title.text) {
+        axis.title.text = wrap(axis.title.text, 32);
+        axis.title.font = Object.assign({size: 11}, axis.title.font);
+      }
     });
   }
   function cellValue(row, index, numeric) {
