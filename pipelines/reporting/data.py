@@ -35,6 +35,14 @@ SKILL_SOURCE_LABELS = {
     "job_zone": "O*NET Job Zones",
     "fallback": "the project's built-in SOC-group rules",
 }
+SOURCE_NAMES = {  # the Sources table's first column, for a reader
+    "oews": "BLS OEWS (employment and wages)",
+    "ep": "BLS Employment Projections",
+    "onet": "O*NET Job Zones",
+    "soc": "SOC 2018 hierarchy",
+    "naics": "NAICS 2022 codes",
+    "crosswalk": "Advance CTE Framework Crosswalk",
+}
 ASSIGNMENT_LAYER_LABELS = {
     "official": "Advance CTE's official Framework Crosswalk",
     "rules": "the project's rules (SOC groups and industry evidence)",

@@ -34,6 +34,7 @@ from pipelines.reporting import charts, state_map
 from pipelines.reporting.data import (
     ASSIGNMENT_LAYER_LABELS,
     O_NET_ATTRIBUTION,
+    SOURCE_NAMES,
     ClusterData,
     bls_disclaimer,
 )
@@ -273,6 +274,7 @@ def render_cluster(
             policy_summary=policy_summary,
             used=data.used,
             layer_labels=ASSIGNMENT_LAYER_LABELS,
+            source_names=SOURCE_NAMES,
             generated=generated,
             downloads=links,
             subsectors=data.subsectors.head(25).to_dicts(),
