@@ -111,8 +111,12 @@ SELECT
   threshold_hourly_usd,
   threshold_used_usd,
   threshold_label,
-  wage_used_usd - threshold_used_usd AS living_wage_margin_usd,
-  100 * (wage_used_usd / threshold_used_usd - 1) AS living_wage_margin_pct,
+  -- in exact decimals (wages and thresholds are in cents or whole dollars): 31.02 - 25.00 is
+  -- 6.02 and its margin 24.08 %, not binary floating point's 24.07999999999999
+  CAST(CAST(wage_used_usd AS DECIMAL(18, 4)) - CAST(threshold_used_usd AS DECIMAL(18, 4))
+       AS DOUBLE) AS living_wage_margin_usd,
+  100 * (CAST(wage_used_usd AS DECIMAL(18, 4)) - CAST(threshold_used_usd AS DECIMAL(18, 4)))
+    / CAST(threshold_used_usd AS DECIMAL(18, 4)) AS living_wage_margin_pct,
   wage_basis LIKE '%top_coded' AS is_wage_top_coded,
   CASE
     WHEN skill_tier = 'low' THEN 'excluded'
