@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
+PORT ?= 3000
 
 .PHONY: setup run test dev bench profile lint screenshot clean
 
@@ -24,10 +25,10 @@ run: setup
 test: setup
 	$(BIN)/pytest -q
 
-## dev: the Dagster UI on http://127.0.0.1:3000
+## dev: the Dagster UI on http://127.0.0.1:3000 (`make dev PORT=3001` for another port)
 dev: setup
 	$(BIN)/python -c "from pipelines.cli import ensure_dagster_home; from pipelines.settings import Settings; ensure_dagster_home(Settings.from_env())"
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 ## bench: ingest benchmark on a full-size file served from 127.0.0.1 (not part of the tests)
 bench: setup

@@ -32,7 +32,8 @@ EARLIER_DAGSTER_YAML_SHA256 = {
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
-    """Use $DAGSTER_HOME, or var/dagster_home beside the warehouse, with our dagster.yaml.
+    """Use $DAGSTER_HOME, or the project's var/dagster_home (wherever the warehouse is), with
+    our dagster.yaml.
 
     The copy follows the project's file while it is ours: an unedited earlier version, or one
     that still starts with our header line. Any other copy is the user's: kept, with a note.
@@ -283,8 +284,16 @@ def main(argv: list[str] | None = None) -> int:
             print(err, file=sys.stderr)
             return 1
         return 0
-    for env, value, description in settings.describe():
-        print(f"{env:<26} {value:<48} {description}")
+    rows = [
+        *settings.describe(),
+        (
+            "DAGSTER_HOME",
+            os.environ.get("DAGSTER_HOME") or str(PROJECT_ROOT / "var" / "dagster_home"),
+            "Dagster's instance: run history, schedules (shared by every warehouse)",
+        ),
+    ]
+    for env, value, description in rows:  # one block per setting: values can be long URLs
+        print(f"{env}\n    {value}\n    {description}")
     return 0
 
 

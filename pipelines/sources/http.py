@@ -29,7 +29,22 @@ from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 from pipelines.sources.digest import CHUNK, Expect, StreamDigest, digest_file, identity, remember
 from pipelines.sources.files import FetchedFile, SourceError
 
-_LOCAL_COPY = "or download the file yourself and point the pipeline at a local copy"
+LOCAL_SETTINGS = {  # where a user points the pipeline at a copy they downloaded themselves
+    "oews": "CCP_OEWS_LOCAL_DIR (CCP_OEWS_XLSX_LOCAL_PATH for a history backfill)",
+    "oews-release-check": "CCP_OEWS_LOCAL_DIR",
+    "naics": "CCP_NAICS_LOCAL_PATH",
+    "soc": "CCP_SOC_LOCAL_PATH",
+    "ep": "CCP_EP_LOCAL_PATH",
+    "onet": "CCP_ONET_LOCAL_PATH",
+    "crosswalk": "CCP_CROSSWALK_LOCAL_PATH",
+}
+
+
+def _local_copy(source: str) -> str:
+    setting = LOCAL_SETTINGS.get(source, "the source's CCP_..._LOCAL_PATH setting")
+    return f"or download the file yourself (in a browser) and set {setting} to it"
+
+
 # The setting that holds each source's URL, named in the advice for a wrong or moved URL.
 URL_SETTINGS = {
     "oews": "CCP_BLS_BASE_URL (CCP_OEWS_XLSX_BASE_URL for a history backfill)",
@@ -173,7 +188,7 @@ class Downloader:
                 source,
                 f"downloading {name} failed after {self.max_retries + 1} attempts; "
                 f"last failure: {last}",
-                f"The server or network may be busy or down. Retry later, {_LOCAL_COPY}.",
+                f"The server or network may be busy or down. Retry later, {_local_copy(source)}.",
                 url=url,
             )
 
@@ -273,7 +288,7 @@ class Downloader:
                     raise SourceError(
                         source,
                         f"the server returned {found[0]}",
-                        f"{found[1]}, {_LOCAL_COPY}. The cached copy (if any) was kept.",
+                        f"{found[1]}, {_local_copy(source)}. The cached copy (if any) was kept.",
                         url=url,
                     )
                 os.replace(part, target)
@@ -301,7 +316,7 @@ class Downloader:
                 f"the server kept redirecting (a redirect loop): {err}",
                 "The publisher may have moved the file or be redirecting automated clients. "
                 f"Open the URL in a browser and check "
-                f"{URL_SETTINGS.get(source, 'the URL setting')}, {_LOCAL_COPY}.",
+                f"{URL_SETTINGS.get(source, 'the URL setting')}, {_local_copy(source)}.",
                 url=url,
             ) from err
         except requests.Timeout as err:
@@ -312,7 +327,7 @@ class Downloader:
             raise SourceError(
                 source,
                 f"the request failed: {err}",
-                f"Check the URL setting, {_LOCAL_COPY}.",
+                f"Check the URL setting, {_local_copy(source)}.",
                 url=url,
             ) from err
         finally:
@@ -343,7 +358,8 @@ class Downloader:
                 "without an identifying User-Agent that includes contact information, and to "
                 f"clients that fetch too often. User-Agent sent: {agent!r}",
                 "Set CCP_CONTACT to a real e-mail address you read, make sure nothing is "
-                f"fetching from this site too often, wait a while and retry, {_LOCAL_COPY}.",
+                "fetching from this site too often, wait a while and retry, "
+                f"{_local_copy(source)}.",
                 url=url,
             )
         if 400 <= status < 500:
@@ -351,14 +367,14 @@ class Downloader:
                 source,
                 f"the server answered {status} {resp.reason} for {url}",
                 f"Check {URL_SETTINGS.get(source, 'the URL setting')} and whether the "
-                f"publisher moved or renamed the file, {_LOCAL_COPY}.",
+                f"publisher moved or renamed the file, {_local_copy(source)}.",
                 url=url,
             )
         if not 200 <= status < 300:
             raise SourceError(
                 source,
                 f"unexpected HTTP status {status} {resp.reason}",
-                f"Retry later, {_LOCAL_COPY}.",
+                f"Retry later, {_local_copy(source)}.",
                 url=url,
             )
 
