@@ -33,6 +33,7 @@ from pipelines.metadata import build_table, markdown_table, table_metadata
 from pipelines.policy.cluster_rules import assign, load_cluster_rules
 from pipelines.policy.reviews import apply_decisions, ensure_one_primary, load_decisions
 from pipelines.releases import RELEASES
+from pipelines.reporting.data import decisions_table
 from pipelines.resources import SourcesResource
 from pipelines.sources.crosswalk import read_crosswalk
 from pipelines.warehouse import (
@@ -303,9 +304,11 @@ QUALIFYING_HAVE_A_CLUSTER = sql_check(
       WHERE o.release_code = q.release_code AND o.occupation_code = q.occupation_code)
     """,
     remedy=(
-        "a reviewer decision removed the only cluster of an occupation that qualifies: move "
-        "it to another cluster instead (decision 'move'), or drop that line from the "
-        "reviewer-decisions file (CCP_REVIEW_DECISIONS_PATH), and run again"
+        "if a reviewer decision removed the only cluster of an occupation that qualifies, move "
+        "it to another cluster instead (decision 'move') or drop that line from the "
+        "reviewer-decisions file (CCP_REVIEW_DECISIONS_PATH), and run again; with no such "
+        "decision, the cluster rules leave it out (pipelines/policy/cluster_rules.yaml): "
+        "report it"
     ),
 )
 
@@ -315,12 +318,13 @@ SUB_CLUSTERS_AND_ONE_PRIMARY = sql_check(
     "Every assignment names a sub-cluster that exists in the framework definition, and "
     "every occupation has exactly one primary cluster.",
     f"""
-    SELECT o.soc_code, o.cluster_code, o.sub_cluster_code, 'unknown sub-cluster' AS problem
+    SELECT o.release_code, o.soc_code, o.cluster_code, o.sub_cluster_code,
+           'unknown sub-cluster' AS problem
     FROM {OCCUPATION_CLUSTER} o
     LEFT JOIN raw_framework__sub_clusters s USING (cluster_code, sub_cluster_code)
     WHERE s.sub_cluster_code IS NULL
     UNION ALL
-    SELECT soc_code, NULL, NULL, 'primary clusters: ' || count_if(is_primary)
+    SELECT release_code, soc_code, NULL, NULL, 'primary clusters: ' || count_if(is_primary)
     FROM {OCCUPATION_CLUSTER} GROUP BY release_code, soc_code HAVING count_if(is_primary) <> 1
     """,
     remedy=(
@@ -365,7 +369,7 @@ def out_clusters__occupation_cluster(
         )
         base = ensure_one_primary(base)  # official rows: the best-scoring cluster is primary
         decisions = query_frame(
-            con, "SELECT * FROM raw_review__decisions ORDER BY source_file, line"
+            con, f"SELECT * FROM {decisions_table(con)} ORDER BY source_file, line"
         )
         result = apply_decisions(base, decisions)
         write_frame(con, "_occupation_cluster_layers", result)
@@ -375,7 +379,9 @@ def out_clusters__occupation_cluster(
             sql_text(OCCUPATION_CLUSTER),
             **enforce_contract(OCCUPATION_CLUSTER),
             keep_where=f"release_code <> '{release}'",
-            before_commit=before_swap([QUALIFYING_HAVE_A_CLUSTER, SUB_CLUSTERS_AND_ONE_PRIMARY]),
+            before_commit=before_swap(
+                [QUALIFYING_HAVE_A_CLUSTER, SUB_CLUSTERS_AND_ONE_PRIMARY], release
+            ),
         )
         con.execute("DROP TABLE _occupation_cluster_layers")
         where = f"release_code = '{release}'"

@@ -54,13 +54,13 @@ REPORT_INPUTS = [
 ]
 
 
-# The five profile tables are built in one step (and their checks in another): each is still
-# its own asset in the UI, with its own lineage, metadata and checks, but a one-cluster
-# re-render pays Dagster's per-step cost twice instead of ten times.
 class ReleaseNotProfiledError(LookupError):
     """The release to render has no profile tables in the warehouse."""
 
 
+# The five profile tables are built in one step (and their checks in another): each is still
+# its own asset in the UI, with its own lineage, metadata and checks, but a one-cluster
+# re-render pays Dagster's per-step cost twice instead of ten times.
 @dataclass(frozen=True)
 class ProfileTable:
     deps: tuple[str, ...]

@@ -89,17 +89,22 @@ class CheckFailedError(ValueError):
     """A blocking check failed on a new table before it was swapped in; nothing was written."""
 
 
-def before_swap(checks: Sequence[Check]) -> Callable[[duckdb.DuckDBPyConnection], None]:
+def before_swap(
+    checks: Sequence[Check], release: str
+) -> Callable[[duckdb.DuckDBPyConnection], None]:
     """`write_table`'s `before_commit` for blocking SQL checks a user's input can break (e.g. a
-    reviewer decision): run inside the swap, a failure rolls it back, so the live table never
-    holds rows its own checks reject. Only for checks whose other tables are upstream of the
-    asset (already current when it runs); the check step still runs them for the UI."""
+    reviewer decision): run inside the swap on the release being written (their failing rows
+    carry release_code), a failure rolls it back, so the live table never holds rows its own
+    checks reject. Only for checks whose other tables are upstream of the asset (already
+    current when it runs); the check step still runs them, on every release, for the UI."""
 
     def run(con: duckdb.DuckDBPyConnection) -> None:
         for check in checks:
             if check.failing_rows_sql is None or not check.blocking:
                 raise TypeError(f"{check.name}: only blocking SQL checks run before a swap")
-            failing = query_frame(con, check.failing_rows_sql)
+            failing = query_frame(
+                con, f"SELECT * FROM ({check.failing_rows_sql}) WHERE release_code = ?", [release]
+            )
             if failing.height:
                 rows = "\n".join(
                     "  " + ", ".join(str(v) for v in row) for row in failing.head(5).iter_rows()

@@ -167,7 +167,8 @@ def run(
     jobs = sorted(j.name for j in definitions.resolve_all_job_defs() if not j.name.startswith("__"))
     if job_name not in jobs:
         print(
-            f"ccp run: there is no job {job_name!r}; the jobs are: {', '.join(jobs)}.",
+            f"ccp run: there is no job {job_name!r}.\nWhat to do: name one of "
+            f"{', '.join(jobs)} (`ccp run --job NAME`).",
             file=sys.stderr,
         )
         return 2

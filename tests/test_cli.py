@@ -69,7 +69,9 @@ def partitions(tmp: Path) -> list[str]:
 def test_unknown_job_lists_the_jobs(tmp_path: Path) -> None:
     done = ccp(tmp_path, "run", "--job", "refresh")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "there is no job 'refresh'; the jobs are: apply_review_decisions" in done.stderr
+    assert "there is no job 'refresh'.\nWhat to do: name one of apply_review_decisions" in (
+        done.stderr
+    )
     assert "__ASSET_JOB" not in done.stderr
 
 

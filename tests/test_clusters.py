@@ -209,6 +209,13 @@ def test_removing_a_qualifying_occupations_only_cluster_is_refused_before_the_sw
             "line 5: it conflicts with the decision on line 2",
         ),
         (None, "does not exist"),
+        (  # a bare CR inside a quoted field is a line break too
+            (
+                HEADER + '47-2111,x,Construction,Skilled Trades,remove,,,A,2026-01-01,"a\rb"\n'
+                "47-2111,x,Construction,Skilled Trades,add,,,B,2026-01-02,r\n"
+            ).encode(),
+            "line 4: it conflicts with the decision on line 2",
+        ),
     ],
 )
 def test_unreadable_review_file_is_named_and_keeps_previous_assignment(
@@ -257,13 +264,27 @@ def test_a_folder_of_returned_sheets_is_one_decisions_file(offline: Path, tmp_pa
         clusters_of(settings.warehouse, soc).select("cluster_name", "sub_cluster_name").iter_rows()
     )
 
-    (folder / "c-again.csv").write_text(HEADER + "\n" + move, encoding="utf-8")
+    # a workbook, Office's lock file and macOS's metadata file are not decisions files
+    for name in ("~$a-supply-chain.csv", "._a-supply-chain.csv", "c.xlsx"):
+        (folder / name).write_bytes(b"\x00 not a CSV")
+    result = run_refresh(settings, "assign_clusters")
+    assert result.success, failure_text(result)
+
+    (folder / "c-again.CSV").write_text(HEADER + "\n" + move, encoding="utf-8")
     before = table_digests(settings.warehouse)
     result = run_refresh(settings, "assign_clusters")
     assert not result.success
     message = failure_text(result)
     assert (
-        "c-again.csv, line 3: it conflicts with the decision on line 2 of a-supply-chain.csv"
+        "c-again.CSV, line 3: it conflicts with the decision on line 2 of a-supply-chain.csv"
         in (message)
     )
+    assert table_digests(settings.warehouse)[OC] == before[OC]
+
+    # returned as workbooks only: an error that says so, not zero decisions
+    for csv_file in folder.glob("*.[cC][sS][vV]"):
+        csv_file.unlink()
+    result = run_refresh(settings, "assign_clusters")
+    assert not result.success
+    assert "holds no CSV file (it holds workbooks: c.xlsx)" in failure_text(result)
     assert table_digests(settings.warehouse)[OC] == before[OC]

@@ -256,7 +256,7 @@ def test_persistent_5xx_gives_up_with_advice(
         fetch_text(make_downloader(max_retries=2), loopback_server)
     msg = str(info.value)
     assert "503" in msg and "3 attempts" in msg
-    assert "set CCP_OEWS_LOCAL_DIR" in msg  # names the setting for a copy of your own
+    assert "point CCP_OEWS_LOCAL_DIR (a folder" in msg  # names the setting for your own copy
     assert len(loopback_server.requests) == 3
 
 

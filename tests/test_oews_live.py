@@ -176,7 +176,9 @@ def test_live_path_matches_embedded(
                                      "FROM int_qualify__skill_tiers GROUP BY 1")  # fmt: skip
     assert dict(tiers.iter_rows()) == {"ep": 830}
     index = next(settings.output.glob("*/index.html")).read_text(encoding="utf-8")
-    assert "come from: BLS Employment Projections (education and training)." in index
+    assert "come from: BLS Employment Projections (typical entry education and training)." in (
+        index
+    )
     assert "Provisional" not in index  # EP for every tier, and the crosswalk: no own rules
     assert "Employment projections: BLS Employment Projections program." in index
     assert "CC BY 4.0" not in index  # O*NET's attribution only where its Job Zones were used

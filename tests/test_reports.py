@@ -117,16 +117,91 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
     # output says so
     for page in [index, *((folder / f"{slug}.html").read_text() for slug in CLUSTERS)]:
         text = " ".join(html.unescape(page).split())
-        assert "every skill tier comes from the project's built-in SOC-group rules" in text
+        assert "Every skill tier comes from the project's built-in SOC-group rules" in text
         assert "Provisional: the project's own rules were used." in text
         assert "Advance CTE's official Framework Crosswalk was not available to this run" in text
         assert "BLS Employment Projections program" not in text  # not used, not credited
 
 
+@pytest.mark.parametrize(
+    ("skill", "layers", "expected", "absent"),
+    [
+        (  # DISTINCT ... ORDER BY gives the sources alphabetically; the notice orders them
+            ("ep", "fallback", "job_zone"),
+            ("official", "rules"),
+            "Skill tiers in this report come from: BLS Employment Projections (typical entry "
+            "education and training); O*NET Job Zones; the project's built-in SOC-group rules. "
+            "Occupations are assigned to clusters by: Advance CTE's official Framework Crosswalk; "
+            "the project's rules (SOC groups and industry evidence). Provisional: the project's "
+            "own rules were used. Some occupations are not covered by BLS Employment Projections "
+            "(typical entry education and training) or O*NET Job Zones, so their skill tiers "
+            "come from the project's built-in SOC-group rules",
+            "Crosswalk was not available",
+        ),
+        (
+            ("ep",),
+            ("official", "reviewer", "rules"),
+            "come from: BLS Employment Projections (typical entry education and training).",
+            "Provisional",
+        ),
+        (
+            ("ep",),
+            ("reviewer", "rules"),
+            "come from the project's own rules (SOC groups and industry evidence) and reviewer "
+            "decisions, not from Advance CTE.",
+            "Some occupations",
+        ),
+    ],
+)
+def test_the_sources_notice_says_what_was_used(
+    skill: tuple[str, ...], layers: tuple[str, ...], expected: str, absent: str
+) -> None:
+    from pipelines.reporting.data import SourcesUsed
+    from pipelines.reporting.render import environment
+
+    macro = environment().get_template("sources_notice.html.j2").module.sources_notice
+    page = str(macro(SourcesUsed(skill, layers), "this report", "Methodology"))
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert expected in text and absent not in text
+
+
+def test_review_sheet_keeps_the_order_decisions_were_applied_in() -> None:
+    """'add' to a sub-cluster and then 'remove' from the whole cluster leaves the occupation out;
+    in the other order it stays in. The sheet lists one occupation's decisions as applied."""
+    from types import SimpleNamespace
+
+    from pipelines.reporting.render import review_sheet
+
+    current = pl.DataFrame(
+        {
+            "soc_code": ["11-1011"],
+            "occupation_name": ["Chief Executives"],
+            "cluster_name": ["Construction"],
+            "sub_cluster_name": ["Design & Planning"],
+            "status": ["qualifies"],
+            "employment_count": [10],
+            "layer": ["rules"],
+            "is_primary": [True],
+        }
+    )
+    decided = ["A", "2026-01-01", "r"]
+    made = pl.DataFrame(
+        [
+            ["47-2111", "x", "Construction", "Skilled Trades", "add", "", "", *decided],
+            ["47-2111", "x", "Construction", "", "remove", "", "", *decided],
+        ],
+        schema=REVIEW_COLUMNS,
+        orient="row",
+    )
+    sheet = review_sheet(SimpleNamespace(assignments=current, sheet_decisions=made))
+    assert sheet["decision"].to_list() == ["", "add", "remove"]
+    assert sheet.columns[: len(REVIEW_COLUMNS)] == REVIEW_COLUMNS
+
+
 def test_output_files_are_readable_by_others(built: Settings, tmp_path: Path) -> None:
     """Reports go to shared folders and web servers: every file gets the mode a new file gets
     under the umask (0644 under 022), not a temporary file's private 0600, which an unchanged
-    file left by an earlier version is mended from."""
+    file left by an earlier version is mended from; another mode is left as it is."""
     umask = os.umask(0o022)
     os.umask(umask)
     modes = {p: p.stat().st_mode & 0o777 for p in built.output.rglob("*") if p.is_file()}
@@ -135,9 +210,10 @@ def test_output_files_are_readable_by_others(built: Settings, tmp_path: Path) ->
 
     page = tmp_path / "page.html"
     assert write_bytes(page, b"one") and page.stat().st_mode & 0o777 == 0o666 & ~umask
-    page.chmod(0o600)
-    assert not write_bytes(page, b"one")  # the same bytes: not rewritten, but readable again
-    assert page.stat().st_mode & 0o777 == 0o666 & ~umask
+    page.chmod(0o600)  # as earlier versions left it: the same bytes are written again
+    assert write_bytes(page, b"one") and page.stat().st_mode & 0o777 == 0o666 & ~umask
+    page.chmod(0o640)  # a mode someone chose stays
+    assert not write_bytes(page, b"one") and page.stat().st_mode & 0o777 == 0o640
 
 
 def test_every_chart_is_a_valid_plotly_figure(built: Settings) -> None:
@@ -265,10 +341,6 @@ def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(
     writer.writeheader()
     writer.writerows(rows)
     decisions.write_text(buffer.getvalue())
-    # a download an earlier version wrote under another name goes; a file of the user's stays
-    stale, kept = sheet / "digital-technology-industry_changes.csv", sheet / "notes.txt"
-    stale.write_text("old layout\n")
-    kept.write_text("mine\n")
 
     before = digests(settings.output / RELEASE)
     # one run: decisions -> clusters -> profile tables -> this cluster's report + the index
@@ -309,7 +381,6 @@ def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(
     review = page[page.index('id="review"') : page.index('id="methodology"')]
     assert "IAG &lt;Digital&gt;" in review and "&lt;script&gt;window.__injected" in review
     assert "<script>window.__injected" not in page
-    assert not stale.exists() and kept.read_text() == "mine\n"
 
     # The next review sheet carries the decision already made (the occupation it took out is
     # listed with it), so that sheet, saved as the decisions file as it is, changes nothing.
@@ -371,6 +442,21 @@ def test_data_values_containing_markup_render_as_text(built: Settings, tmp_path:
     )
     assert report.evaluated == {"injected": None, "bold": 0, "text": True, "svgText": True}
     assert report.page_errors == [] and report.console_errors == []
+
+
+def test_reports_render_from_a_warehouse_an_earlier_version_built(
+    built: Settings, tmp_path: Path
+) -> None:
+    """raw_review__decisions without the source_file column (one decisions file, before
+    folders): render_reports works without re-running the assignment first."""
+    settings = copy_of(built, tmp_path)
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        con.execute("ALTER TABLE raw_review__decisions DROP COLUMN source_file")
+    finally:
+        con.close()
+    result = run_refresh(settings, "render_reports", release=RELEASE)
+    assert result.success, failure_text(result)
 
 
 def test_output_is_deterministic(built: Settings, tmp_path: Path) -> None:

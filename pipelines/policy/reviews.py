@@ -67,10 +67,30 @@ def load_decisions(path: Path, known_socs: set[str], resolve: Resolver) -> pl.Da
     """
     rows: list[dict] = []
     seen: dict[tuple, tuple[str, int]] = {}
-    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    files = _folder_files(path) if path.is_dir() else [path]
     for file in files:
         rows += _file_decisions(file, known_socs, resolve, seen)
     return pl.DataFrame(rows, schema=DECISIONS_SCHEMA)
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The CSV files of a decisions folder, in name order: not Office's lock files (~$...) or
+    macOS's metadata files (._...). A folder without one is an error: the decisions returned
+    as workbooks, say, would otherwise be silently dropped."""
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(("~$", "._"))
+    )
+    if not files:
+        workbooks = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".xlsx")
+        found = f" (it holds workbooks: {', '.join(workbooks)})" if workbooks else ""
+        raise ReviewError(
+            f"[reviewer decisions] the folder {folder} holds no CSV file{found}.\nWhat to do: "
+            'save each returned review sheet in it as "CSV UTF-8 (Comma delimited)"; to apply '
+            "no decisions, put in one file holding only the header line."
+        )
+    return files
 
 
 def _file_decisions(
@@ -90,7 +110,8 @@ def _file_decisions(
         # the line the record starts on: reader.line_num is its last (a quoted field, e.g. a
         # rationale typed with Alt+Enter in Excel, may span lines)
         values = [v if isinstance(v, str) else ",".join(v or []) for v in raw.values()]
-        line = reader.line_num - sum(v.count("\n") for v in values)
+        breaks = sum(v.count("\n") + v.count("\r") - v.count("\r\n") for v in values)
+        line = reader.line_num - breaks
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         decision = row["decision"].lower()
         if decision in ("", "keep"):
@@ -217,7 +238,8 @@ def apply_decisions(assignments: pl.DataFrame, decisions: pl.DataFrame) -> pl.Da
     template = dict.fromkeys(assignments.columns)
     for d in decisions.iter_rows(named=True):
         note = (
-            f"reviewer {d['reviewer']} ({d['decided_on']}, {d['source_file']} line {d['line']}): "
+            f"reviewer {d['reviewer']} ({d['decided_on']}, "
+            f"{d['source_file'] or 'decisions file'} line {d['line']}): "
             f"{d['rationale']}"
         )
 

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from pipelines.metadata import previous_release
+from pipelines.policy.qualification import SKILL_SOURCE_NAMES
 from pipelines.warehouse import fetch_one, query_frame
 
 O_NET_ATTRIBUTION = (
@@ -21,7 +22,9 @@ O_NET_ATTRIBUTION = (
 
 def bls_disclaimer(uses_projections: bool) -> str:
     """BLS's credit line, naming the Employment Projections program only when a run used it."""
-    projections = " Employment projections: BLS Employment Projections program." * uses_projections
+    projections = (
+        " Employment projections: BLS Employment Projections program." if uses_projections else ""
+    )
     return (
         "Employment and wage estimates: U.S. Bureau of Labor Statistics, Occupational Employment "
         f"and Wage Statistics (OEWS).{projections} BLS has not reviewed or endorsed this "
@@ -30,11 +33,7 @@ def bls_disclaimer(uses_projections: bool) -> str:
     )
 
 
-SKILL_SOURCE_LABELS = {
-    "ep": "BLS Employment Projections (education and training)",
-    "job_zone": "O*NET Job Zones",
-    "fallback": "the project's built-in SOC-group rules",
-}
+SKILL_SOURCE_ORDER = ("ep", "job_zone", "fallback")  # the order the skill screen tries them
 SOURCE_NAMES = {  # the Sources table's first column, for a reader
     "oews": "BLS OEWS (employment and wages)",
     "ep": "BLS Employment Projections",
@@ -60,7 +59,13 @@ class SourcesUsed:
 
     @property
     def skill_labels(self) -> list[str]:
-        return [SKILL_SOURCE_LABELS.get(s, s) for s in self.skill_sources]
+        """The sources the tiers came from, in the order the screen tries them."""
+        return [SKILL_SOURCE_NAMES[s] for s in SKILL_SOURCE_ORDER if s in self.skill_sources]
+
+    @property
+    def data_skill_labels(self) -> list[str]:
+        """The data sources (not the built-in rules) some tiers came from."""
+        return [SKILL_SOURCE_NAMES[s] for s in ("ep", "job_zone") if s in self.skill_sources]
 
     @property
     def assignment_labels(self) -> list[str]:
@@ -122,7 +127,7 @@ SELECT d.soc_code, coalesce(o.occupation_name, '') AS occupation_title,
        coalesce(tc.cluster_name, '') AS to_cluster,
        coalesce(ts.sub_cluster_name, '') AS to_sub_cluster,
        d.reviewer, d.decided_on AS date, d.rationale
-FROM raw_review__decisions d
+FROM {decisions} d
 JOIN raw_framework__clusters c ON c.cluster_code = d.cluster_code
 LEFT JOIN raw_framework__sub_clusters s
   ON s.cluster_code = d.cluster_code AND s.sub_cluster_code = d.sub_cluster_code
@@ -134,6 +139,19 @@ LEFT JOIN stg_oews__occupations o
 WHERE d.cluster_code = ?
 ORDER BY d.source_file, d.line
 """
+
+
+def decisions_table(con: duckdb.DuckDBPyConnection) -> str:
+    """raw_review__decisions, or, as an earlier version built it (one file, no source_file
+    column), that table with an empty source_file: rendering needs no re-assignment first."""
+    found = fetch_one(
+        con,
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
+        "AND table_name = 'raw_review__decisions' AND column_name = 'source_file'",
+    )
+    if found and found[0]:
+        return "raw_review__decisions"
+    return "(SELECT NULL::VARCHAR AS source_file, * FROM raw_review__decisions)"
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict:
@@ -258,6 +276,7 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
         f"{ep_years['base_year'][0]}–{ep_years['projection_year'][0]}" if ep_years.height else None
     )
     previous = previous_release(con, release)
+    decisions = decisions_table(con)
     return ClusterData(
         release=release_info(con, release),
         cluster=cluster,
@@ -324,11 +343,13 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
         ),
         decisions=query_frame(
             con,
-            "SELECT * FROM raw_review__decisions WHERE cluster_code = ? OR to_cluster_code = ? "
+            f"SELECT * FROM {decisions} WHERE cluster_code = ? OR to_cluster_code = ? "
             "ORDER BY source_file, line",
             [cluster_code, cluster_code],
         ),
-        sheet_decisions=query_frame(con, SHEET_DECISIONS, [release, cluster_code]),
+        sheet_decisions=query_frame(
+            con, SHEET_DECISIONS.format(decisions=decisions), [release, cluster_code]
+        ),
         sources=sources_frame(con, release),
         used=sources_used(con, release),
         threshold_label=policy["label"],

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import glob
 import io
 import os
-import tempfile
+import secrets
+from contextlib import suppress
 from pathlib import Path
 
 import jinja2
@@ -76,15 +76,21 @@ def environment() -> jinja2.Environment:
 
 
 def fmt_margin_pct(value: float | None) -> str:
-    """A signed percentage, whole, or to a tenth below 1% so a shortfall never reads "-0%"."""
+    """A signed percentage, whole, with more digits as it nears zero, so a shortfall or a
+    surplus never reads as "-0%" or "+0.0%"."""
     if value is None:
         return "—"
-    return f"{value:+.1f}%" if abs(value) < 0.95 and value != 0 else f"{value:+.0f}%"
+    if value == 0:
+        return "0%"
+    for digits in (0, 1, 2):
+        if round(abs(value), digits) >= 10**-digits:
+            return f"{value:+.{digits}f}%"
+    return "-<0.01%" if value < 0 else "+<0.01%"
 
 
 def fmt_file_size(size: int) -> str:
     if size < 1024:
-        return f"{size:,} bytes"
+        return "1 byte" if size == 1 else f"{size:,} bytes"
     return f"{size / 1024:,.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:,.1f} MB"
 
 
@@ -93,29 +99,31 @@ class ReportWriteError(RuntimeError):
     left as it was."""
 
 
-def _new_file_mode() -> int:
-    """The mode `open()` gives a new file: 0666 less the process's umask (read, then put back:
-    os.umask has no read-only form)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _is_private_leftover(path: Path) -> bool:
+    """A file of ours that earlier versions left owner-only (mkstemp's 0600): rewritten, so it
+    gets the mode a new file gets. Another user's file, or any other mode, is left alone."""
+    info = path.stat()
+    return info.st_uid == os.getuid() and info.st_mode & 0o777 == 0o600
 
 
 def write_bytes(path: Path, data: bytes) -> bool:
-    """Atomically replace `path` with `data`; skip when the bytes are already there."""
-    tmp: str | None = None
+    """Atomically replace `path` with `data`; skip when the bytes are already there.
+
+    Reports are for others to read (a shared folder, a web server): the file is created with
+    mode 0666, so the kernel applies the umask (0644 under the usual 022), as for any new file,
+    not mkstemp's private 0600."""
+    tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Reports are for others to read (a shared folder, a web server): every file gets the
-        # mode a new file gets under the umask, not mkstemp's private 0600 (which earlier
-        # versions left, and which an unchanged file is mended from here).
-        mode = _new_file_mode()
-        if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
-            if path.stat().st_mode & 0o777 != mode:
-                path.chmod(mode)
+        if (
+            path.exists()
+            and path.stat().st_size == len(data)
+            and path.read_bytes() == data
+            and not _is_private_leftover(path)
+        ):
             return False
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.fchmod(fd, mode)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -123,7 +131,8 @@ def write_bytes(path: Path, data: bytes) -> bool:
         os.replace(tmp, path)
     except OSError as err:
         if tmp:
-            Path(tmp).unlink(missing_ok=True)
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
         raise ReportWriteError(
             f"[reports] could not write {path}: {err.strerror or err}. Each report file is "
             "written to a temporary name and renamed into place, so the previous file is "
@@ -133,7 +142,8 @@ def write_bytes(path: Path, data: bytes) -> bool:
         ) from err
     except BaseException:
         if tmp:
-            Path(tmp).unlink(missing_ok=True)
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
         raise
     return True
 
@@ -213,16 +223,20 @@ def review_sheet(data: ClusterData) -> pl.DataFrame:
         pl.col("layer").alias("context_assigned_by"),
         pl.col("is_primary").alias("context_is_primary_cluster"),
     )
-    made = data.sheet_decisions.select(*REVIEW_COLUMNS)
-    kept = current.join(made.select(*key, *decided), on=key, how="left").with_columns(
+    # the decisions in the order they are applied (file, line): decisions on one occupation
+    # can depend on their order, so the sheet keeps it within each occupation
+    made = data.sheet_decisions.select(*REVIEW_COLUMNS).with_row_index("applied")
+    kept = current.join(made.select(*key, *decided, "applied"), on=key, how="left").with_columns(
         pl.col(decided).fill_null("")
     )
     gone = made.join(current, on=key, how="anti")  # removed or moved out of this cluster
-    sheet = pl.concat([kept, gone], how="diagonal_relaxed").select(
-        *REVIEW_COLUMNS, *current.columns[4:]
+    sheet = (
+        pl.concat([kept, gone], how="diagonal_relaxed")
+        .sort("soc_code", "applied", "sub_cluster", nulls_last=True)
+        .select(*REVIEW_COLUMNS, *current.columns[4:])
     )
     assert sheet.columns[: len(REVIEW_COLUMNS)] == REVIEW_COLUMNS
-    return sheet.sort("soc_code", "sub_cluster")
+    return sheet
 
 
 def downloads(data: ClusterData) -> dict[str, bytes]:
@@ -274,6 +288,7 @@ def render_cluster(
             policy_summary=policy_summary,
             used=data.used,
             layer_labels=ASSIGNMENT_LAYER_LABELS,
+            own_layer_labels=[ASSIGNMENT_LAYER_LABELS.get(x, x) for x in data.layers["layer"]],
             source_names=SOURCE_NAMES,
             generated=generated,
             downloads=links,
@@ -299,10 +314,6 @@ def write_cluster(release_dir: Path, data: ClusterData, policy_summary: str) -> 
     body = page.encode()
     write_bytes(release_dir / f"{slug}.html", body)  # the page last: its links exist by then
     sizes[f"{slug}.html"] = len(body)
-    # downloads an earlier version wrote under other names: no page links them any more
-    for stale in folder.glob(f"{glob.escape(slug)}*"):
-        if stale.is_file() and stale.suffix in {".csv", ".xlsx"} and stale.name not in files:
-            stale.unlink()
     return sizes
 
 

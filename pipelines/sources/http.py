@@ -30,8 +30,11 @@ from pipelines.sources.digest import CHUNK, Expect, StreamDigest, digest_file, i
 from pipelines.sources.files import FetchedFile, SourceError
 
 LOCAL_SETTINGS = {  # where a user points the pipeline at a copy they downloaded themselves
-    "oews": "CCP_OEWS_LOCAL_DIR (CCP_OEWS_XLSX_LOCAL_PATH for a history backfill)",
-    "oews-release-check": "CCP_OEWS_LOCAL_DIR",
+    "oews": (
+        "CCP_OEWS_LOCAL_DIR (a folder holding the oe.* files; for a history backfill "
+        "CCP_OEWS_XLSX_LOCAL_PATH and CCP_OEWS_XLSX_INDUSTRY_LOCAL_PATH)"
+    ),
+    "oews-release-check": "CCP_OEWS_LOCAL_DIR (a folder holding the oe.* files)",
     "naics": "CCP_NAICS_LOCAL_PATH",
     "soc": "CCP_SOC_LOCAL_PATH",
     "ep": "CCP_EP_LOCAL_PATH",
@@ -42,7 +45,7 @@ LOCAL_SETTINGS = {  # where a user points the pipeline at a copy they downloaded
 
 def _local_copy(source: str) -> str:
     setting = LOCAL_SETTINGS.get(source, "the source's CCP_..._LOCAL_PATH setting")
-    return f"or download the file yourself (in a browser) and set {setting} to it"
+    return f"or download it yourself (in a browser) and point {setting} at your copy"
 
 
 # The setting that holds each source's URL, named in the advice for a wrong or moved URL.

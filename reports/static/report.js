@@ -12,7 +12,10 @@
     document.querySelectorAll("script[data-chart-for]").forEach(function (node) {
       var spec = JSON.parse(node.textContent);
       var target = document.getElementById(node.getAttribute("data-chart-for"));
-      if (target.clientWidth && target.clientWidth < NARROW) fitNarrow(spec, target.clientWidth);
+      if (target.clientWidth && target.clientWidth < NARROW) {
+        try { fitNarrow(spec, target.clientWidth); }
+        catch (e) { spec = JSON.parse(node.textContent); }  /* a chart it does not know: as is */
+      }
       Plotly.newPlot(target, spec.data, spec.layout, spec.config);
     });
   }
@@ -32,7 +35,8 @@
   function fitNarrow(spec, width) {
     var layout = spec.layout, categories = {};
     spec.data.forEach(function (t) {
-      if ((t.orientation === "h" || t.type === "scatter") && t.y && typeof t.y[0] === "string") {
+      var isCategories = Array.isArray(t.y) && t.y.some(function (v) { return typeof v === "string"; });
+      if ((t.orientation === "h" || t.type === "scatter") && isCategories) {
         t.y = t.y.map(function (label) {  /* category labels: wrapped, each row tall enough */
           if (typeof label !== "string") return label;  /* a gap (null) stays a gap */
           var wrapped = wrap(label, 24);
@@ -40,11 +44,14 @@
           return wrapped;
         });
       }
-      if (t.marker && t.marker.symbol === "square" && layout.xaxis && layout.xaxis.range) {
+      if (t.marker && t.marker.symbol === "square" && typeof t.marker.size === "number" &&
+          layout.xaxis && layout.xaxis.range && layout.yaxis && layout.yaxis.range) {
         var units = layout.xaxis.range[1] - layout.xaxis.range[0];
         var unitPx = (width - 30) / units;
         var size = Math.min(t.marker.size, Math.floor(0.72 * unitPx));
-        if (t.textfont) t.textfont.size = Math.max(7, Math.round(t.textfont.size * size / t.marker.size));
+        if (t.textfont && typeof t.textfont.size === "number") {
+          t.textfont.size = Math.max(7, Math.round(t.textfont.size * size / t.marker.size));
+        }
         t.marker.size = size;
         layout.height = Math.round(unitPx * (layout.yaxis.range[0] - layout.yaxis.range[1])) + 90;
         if (t.marker.colorbar) {
