@@ -46,6 +46,7 @@ def test_run_prints_where_the_warehouse_is_and_what_it_holds(tmp_path: Path) -> 
         tail
     )
     assert "Traceback" not in tail and "DagsterExecutionStepExecutionError" not in tail
+    assert "The warehouse keeps its previous tables." in tail  # nothing was updated
     assert not (tmp_path / "reports" / "2023A01").exists()
     assert partitions(tmp_path) == ["2025A01"]
 

@@ -189,6 +189,14 @@ def test_removing_a_qualifying_occupations_only_cluster_is_refused_before_the_sw
     assert "check every_qualifying_occupation_has_a_cluster failed for 1 row(s)" in message
     assert soc in message and "decision 'move'" in message
     assert table_digests(settings.warehouse)[OC] == before[OC]
+    # what `ccp run` prints: the check's own message, and what the run did update
+    from pipelines.cli import failure_lines
+
+    printed = "\n".join(failure_lines(result))
+    assert "out_clusters__occupation_cluster: [out_clusters__occupation_cluster] check " in printed
+    assert "Error occurred while executing" not in printed
+    assert "Updated by this run before it stopped (each passed its contract): " in printed
+    assert "raw_review__decisions" in printed.split("Updated by this run")[1]
 
 
 @pytest.mark.parametrize(

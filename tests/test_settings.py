@@ -47,12 +47,21 @@ def test_unknown_setting_is_an_error_with_a_suggestion() -> None:
         ("CCP_CONTACT", "not-an-email", "e-mail"),
         ("CCP_HTTP_TIMEOUT_S", "0", "CCP_HTTP_TIMEOUT_S"),
         ("CCP_BLS_BASE_URL", "ftp://x", "http"),
+        # asked of DuckDB itself: not at the first query of a run, in seven steps at once
+        ("CCP_DUCKDB_MEMORY_LIMIT", "lots", "CCP_DUCKDB_MEMORY_LIMIT='lots'"),
     ],
 )
 def test_invalid_values_name_the_variable(name: str, value: str, fragment: str) -> None:
     with pytest.raises(SettingsError) as err:
         Settings.from_env(environ={name: value})
     assert fragment in str(err.value)
+
+
+def test_memory_limits_duckdb_reads_are_kept_as_written() -> None:
+    for value in ("512MB", "1.5GB", "2GiB", "50%"):
+        assert Settings.from_env(
+            environ={"CCP_DUCKDB_MEMORY_LIMIT": value}
+        ).duckdb_memory_limit == (value)
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:
