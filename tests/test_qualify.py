@@ -74,6 +74,17 @@ def test_offline_every_occupation_has_one_status_per_geography(offline: Path) ->
     }
 
 
+def test_living_wage_label_reads_without_nested_parentheses() -> None:
+    """The label opens each report's first paragraph: every part of the policy, one level of
+    parentheses (the parts hold commas, so semicolons separate them)."""
+    wage = load_policy().living_wage
+    label = wage.label
+    inner = label[label.index("(") + 1 : label.rindex(")")]
+    assert "(" not in inner and ")" not in inner, label
+    assert inner.split("; ") == [wage.geography, wage.household, str(wage.as_of_year)]
+    assert label.startswith(f"${wage.hourly_usd:.2f}/h (")
+
+
 def test_software_developers_qualify_with_ep(with_ep: Path) -> None:
     dev = national(with_ep, "15-1252")
     assert dev["skill_tier"] == "high" and dev["skill_tier_source"] == "ep"

@@ -83,7 +83,9 @@ class LivingWagePolicy(_Strict):
 
     @property
     def label(self) -> str:
-        return f"${self.hourly_usd:.2f}/h ({self.geography}, {self.household}, {self.as_of_year})"
+        """E.g. "$25.00/h (United States, project default; 1 adult, 0 children; 2026)": the
+        parts are separated by semicolons because each may contain commas."""
+        return f"${self.hourly_usd:.2f}/h ({self.geography}; {self.household}; {self.as_of_year})"
 
 
 class QualificationPolicy(_Strict):
