@@ -19,6 +19,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.framework.definition import load_framework
+from pipelines.policy.qualification import load_policy
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
 from pipelines.reporting.render import write_bytes
 from pipelines.settings import Settings
@@ -121,6 +122,17 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
         assert "Provisional: the project's own rules were used." in text
         assert "Advance CTE's official Framework Crosswalk was not available to this run" in text
         assert "BLS Employment Projections program" not in text  # not used, not credited
+
+
+def test_each_page_lists_the_policy_it_was_screened_with(built: Settings) -> None:
+    """The qualification policy is a list of its three parts on the index and every report."""
+    items = [html.escape(item, quote=False) for item in load_policy().summary_items()]
+    assert len(items) == 3 and items[1].startswith("Living wage: the OEWS median wage")
+    for page in (built.output / RELEASE).glob("*.html"):
+        listed = re.search(r'<ul class="policy-items">(.*?)</ul>', page.read_text(), re.S)
+        assert listed, page.name
+        found = [html.unescape(li) for li in re.findall(r"<li>(.*?)</li>", listed.group(1), re.S)]
+        assert found == [html.unescape(item) for item in items], page.name
 
 
 @pytest.mark.parametrize(

@@ -105,19 +105,24 @@ class QualificationPolicy(_Strict):
             f"from {rest[0]}, then {rest[1]}."
         )
 
-    def summary(self) -> str:
-        """One paragraph for reports and asset metadata."""
+    def summary_items(self) -> list[str]:
+        """The policy in three sentences (skill tier, living wage, the threshold's source): a
+        list on the report pages, where one paragraph of it was hard to scan."""
         ep = self.skill_tier.ep
         statistic = "median" if self.living_wage.wage_statistic == "median" else "25th percentile"
-        return (
+        return [
             f"{self.skill_source_order()} High = {', '.join(ep.high_education)}; middle = "
             f"{', '.join(ep.middle_education)}, or {ep.high_school_education} with "
-            f"{', '.join(ep.middle_if_high_school_with_ojt)} or related work experience. "
+            f"{', '.join(ep.middle_if_high_school_with_ojt)} or related work experience.",
             f"Living wage: the OEWS {statistic} wage is at least {self.living_wage.label}; "
             f"annual-only occupations are compared on their annual wage with "
-            f"${self.living_wage.annual_usd:,.0f} ({HOURS_PER_YEAR:,} hours). "
-            f"Source of the threshold: {self.living_wage.source.strip()}"
-        )
+            f"${self.living_wage.annual_usd:,.0f} ({HOURS_PER_YEAR:,} hours).",
+            f"Source of the threshold: {self.living_wage.source.strip()}",
+        ]
+
+    def summary(self) -> str:
+        """One paragraph for asset metadata."""
+        return " ".join(self.summary_items())
 
 
 def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:

@@ -263,7 +263,7 @@ def downloads(data: ClusterData) -> dict[str, bytes]:
 
 
 def render_cluster(
-    data: ClusterData, policy_summary: str, generated: str
+    data: ClusterData, policy_summary: list[str], generated: str
 ) -> tuple[str, dict[str, bytes]]:
     """The report page and its download files."""
     slug = data.cluster["cluster_code"]
@@ -302,7 +302,9 @@ def render_cluster(
     return page, files
 
 
-def write_cluster(release_dir: Path, data: ClusterData, policy_summary: str) -> dict[str, int]:
+def write_cluster(
+    release_dir: Path, data: ClusterData, policy_summary: list[str]
+) -> dict[str, int]:
     """Write one cluster's page and downloads; returns file name -> bytes written."""
     slug = data.cluster["cluster_code"]
     page, files = render_cluster(data, policy_summary, generated_on())
@@ -318,7 +320,7 @@ def write_cluster(release_dir: Path, data: ClusterData, policy_summary: str) -> 
 
 
 def write_index(
-    output_dir: Path, release: dict, summary: pl.DataFrame, policy_summary: str
+    output_dir: Path, release: dict, summary: pl.DataFrame, policy_summary: list[str]
 ) -> Path:
     """The release's index (clusters by grouping) and the top-level list of releases."""
     env = environment()
