@@ -31,6 +31,11 @@ EARLIER_DAGSTER_YAML_SHA256 = {
 }
 
 
+def dagster_home() -> Path:
+    """$DAGSTER_HOME, or the project's var/dagster_home (one for every warehouse)."""
+    return Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / "var" / "dagster_home")
+
+
 def ensure_dagster_home(settings: Settings) -> Path:
     """Use $DAGSTER_HOME, or the project's var/dagster_home (wherever the warehouse is), with
     our dagster.yaml.
@@ -38,7 +43,7 @@ def ensure_dagster_home(settings: Settings) -> Path:
     The copy follows the project's file while it is ours: an unedited earlier version, or one
     that still starts with our header line. Any other copy is the user's: kept, with a note.
     """
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / "var" / "dagster_home")
+    home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     ours, copy = DAGSTER_YAML.read_text(encoding="utf-8"), home / "dagster.yaml"
     current = copy.read_text(encoding="utf-8") if copy.exists() else None
@@ -289,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         *settings.describe(),
         (
             "DAGSTER_HOME",
-            os.environ.get("DAGSTER_HOME") or str(PROJECT_ROOT / "var" / "dagster_home"),
+            str(dagster_home()),
             "Dagster's instance: run history, schedules (shared by every warehouse)",
         ),
     ]

@@ -40,6 +40,9 @@ SKILL_SOURCE_NAMES = {
     "job_zone": "O*NET Job Zones",
     "fallback": "the project's built-in SOC-group rules",
 }
+# The order the screen tries them when the chosen source does not cover an occupation
+# (int_qualify__skill_tiers.sql).
+SKILL_SOURCE_ORDER = ("ep", "job_zone", "fallback")
 
 
 class PolicyError(ValueError):
@@ -99,7 +102,7 @@ class QualificationPolicy(_Strict):
         chosen = self.skill_tier.source
         if chosen == "fallback":
             return f"Skill tier from {SKILL_SOURCE_NAMES['fallback']}."
-        rest = [SKILL_SOURCE_NAMES[s] for s in ("ep", "job_zone", "fallback") if s != chosen]
+        rest = [SKILL_SOURCE_NAMES[s] for s in SKILL_SOURCE_ORDER if s != chosen]
         return (
             f"Skill tier from {SKILL_SOURCE_NAMES[chosen]}; for an occupation it does not cover, "
             f"from {rest[0]}, then {rest[1]}."

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from pipelines.metadata import previous_release
-from pipelines.policy.qualification import SKILL_SOURCE_NAMES
+from pipelines.policy.qualification import SKILL_SOURCE_NAMES, SKILL_SOURCE_ORDER
 from pipelines.warehouse import fetch_one, query_frame
 
 O_NET_ATTRIBUTION = (
@@ -33,7 +33,6 @@ def bls_disclaimer(uses_projections: bool) -> str:
     )
 
 
-SKILL_SOURCE_ORDER = ("ep", "job_zone", "fallback")  # the order the skill screen tries them
 SOURCE_NAMES = {  # the Sources table's first column, for a reader
     "oews": "BLS OEWS (employment and wages)",
     "ep": "BLS Employment Projections",
@@ -65,7 +64,11 @@ class SourcesUsed:
     @property
     def data_skill_labels(self) -> list[str]:
         """The data sources (not the built-in rules) some tiers came from."""
-        return [SKILL_SOURCE_NAMES[s] for s in ("ep", "job_zone") if s in self.skill_sources]
+        return [
+            SKILL_SOURCE_NAMES[s]
+            for s in SKILL_SOURCE_ORDER
+            if s != "fallback" and s in self.skill_sources
+        ]
 
     @property
     def assignment_labels(self) -> list[str]:
@@ -175,7 +178,8 @@ def release_policy(con: duckdb.DuckDBPyConnection, release: str) -> dict:
     )
 
 
-def sources_used(con: duckdb.DuckDBPyConnection, release: str) -> SourcesUsed:
+def sources_used(con: duckdb.DuckDBPyConnection, release: str, policy: dict) -> SourcesUsed:
+    """`policy`: the release's `release_policy`, which the caller has already read."""
     layers = query_frame(
         con,
         "SELECT DISTINCT layer FROM out_clusters__occupation_cluster WHERE release_code = ? "
@@ -183,7 +187,7 @@ def sources_used(con: duckdb.DuckDBPyConnection, release: str) -> SourcesUsed:
         [release],
     )
     return SourcesUsed(
-        skill_sources=tuple(release_policy(con, release)["skill_sources"] or []),
+        skill_sources=tuple(policy["skill_sources"] or []),
         assignment_layers=tuple(layers["layer"]),
     )
 
@@ -351,7 +355,7 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
             con, SHEET_DECISIONS.format(decisions=decisions), [release, cluster_code]
         ),
         sources=sources_frame(con, release),
-        used=sources_used(con, release),
+        used=sources_used(con, release, policy),
         threshold_label=policy["label"],
         threshold_hourly_usd=policy["hourly"],
         wage_statistic=policy["statistic"],
@@ -370,6 +374,6 @@ def load_index(con: duckdb.DuckDBPyConnection, release: str) -> tuple[dict, pl.D
     )
     info = dict(release_info(con, release))
     # where the tiers and assignments behind every figure came from: the index says so too
-    info["used"] = sources_used(con, release)
+    info["used"] = sources_used(con, release, release_policy(con, release))
     info["has_projections"] = fetch_one(con, "SELECT count(*) > 0 FROM stg_ep__occupations")[0]
     return info, summary
