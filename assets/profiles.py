@@ -19,12 +19,18 @@ from dagster import (
     multi_asset,
 )
 
+from assets.qualify import policy_fingerprint
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, markdown_table, previous_release
 from pipelines.releases import RELEASES
 from pipelines.reporting import render
-from pipelines.reporting.data import load_cluster, load_index
+from pipelines.reporting.data import (
+    load_cluster,
+    load_index,
+    release_policy,
+    screen_mismatch,
+)
 from pipelines.resources import PolicyResource, ReportsResource
 from pipelines.warehouse import WarehouseResource, fetch_all, fetch_one, query_frame, table_exists
 
@@ -56,6 +62,10 @@ REPORT_INPUTS = [
 
 class ReleaseNotProfiledError(LookupError):
     """The release to render has no profile tables in the warehouse."""
+
+
+class ScreenChangedError(RuntimeError):
+    """The reports would state a policy, or show figures, of another screen than the release's."""
 
 
 # The five profile tables are built in one step (and their checks in another): each is still
@@ -265,7 +275,7 @@ def out_reports__cluster_reports(
     partitioned upstream asset costs Dagster a lookup of its partitions' data versions in every
     run (about 0.2 s for the 14 reports).
     """
-    summary = policy.load().summary_items()
+    rules = policy.load()
     release = context.partition_key
     release_dir = reports.path / release
     selected = context.selected_asset_keys
@@ -284,6 +294,16 @@ def out_reports__cluster_reports(
                 f"{', '.join(present) or 'none'}), so there is nothing to render.\nWhat to do: "
                 f"build it first (`ccp run --release {release}`), or render a release it has."
             )
+        mismatch = screen_mismatch(con, release, policy_fingerprint(con, rules))
+        if mismatch:  # a report must describe the screen behind its own figures
+            raise ScreenChangedError(
+                f"[reports] release {release} cannot be rendered as it is: {mismatch}. No "
+                f"report was changed.\nWhat to do: re-screen the release and rebuild what "
+                f"depends on it, reports included, with `ccp run --job qualify_occupations "
+                f"--release {release}` (policy file: {policy.policy_path}), or undo the edit."
+            )
+        # the policy as the release was screened with it, naming the tiers' actual sources
+        summary = rules.summary_items(release_policy(con, release)["skill_sources"] or [])
         render.write_static(release_dir)
         for key in sorted(selected - {INDEX}, key=lambda k: REPORT_KEYS[k]):
             cluster = REPORT_KEYS[key]

@@ -34,8 +34,10 @@ refresh_warehouse = define_asset_job(
 
 qualify_occupations = define_asset_job(
     "qualify_occupations",
-    selection=AssetSelection.groups("qualify"),
-    description="Re-run only the skill and living-wage screen (after editing the policy).",
+    selection=AssetSelection.groups("qualify").downstream(),
+    description="Re-run the skill and living-wage screen and everything built on it (cluster "
+    "assignment, profile tables, the 14 reports and the index), after editing the policy: a "
+    "report always states the policy its figures were screened with.",
 )
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from pathlib import Path
 
 import duckdb
 
 from tests.support import broken_files
-from tests.support.faults import RELEASE, Case, run_job
+from tests.support.faults import RELEASE, Case, assert_explained, file_digests, run_job
 from tests.support.pipeline import failure_text, read
 
 EMPTY = "hospitality-events-tourism"  # its best-paid middle/high-skill occupation: $44.82/h
@@ -75,3 +76,59 @@ def test_long_unicode_names_and_a_cluster_where_nothing_qualifies(fault: Case) -
     assert LONG_NAME in review
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert f'href="{EMPTY}.html"' in index
+
+
+def qualifying(warehouse: Path) -> dict[str, int]:
+    """Qualifying occupations per cluster, counted from the screen itself."""
+    return dict(
+        read(
+            warehouse,
+            "SELECT o.cluster_code, count(DISTINCT o.occupation_code) FILTER "
+            "(WHERE q.status = 'qualifies') FROM out_clusters__occupation_cluster o "
+            "JOIN out_qualify__occupation_qualification q ON q.release_code = o.release_code "
+            "AND q.occupation_code = o.occupation_code AND q.area_type = 'national' GROUP BY 1",
+        ).iter_rows()
+    )
+
+
+def test_reports_never_state_a_policy_their_figures_were_not_screened_with(fault: Case) -> None:
+    """Editing the policy, then rendering, must not mix the new policy's words with the old
+    screen's figures: the render refuses, changing nothing; `qualify_occupations` re-screens
+    and rebuilds everything after it, reports included."""
+    raised = fault.settings(policy_path=broken_files.policy(fault.folder, hourly_usd=40.0))
+    result = run_job(raised, "render_reports", only_clusters=["construction"])
+    assert not result.success
+    assert_explained(
+        failure_text(result),
+        "reports",
+        "release 2025A01 cannot be rendered as it is",
+        "screened under a different qualification policy",
+        "ccp run --job qualify_occupations --release 2025A01",
+    )
+    fault.assert_intact()
+
+    result = run_job(raised, "qualify_occupations")
+    assert result.success, failure_text(result)
+    counts = qualifying(raised.warehouse)
+    folder = raised.output / RELEASE
+    for cluster, count in counts.items():
+        page = (folder / f"{cluster}.html").read_text(encoding="utf-8")
+        assert "living wage of $40.00/h" in page
+        lede = re.search(r'<dt>Qualifying occupations</dt>\s*<dd><span class="big">(\d+)', page)
+        assert lede and int(lede.group(1)) == count, cluster
+    assert file_digests(folder) != fault.baseline.reports  # the whole release was re-rendered
+
+    # Profile tables left over from an earlier screen (as after materializing only the screen
+    # in the UI) are refused too, whatever the policy file says.
+    con = duckdb.connect(str(raised.warehouse))
+    try:
+        con.execute(
+            "UPDATE out_profiles__cluster_occupations SET status = 'excluded' "
+            "WHERE status = 'qualifies' AND occupation_code = (SELECT min(occupation_code) "
+            "FROM out_profiles__cluster_occupations WHERE status = 'qualifies')"
+        )
+    finally:
+        con.close()
+    result = run_job(raised, "render_reports", only_clusters=["construction"])
+    assert not result.success
+    assert "its profile tables were built from an earlier screen" in failure_text(result)

@@ -7,6 +7,7 @@ path for the same cells.
 
 from __future__ import annotations
 
+import html
 import tempfile
 import zipfile
 from pathlib import Path
@@ -176,9 +177,9 @@ def test_live_path_matches_embedded(
                                      "FROM int_qualify__skill_tiers GROUP BY 1")  # fmt: skip
     assert dict(tiers.iter_rows()) == {"ep": 830}
     index = next(settings.output.glob("*/index.html")).read_text(encoding="utf-8")
-    assert "come from: BLS Employment Projections (typical entry education and training)." in (
-        index
-    )
+    text = " ".join(html.unescape(index).split())
+    assert "Skill tier from BLS Employment Projections' typical entry education" in text
+    assert "Where that does not cover" not in text and "first choice" not in text
     assert "Provisional" not in index  # EP for every tier, and the crosswalk: no own rules
     assert "Employment projections: BLS Employment Projections program." in index
     assert "CC BY 4.0" not in index  # O*NET's attribution only where its Job Zones were used

@@ -85,6 +85,31 @@ def test_living_wage_label_reads_without_nested_parentheses() -> None:
     assert label.startswith(f"${wage.hourly_usd:.2f}/h (")
 
 
+def test_policy_names_the_sources_a_release_used_each_with_its_rule() -> None:
+    """The reports' first policy item: the sources the tiers came from, in the order the screen
+    tried them, each with its rule; a source that was not used is not described."""
+    policy = load_policy()
+    ep, zones = policy.skill_tier.ep, policy.skill_tier.job_zone.tiers
+    every = policy.skill_item(["job_zone", "fallback", "ep"])  # as a release lists them
+    assert every.startswith("Skill tier from BLS Employment Projections' typical entry ")
+    assert every.index("Employment Projections") < every.index("O*NET") < every.index("SOC-group")
+    assert f"high = {', '.join(ep.high_education)};" in every
+    high = " or ".join(str(z) for z in sorted(zones) if zones[z] == "high")
+    assert f"O*NET Job Zones: high = Job Zone {high}," in every
+    offline = policy.skill_item(["fallback"])
+    assert offline == (
+        "Skill tier from the project's built-in SOC-group rules. BLS Employment Projections, "
+        "the policy's first choice, was not available to this run."
+    )
+    onet_first = policy.model_copy(
+        update={"skill_tier": policy.skill_tier.model_copy(update={"source": "job_zone"})}
+    )
+    text = onet_first.skill_item(["ep", "job_zone"])
+    assert text.index("O*NET Job Zones") < text.index("Where that does not cover an occupation")
+    assert "Employment Projections' typical" in text and "first choice" not in text
+    assert "Bachelor's degree" not in policy.skill_item(["job_zone"])
+
+
 def test_software_developers_qualify_with_ep(with_ep: Path) -> None:
     dev = national(with_ep, "15-1252")
     assert dev["skill_tier"] == "high" and dev["skill_tier_source"] == "ep"

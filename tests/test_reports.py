@@ -113,7 +113,11 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
     assert all(f'href="{slug}.html"' in index for slug in CLUSTERS)
     # offline, skill tiers come from the built-in rules: the index says so, like each report
     text = " ".join(html.unescape(index).split())
-    assert "Skill tiers in these reports come from: the project's built-in SOC-group rules" in text
+    assert (
+        "Skill tier from the project's built-in SOC-group rules. BLS Employment Projections, the "
+        "policy's first choice, was not available to this run." in text
+    )
+    assert "Bachelor's degree" not in text  # the EP rule is not stated where EP was not used
     # offline there is no crosswalk either: the clusters are the project's rules, and every
     # output says so
     for page in [index, *((folder / f"{slug}.html").read_text() for slug in CLUSTERS)]:
@@ -126,7 +130,7 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
 
 def test_each_page_lists_the_policy_it_was_screened_with(built: Settings) -> None:
     """The qualification policy is a list of its three parts on the index and every report."""
-    items = [html.escape(item, quote=False) for item in load_policy().summary_items()]
+    items = [html.escape(i, quote=False) for i in load_policy().summary_items(["fallback"])]
     assert len(items) == 3 and items[1].startswith("Living wage: the OEWS median wage")
     for page in (built.output / RELEASE).glob("*.html"):
         listed = re.search(r'<ul class="policy-items">(.*?)</ul>', page.read_text(), re.S)
@@ -141,8 +145,6 @@ def test_each_page_lists_the_policy_it_was_screened_with(built: Settings) -> Non
         (  # DISTINCT ... ORDER BY gives the sources alphabetically; the notice orders them
             ("ep", "fallback", "job_zone"),
             ("official", "rules"),
-            "Skill tiers in this report come from: BLS Employment Projections (typical entry "
-            "education and training); O*NET Job Zones; the project's built-in SOC-group rules. "
             "Occupations are assigned to clusters by: Advance CTE's official Framework Crosswalk; "
             "the project's rules (SOC groups and industry evidence). Provisional: the project's "
             "own rules were used. Some occupations are not covered by BLS Employment Projections "
@@ -153,7 +155,8 @@ def test_each_page_lists_the_policy_it_was_screened_with(built: Settings) -> Non
         (
             ("ep",),
             ("official", "reviewer", "rules"),
-            "come from: BLS Employment Projections (typical entry education and training).",
+            "Occupations are assigned to clusters by: Advance CTE's official Framework Crosswalk; "
+            "IAG reviewer decisions; the project's rules (SOC groups and industry evidence).",
             "Provisional",
         ),
         (
@@ -172,7 +175,7 @@ def test_the_sources_notice_says_what_was_used(
     from pipelines.reporting.render import environment
 
     macro = environment().get_template("sources_notice.html.j2").module.sources_notice
-    page = str(macro(SourcesUsed(skill, layers), "this report", "Methodology"))
+    page = str(macro(SourcesUsed(skill, layers), "Methodology"))
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
     assert expected in text and absent not in text
 

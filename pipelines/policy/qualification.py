@@ -7,6 +7,7 @@ the file, the field or line, and what to do, never a silent default.
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
@@ -108,15 +109,62 @@ class QualificationPolicy(_Strict):
             f"from {rest[0]}, then {rest[1]}."
         )
 
-    def summary_items(self) -> list[str]:
+    def skill_rule(self, source: str) -> str:
+        """One source and how its values become tiers, in words (the fallback's rules are a
+        table of SOC groups, which each report's Methodology shows)."""
+        if source == "ep":
+            ep = self.skill_tier.ep
+            return (
+                "BLS Employment Projections' typical entry education and training: high = "
+                f"{', '.join(ep.high_education)}; middle = {', '.join(ep.middle_education)}, "
+                f"or {ep.high_school_education} with "
+                f"{', '.join(ep.middle_if_high_school_with_ojt)} or related work experience"
+            )
+        if source == "job_zone":
+            zones = self.skill_tier.job_zone.tiers
+            by_tier = {
+                tier: " or ".join(str(z) for z in sorted(zones) if zones[z] == tier)
+                for tier in ("high", "middle", "low")
+            }
+            return "O*NET Job Zones: " + ", ".join(
+                f"{tier} = Job Zone {z}" for tier, z in by_tier.items() if z
+            )
+        return SKILL_SOURCE_NAMES["fallback"]
+
+    def skill_item(self, skill_sources: Collection[str]) -> str:
+        """Where a release's tiers came from, in the order the screen tried the sources, each
+        with its rule: only the sources its tiers really came from."""
+        chosen = self.skill_tier.source
+        order = [chosen, *(s for s in SKILL_SOURCE_ORDER if s != chosen and chosen != "fallback")]
+        used = [s for s in order if s in skill_sources] or ["fallback"]
+        leads = ("Skill tier from", "Where that does not cover an occupation, from",
+                 "Where neither does, from")  # fmt: skip
+        text = " ".join(
+            f"{lead} {self.skill_rule(s)}." for lead, s in zip(leads, used, strict=False)
+        )
+        if chosen not in used:
+            text += (
+                f" {SKILL_SOURCE_NAMES[chosen].split(' (')[0]}, the policy's first choice, "
+                "was not available to this run."
+            )
+        return text
+
+    def summary_items(self, skill_sources: Collection[str] | None = None) -> list[str]:
         """The policy in three sentences (skill tier, living wage, the threshold's source): a
-        list on the report pages, where one paragraph of it was hard to scan."""
+        list on the report pages, where one paragraph of it was hard to scan. With the
+        `skill_sources` a release's tiers came from, the first says which and by what rule;
+        without, the order the policy tries them."""
         ep = self.skill_tier.ep
         statistic = "median" if self.living_wage.wage_statistic == "median" else "25th percentile"
-        return [
+        skill = (
             f"{self.skill_source_order()} High = {', '.join(ep.high_education)}; middle = "
             f"{', '.join(ep.middle_education)}, or {ep.high_school_education} with "
-            f"{', '.join(ep.middle_if_high_school_with_ojt)} or related work experience.",
+            f"{', '.join(ep.middle_if_high_school_with_ojt)} or related work experience."
+            if skill_sources is None
+            else self.skill_item(skill_sources)
+        )
+        return [
+            skill,
             f"Living wage: the OEWS {statistic} wage is at least {self.living_wage.label}; "
             f"annual-only occupations are compared on their annual wage with "
             f"${self.living_wage.annual_usd:,.0f} ({HOURS_PER_YEAR:,} hours).",

@@ -57,11 +57,6 @@ class SourcesUsed:
     assignment_layers: tuple[str, ...]
 
     @property
-    def skill_labels(self) -> list[str]:
-        """The sources the tiers came from, in the order the screen tries them."""
-        return [SKILL_SOURCE_NAMES[s] for s in SKILL_SOURCE_ORDER if s in self.skill_sources]
-
-    @property
     def data_skill_labels(self) -> list[str]:
         """The data sources (not the built-in rules) some tiers came from."""
         return [
@@ -176,6 +171,50 @@ def release_policy(con: duckdb.DuckDBPyConnection, release: str) -> dict:
         "AND area_type = 'national'",
         [release],
     )
+
+
+def screen_mismatch(con: duckdb.DuckDBPyConnection, release: str, fingerprint: str) -> str | None:
+    """Why a report of `release` rendered now would not describe its own figures, or None.
+
+    A report states the configured policy and shows the profile tables' figures, so both must
+    come from the same screen: the release must have been screened under the policy configured
+    now (`fingerprint`, see assets.qualify.policy_fingerprint), and its profile tables built
+    from that screen (each occupation's tier, margin, status and reason as screened).
+    """
+    screened = fetch_one(
+        con,
+        "SELECT list(DISTINCT policy_sha256) FROM out_qualify__occupation_qualification "
+        "WHERE release_code = ?",
+        [release],
+    )[0]
+    if screened != [fingerprint]:
+        return (
+            "it was screened under a different qualification policy than the one configured "
+            "now (the policy file, the skill fallback rules or the state living wages changed "
+            "since), so its reports would state a policy their figures were not screened with"
+        )
+    stale = fetch_one(
+        con,
+        """
+        SELECT count(*) FROM out_profiles__cluster_occupations AS p
+        LEFT JOIN out_qualify__occupation_qualification AS q
+          ON q.release_code = p.release_code AND q.occupation_code = p.occupation_code
+         AND q.area_type = 'national'
+        WHERE p.release_code = ?
+          AND (p.skill_tier, p.skill_tier_source, p.living_wage_margin_usd, p.status,
+               p.qualification_reason)
+              IS DISTINCT FROM
+              (q.skill_tier, q.skill_tier_source, q.living_wage_margin_usd, q.status, q.reason)
+        """,
+        [release],
+    )[0]
+    if stale:
+        return (
+            f"its profile tables were built from an earlier screen ({stale} of their "
+            "occupation rows differ from out_qualify__occupation_qualification in tier, "
+            "living-wage margin, status or reason)"
+        )
+    return None
 
 
 def sources_used(con: duckdb.DuckDBPyConnection, release: str, policy: dict) -> SourcesUsed:
