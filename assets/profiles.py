@@ -298,12 +298,13 @@ def out_reports__cluster_reports(
         if mismatch:  # a report must describe the screen behind its own figures
             raise ScreenChangedError(
                 f"[reports] release {release} cannot be rendered as it is: {mismatch}. No "
-                f"report was changed.\nWhat to do: re-screen the release and rebuild what "
-                f"depends on it, reports included, with `ccp run --job qualify_occupations "
-                f"--release {release}` (policy file: {policy.policy_path}), or undo the edit."
+                f"report was changed.\nWhat to do: screen the release under the policy "
+                f"configured now ({policy.policy_path}) and rebuild everything after the "
+                f"screen, reports included: `ccp run --job qualify_occupations --release "
+                f"{release}`."
             )
         # the policy as the release was screened with it, naming the tiers' actual sources
-        summary = rules.summary_items(release_policy(con, release)["skill_sources"] or [])
+        summary = rules.summary_items(release_policy(con, release)["skill_sources"])
         render.write_static(release_dir)
         for key in sorted(selected - {INDEX}, key=lambda k: REPORT_KEYS[k]):
             cluster = REPORT_KEYS[key]

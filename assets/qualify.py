@@ -96,6 +96,12 @@ def policy_fingerprint(con: duckdb.DuckDBPyConnection, rules: QualificationPolic
     return digest.hexdigest()
 
 
+def tier_sources(con: duckdb.DuckDBPyConnection, release: str) -> list[str]:
+    """The sources the release's skill tiers came from (ep, job_zone, fallback)."""
+    sql = "SELECT DISTINCT skill_tier_source FROM int_qualify__skill_tiers WHERE release_code = ?"
+    return [row[0] for row in fetch_all(con, sql, [release])]
+
+
 @contextmanager
 def policy_views(con: duckdb.DuckDBPyConnection, policy: QualificationPolicy) -> Iterator[None]:
     """The policy's category lists as small views the SQL joins to, for the `with` block only."""
@@ -164,6 +170,7 @@ def int_qualify__skill_tiers(
             "SELECT count(*), count_if(fallback_skill_tier = ep_skill_tier) "
             f"FROM int_qualify__skill_tiers WHERE {where} AND ep_skill_tier IS NOT NULL",
         )[0]
+        sources = tier_sources(con, release)
     if agreement[0]:
         share = agreement[1] / agreement[0]
         meta["fallback_agreement_with_ep"] = MetadataValue.float(round(share, 4))
@@ -173,7 +180,7 @@ def int_qualify__skill_tiers(
         )
     else:
         meta["fallback_agreement"] = "EP not available: agreement not measured"
-    meta["policy"] = MetadataValue.md(rules.summary())
+    meta["policy"] = MetadataValue.md(rules.summary(sources))
     return MaterializeResult(metadata=meta)
 
 
@@ -209,14 +216,15 @@ def out_qualify__occupation_qualification(
             f"employment FROM out_qualify__occupation_qualification WHERE {where} "
             "AND area_type = 'national' GROUP BY ALL ORDER BY ALL",
         )
-        sources = query_frame(
+        files = query_frame(
             con,
             "SELECT source, url, sha256, retrieved_at, note FROM "
             "raw_sources__files ORDER BY source",
         )
-    meta["policy"] = MetadataValue.md(rules.summary())
-    meta["sources"] = MetadataValue.md(markdown_table(sources, 20))
-    if (sources.filter(pl.col("source").is_in(["ep", "onet"]))["url"].is_null()).all():
+        tiers_from = tier_sources(con, release)
+    meta["policy"] = MetadataValue.md(rules.summary(tiers_from))
+    meta["sources"] = MetadataValue.md(markdown_table(files, 20))
+    if (files.filter(pl.col("source").is_in(["ep", "onet"]))["url"].is_null()).all():
         meta["note"] = (
             "Skill tiers come from the project's built-in SOC-group rules (no EP or O*NET "
             "source was available)."

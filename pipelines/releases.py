@@ -66,6 +66,14 @@ def run_job(
             raise ValueError(
                 f"unknown cluster(s) {sorted(unknown)}: use {sorted(REPORT_KEYS.values())}"
             )
+        if (
+            AssetKey("out_qualify__occupation_qualification")
+            in job.asset_layer.executable_asset_keys
+        ):
+            raise ValueError(
+                f"job {job.name} re-screens every occupation, which changes every cluster's "
+                "report, so it renders all of them: run it without --cluster"
+            )
         selection = [
             key
             for key in job.asset_layer.executable_asset_keys

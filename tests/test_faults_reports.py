@@ -12,9 +12,11 @@ import csv
 import html
 import io
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.support import broken_files
 from tests.support.faults import RELEASE, Case, assert_explained, file_digests, run_job
@@ -94,7 +96,7 @@ def qualifying(warehouse: Path) -> dict[str, int]:
 def test_reports_never_state_a_policy_their_figures_were_not_screened_with(fault: Case) -> None:
     """Editing the policy, then rendering, must not mix the new policy's words with the old
     screen's figures: the render refuses, changing nothing; `qualify_occupations` re-screens
-    and rebuilds everything after it, reports included."""
+    and rebuilds everything after it, every report and the index included."""
     raised = fault.settings(policy_path=broken_files.policy(fault.folder, hourly_usd=40.0))
     result = run_job(raised, "render_reports", only_clusters=["construction"])
     assert not result.success
@@ -102,33 +104,46 @@ def test_reports_never_state_a_policy_their_figures_were_not_screened_with(fault
         failure_text(result),
         "reports",
         "release 2025A01 cannot be rendered as it is",
-        "screened under a different qualification policy",
+        "screened under another qualification policy",
         "ccp run --job qualify_occupations --release 2025A01",
     )
     fault.assert_intact()
+    with pytest.raises(ValueError, match="renders all of them: run it without --cluster"):
+        run_job(raised, "qualify_occupations", only_clusters=["construction"])
 
     result = run_job(raised, "qualify_occupations")
     assert result.success, failure_text(result)
     counts = qualifying(raised.warehouse)
     folder = raised.output / RELEASE
+    before, after = fault.baseline.reports, file_digests(raised.output)
     for cluster, count in counts.items():
-        page = (folder / f"{cluster}.html").read_text(encoding="utf-8")
-        assert "living wage of $40.00/h" in page
+        name = f"{RELEASE}/{cluster}.html"
+        assert after[name] != before[name], name
+        page = (raised.output / name).read_text(encoding="utf-8")
+        assert "living wage of $40.00/h" in page, name
         lede = re.search(r'<dt>Qualifying occupations</dt>\s*<dd><span class="big">(\d+)', page)
-        assert lede and int(lede.group(1)) == count, cluster
-    assert file_digests(folder) != fault.baseline.reports  # the whole release was re-rendered
+        assert lede and int(lede.group(1)) == count, name
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "at least $40.00/h" in index and "at least $25.00/h" not in index
 
-    # Profile tables left over from an earlier screen (as after materializing only the screen
-    # in the UI) are refused too, whatever the policy file says.
-    con = duckdb.connect(str(raised.warehouse))
-    try:
-        con.execute(
-            "UPDATE out_profiles__cluster_occupations SET status = 'excluded' "
-            "WHERE status = 'qualifies' AND occupation_code = (SELECT min(occupation_code) "
-            "FROM out_profiles__cluster_occupations WHERE status = 'qualifies')"
-        )
-    finally:
-        con.close()
-    result = run_job(raised, "render_reports", only_clusters=["construction"])
-    assert not result.success
-    assert "its profile tables were built from an earlier screen" in failure_text(result)
+    # Tables a report reads left over from an earlier screen (as after materializing only the
+    # screen in the UI) are refused too, with no report changed.
+    for table in ("out_profiles__cluster_occupations", "out_clusters__occupation_cluster"):
+        copy = fault.folder / f"{table}.duckdb"
+        shutil.copyfile(raised.warehouse, copy)
+        con = duckdb.connect(str(copy))
+        try:
+            con.execute(
+                f"UPDATE {table} SET status = 'excluded' WHERE status = 'qualifies' AND "
+                f"occupation_code = (SELECT min(occupation_code) FROM {table} "
+                "WHERE status = 'qualifies')"
+            )
+        finally:
+            con.close()
+        stale = raised.model_copy(update={"warehouse_path": copy})
+        rendered = file_digests(raised.output)
+        result = run_job(stale, "render_reports", only_clusters=["construction"])
+        assert not result.success
+        message = failure_text(result)
+        assert "built from an earlier screen" in message and f"{table} (" in message, message
+        assert file_digests(raised.output) == rendered

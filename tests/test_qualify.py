@@ -93,13 +93,14 @@ def test_policy_names_the_sources_a_release_used_each_with_its_rule() -> None:
     every = policy.skill_item(["job_zone", "fallback", "ep"])  # as a release lists them
     assert every.startswith("Skill tier from BLS Employment Projections' typical entry ")
     assert every.index("Employment Projections") < every.index("O*NET") < every.index("SOC-group")
-    assert f"high = {', '.join(ep.high_education)};" in every
+    assert f"high = {' / '.join(ep.high_education)};" in every
     high = " or ".join(str(z) for z in sorted(zones) if zones[z] == "high")
     assert f"O*NET Job Zones: high = Job Zone {high}," in every
     offline = policy.skill_item(["fallback"])
     assert offline == (
-        "Skill tier from the project's built-in SOC-group rules. BLS Employment Projections, "
-        "the policy's first choice, was not available to this run."
+        "Skill tier from the project's built-in SOC-group rules (each occupation's reason names "
+        "its rule). BLS Employment Projections, the policy's first choice, was not available "
+        "when this release was screened."
     )
     onet_first = policy.model_copy(
         update={"skill_tier": policy.skill_tier.model_copy(update={"source": "job_zone"})}

@@ -114,8 +114,9 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
     # offline, skill tiers come from the built-in rules: the index says so, like each report
     text = " ".join(html.unescape(index).split())
     assert (
-        "Skill tier from the project's built-in SOC-group rules. BLS Employment Projections, the "
-        "policy's first choice, was not available to this run." in text
+        "Skill tier from the project's built-in SOC-group rules (each occupation's reason names "
+        "its rule). BLS Employment Projections, the policy's first choice, was not available "
+        "when this release was screened." in text
     )
     assert "Bachelor's degree" not in text  # the EP rule is not stated where EP was not used
     # offline there is no crosswalk either: the clusters are the project's rules, and every
@@ -130,7 +131,12 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
 
 def test_each_page_lists_the_policy_it_was_screened_with(built: Settings) -> None:
     """The qualification policy is a list of its three parts on the index and every report."""
-    items = [html.escape(i, quote=False) for i in load_policy().summary_items(["fallback"])]
+    sources = read(
+        built.warehouse,
+        "SELECT DISTINCT skill_tier_source FROM int_qualify__skill_tiers WHERE release_code = ?",
+        [RELEASE],
+    )["skill_tier_source"].to_list()
+    items = [html.escape(i, quote=False) for i in load_policy().summary_items(sources)]
     assert len(items) == 3 and items[1].startswith("Living wage: the OEWS median wage")
     for page in (built.output / RELEASE).glob("*.html"):
         listed = re.search(r'<ul class="policy-items">(.*?)</ul>', page.read_text(), re.S)

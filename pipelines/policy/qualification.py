@@ -41,6 +41,11 @@ SKILL_SOURCE_NAMES = {
     "job_zone": "O*NET Job Zones",
     "fallback": "the project's built-in SOC-group rules",
 }
+SKILL_SOURCE_SHORT_NAMES = {
+    "ep": "BLS Employment Projections",
+    "job_zone": "O*NET Job Zones",
+    "fallback": "The project's built-in SOC-group rules",
+}
 # The order the screen tries them when the chosen source does not cover an occupation
 # (int_qualify__skill_tiers.sql).
 SKILL_SOURCE_ORDER = ("ep", "job_zone", "fallback")
@@ -97,28 +102,16 @@ class QualificationPolicy(_Strict):
     skill_tier: SkillTierPolicy
     living_wage: LivingWagePolicy
 
-    def skill_source_order(self) -> str:
-        """The skill-tier sources in the order the screen tries them, in words (the order of
-        int_qualify__skill_tiers.sql: the chosen source, then EP, O*NET, the built-in rules)."""
-        chosen = self.skill_tier.source
-        if chosen == "fallback":
-            return f"Skill tier from {SKILL_SOURCE_NAMES['fallback']}."
-        rest = [SKILL_SOURCE_NAMES[s] for s in SKILL_SOURCE_ORDER if s != chosen]
-        return (
-            f"Skill tier from {SKILL_SOURCE_NAMES[chosen]}; for an occupation it does not cover, "
-            f"from {rest[0]}, then {rest[1]}."
-        )
-
     def skill_rule(self, source: str) -> str:
         """One source and how its values become tiers, in words (the fallback's rules are a
-        table of SOC groups, which each report's Methodology shows)."""
+        table of SOC groups: each occupation's reason names the rule that set its tier)."""
         if source == "ep":
             ep = self.skill_tier.ep
             return (
                 "BLS Employment Projections' typical entry education and training: high = "
-                f"{', '.join(ep.high_education)}; middle = {', '.join(ep.middle_education)}, "
+                f"{' / '.join(ep.high_education)}; middle = {' / '.join(ep.middle_education)}, "
                 f"or {ep.high_school_education} with "
-                f"{', '.join(ep.middle_if_high_school_with_ojt)} or related work experience"
+                f"{' / '.join(ep.middle_if_high_school_with_ojt)} or related work experience"
             )
         if source == "job_zone":
             zones = self.skill_tier.job_zone.tiers
@@ -129,7 +122,7 @@ class QualificationPolicy(_Strict):
             return "O*NET Job Zones: " + ", ".join(
                 f"{tier} = Job Zone {z}" for tier, z in by_tier.items() if z
             )
-        return SKILL_SOURCE_NAMES["fallback"]
+        return f"{SKILL_SOURCE_NAMES['fallback']} (each occupation's reason names its rule)"
 
     def skill_item(self, skill_sources: Collection[str]) -> str:
         """Where a release's tiers came from, in the order the screen tried the sources, each
@@ -144,36 +137,27 @@ class QualificationPolicy(_Strict):
         )
         if chosen not in used:
             text += (
-                f" {SKILL_SOURCE_NAMES[chosen].split(' (')[0]}, the policy's first choice, "
-                "was not available to this run."
+                f" {SKILL_SOURCE_SHORT_NAMES[chosen]}, the policy's first choice, was not "
+                "available when this release was screened."
             )
         return text
 
-    def summary_items(self, skill_sources: Collection[str] | None = None) -> list[str]:
-        """The policy in three sentences (skill tier, living wage, the threshold's source): a
-        list on the report pages, where one paragraph of it was hard to scan. With the
-        `skill_sources` a release's tiers came from, the first says which and by what rule;
-        without, the order the policy tries them."""
-        ep = self.skill_tier.ep
+    def summary_items(self, skill_sources: Collection[str]) -> list[str]:
+        """The policy as a release was screened with it, in three sentences (skill tier, living
+        wage, the threshold's source): a list on the report pages, where one paragraph of it
+        was hard to scan. `skill_sources`: the sources its tiers came from."""
         statistic = "median" if self.living_wage.wage_statistic == "median" else "25th percentile"
-        skill = (
-            f"{self.skill_source_order()} High = {', '.join(ep.high_education)}; middle = "
-            f"{', '.join(ep.middle_education)}, or {ep.high_school_education} with "
-            f"{', '.join(ep.middle_if_high_school_with_ojt)} or related work experience."
-            if skill_sources is None
-            else self.skill_item(skill_sources)
-        )
         return [
-            skill,
+            self.skill_item(skill_sources),
             f"Living wage: the OEWS {statistic} wage is at least {self.living_wage.label}; "
             f"annual-only occupations are compared on their annual wage with "
             f"${self.living_wage.annual_usd:,.0f} ({HOURS_PER_YEAR:,} hours).",
             f"Source of the threshold: {self.living_wage.source.strip()}",
         ]
 
-    def summary(self) -> str:
+    def summary(self, skill_sources: Collection[str]) -> str:
         """One paragraph for asset metadata."""
-        return " ".join(self.summary_items())
+        return " ".join(self.summary_items(skill_sources))
 
 
 def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:

@@ -173,13 +173,44 @@ def release_policy(con: duckdb.DuckDBPyConnection, release: str) -> dict:
     )
 
 
+# Each table a report reads that carries what the screen decided, and the rows that disagree
+# with the screen (`q`: the release's national screen; `$1`: the release).
+_SCREEN_COPIES = {
+    "out_clusters__occupation_cluster": """
+        SELECT count(*) FROM out_clusters__occupation_cluster AS o
+        LEFT JOIN q USING (occupation_code) WHERE o.release_code = $1
+          AND (o.skill_tier, o.status, o.qualification_reason)
+              IS DISTINCT FROM (q.skill_tier, q.status, q.reason)""",
+    "out_profiles__cluster_occupations": """
+        SELECT count(*) FROM out_profiles__cluster_occupations AS p
+        LEFT JOIN q USING (occupation_code) WHERE p.release_code = $1
+          AND (p.skill_tier, p.skill_tier_source, p.living_wage_margin_usd, p.status,
+               p.qualification_reason)
+              IS DISTINCT FROM
+              (q.skill_tier, q.skill_tier_source, q.living_wage_margin_usd, q.status, q.reason)""",
+    "out_profiles__cluster_summary": """
+        SELECT count(*) FROM out_profiles__cluster_summary AS s
+        LEFT JOIN (
+          SELECT o.cluster_code,
+                 count(DISTINCT o.occupation_code) FILTER (WHERE q.status = 'qualifies') AS n
+          FROM out_clusters__occupation_cluster AS o JOIN q USING (occupation_code)
+          WHERE o.release_code = $1 GROUP BY 1
+        ) AS r USING (cluster_code)
+        WHERE s.release_code = $1 AND s.qualifying_occupation_count IS DISTINCT FROM r.n""",
+    "out_profiles__cluster_changes": """
+        SELECT count(*) FROM out_profiles__cluster_changes AS c
+        LEFT JOIN q USING (occupation_code) WHERE c.release_code = $1
+          AND c.status IS NOT NULL AND c.status IS DISTINCT FROM q.status""",
+}
+
+
 def screen_mismatch(con: duckdb.DuckDBPyConnection, release: str, fingerprint: str) -> str | None:
     """Why a report of `release` rendered now would not describe its own figures, or None.
 
-    A report states the configured policy and shows the profile tables' figures, so both must
-    come from the same screen: the release must have been screened under the policy configured
-    now (`fingerprint`, see assets.qualify.policy_fingerprint), and its profile tables built
-    from that screen (each occupation's tier, margin, status and reason as screened).
+    A report states the configured policy and shows figures from the tables built on the
+    screen, so all must come from one screen: the release screened under the policy configured
+    now (`fingerprint`, see assets.qualify.policy_fingerprint), and every table a report reads
+    built from that screen.
     """
     screened = fetch_one(
         con,
@@ -187,32 +218,29 @@ def screen_mismatch(con: duckdb.DuckDBPyConnection, release: str, fingerprint: s
         "WHERE release_code = ?",
         [release],
     )[0]
+    if not screened:
+        return "it has not been screened (the qualification table holds no rows for it)"
     if screened != [fingerprint]:
         return (
-            "it was screened under a different qualification policy than the one configured "
-            "now (the policy file, the skill fallback rules or the state living wages changed "
-            "since), so its reports would state a policy their figures were not screened with"
+            "it was screened under another qualification policy than the one configured now "
+            "(the policy file, the skill fallback rules or the state living wages differ from "
+            "those it was screened with: after an edit, or an update of the project), so its "
+            "reports would state a policy their figures were not screened with"
         )
-    stale = fetch_one(
-        con,
-        """
-        SELECT count(*) FROM out_profiles__cluster_occupations AS p
-        LEFT JOIN out_qualify__occupation_qualification AS q
-          ON q.release_code = p.release_code AND q.occupation_code = p.occupation_code
-         AND q.area_type = 'national'
-        WHERE p.release_code = ?
-          AND (p.skill_tier, p.skill_tier_source, p.living_wage_margin_usd, p.status,
-               p.qualification_reason)
-              IS DISTINCT FROM
-              (q.skill_tier, q.skill_tier_source, q.living_wage_margin_usd, q.status, q.reason)
-        """,
-        [release],
-    )[0]
+    screen = (
+        "WITH q AS (SELECT occupation_code, skill_tier, skill_tier_source, "
+        "living_wage_margin_usd, status, reason FROM out_qualify__occupation_qualification "
+        "WHERE release_code = $1 AND area_type = 'national') "
+    )
+    stale = [
+        f"{table} ({n} rows)"
+        for table, sql in _SCREEN_COPIES.items()
+        if (n := fetch_one(con, screen + sql, [release])[0])
+    ]
     if stale:
         return (
-            f"its profile tables were built from an earlier screen ({stale} of their "
-            "occupation rows differ from out_qualify__occupation_qualification in tier, "
-            "living-wage margin, status or reason)"
+            "tables its reports read were built from an earlier screen of it and disagree "
+            f"with the screen now in the warehouse: {', '.join(stale)}"
         )
     return None
 
