@@ -30,6 +30,7 @@ from pipelines.reporting.data import (
     load_index,
     release_policy,
     screen_mismatch,
+    sources_used,
 )
 from pipelines.resources import PolicyResource, ReportsResource
 from pipelines.warehouse import WarehouseResource, fetch_all, fetch_one, query_frame, table_exists
@@ -303,12 +304,15 @@ def out_reports__cluster_reports(
                 f"screen, reports included: `ccp run --job qualify_occupations --release "
                 f"{release}`."
             )
-        # the policy as the release was screened with it, naming the tiers' actual sources
-        summary = rules.summary_items(release_policy(con, release)["skill_sources"])
+        # the policy as the release was screened with it, naming the tiers' actual sources;
+        # read once for every report rendered here
+        screened = release_policy(con, release)
+        used = sources_used(con, release, screened)
+        summary = rules.summary_items(screened["skill_sources"])
         render.write_static(release_dir)
         for key in sorted(selected - {INDEX}, key=lambda k: REPORT_KEYS[k]):
             cluster = REPORT_KEYS[key]
-            data = load_cluster(con, release, cluster)
+            data = load_cluster(con, release, cluster, screened, used)
             sizes = render.write_cluster(release_dir, data, summary)
             page = sizes.pop(f"{cluster}.html")
             context.log.info(f"report: {release_dir / (cluster + '.html')}")
@@ -323,7 +327,7 @@ def out_reports__cluster_reports(
                 },
             )
         if INDEX in selected:
-            info, clusters = load_index(con, release)
+            info, clusters = load_index(con, release, used)
             path = render.write_index(reports.path, info, clusters, summary)
             yield MaterializeResult(
                 asset_key=INDEX,

@@ -10,7 +10,7 @@ import polars as pl
 
 from pipelines.metadata import previous_release
 from pipelines.policy.qualification import SKILL_SOURCE_NAMES, SKILL_SOURCE_ORDER
-from pipelines.warehouse import fetch_one, query_frame
+from pipelines.warehouse import fetch_one, query_frame, table_columns
 
 O_NET_ATTRIBUTION = (
     "This report includes information from the O*NET 29.1 Database by the U.S. Department of "
@@ -142,12 +142,7 @@ ORDER BY d.source_file, d.line
 def decisions_table(con: duckdb.DuckDBPyConnection) -> str:
     """raw_review__decisions, or, as an earlier version built it (one file, no source_file
     column), that table with an empty source_file: rendering needs no re-assignment first."""
-    found = fetch_one(
-        con,
-        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
-        "AND table_name = 'raw_review__decisions' AND column_name = 'source_file'",
-    )
-    if found and found[0]:
+    if any(name == "source_file" for name, _ in table_columns(con, "raw_review__decisions")):
         return "raw_review__decisions"
     return "(SELECT NULL::VARCHAR AS source_file, * FROM raw_review__decisions)"
 
@@ -301,7 +296,15 @@ def _cluster_rows(
     )
 
 
-def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str) -> ClusterData:
+def load_cluster(
+    con: duckdb.DuckDBPyConnection,
+    release: str,
+    cluster_code: str,
+    screened: dict,
+    used: SourcesUsed,
+) -> ClusterData:
+    """One cluster's report data. `screened` (`release_policy`) and `used` (`sources_used`)
+    are the release's, read once by the caller for every report it renders."""
     cluster = _one(
         con, "SELECT * FROM raw_framework__clusters WHERE cluster_code = ?", [cluster_code]
     )
@@ -339,7 +342,6 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
         """,
         [release, cluster_code],
     )
-    policy = release_policy(con, release)
     ep_years = query_frame(
         con, "SELECT DISTINCT base_year, projection_year FROM stg_ep__occupations", []
     )
@@ -422,16 +424,19 @@ def load_cluster(con: duckdb.DuckDBPyConnection, release: str, cluster_code: str
             con, SHEET_DECISIONS.format(decisions=decisions), [release, cluster_code]
         ),
         sources=sources_frame(con, release),
-        used=sources_used(con, release, policy),
-        threshold_label=policy["label"],
-        threshold_hourly_usd=policy["hourly"],
-        wage_statistic=policy["statistic"],
+        used=used,
+        threshold_label=screened["label"],
+        threshold_hourly_usd=screened["hourly"],
+        wage_statistic=screened["statistic"],
         projection=projection,
     )
 
 
-def load_index(con: duckdb.DuckDBPyConnection, release: str) -> tuple[dict, pl.DataFrame]:
-    """The release and every cluster's headline figures, in framework order within groupings."""
+def load_index(
+    con: duckdb.DuckDBPyConnection, release: str, used: SourcesUsed
+) -> tuple[dict, pl.DataFrame]:
+    """The release and every cluster's headline figures, in framework order within groupings;
+    `used`: where the release's tiers and assignments came from (`sources_used`)."""
     summary = query_frame(
         con,
         "SELECT s.*, c.grouping_code, c.definition FROM out_profiles__cluster_summary AS s "
@@ -441,6 +446,6 @@ def load_index(con: duckdb.DuckDBPyConnection, release: str) -> tuple[dict, pl.D
     )
     info = dict(release_info(con, release))
     # where the tiers and assignments behind every figure came from: the index says so too
-    info["used"] = sources_used(con, release, release_policy(con, release))
+    info["used"] = used
     info["has_projections"] = fetch_one(con, "SELECT count(*) > 0 FROM stg_ep__occupations")[0]
     return info, summary
