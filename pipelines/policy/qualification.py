@@ -128,7 +128,10 @@ class QualificationPolicy(_Strict):
         """Where a release's tiers came from, in the order the screen tried the sources, each
         with its rule: only the sources its tiers really came from."""
         chosen = self.skill_tier.source
-        order = [chosen, *(s for s in SKILL_SOURCE_ORDER if s != chosen and chosen != "fallback")]
+        # the chosen source, then the others in the screen's order (the built-in rules, when
+        # chosen, are the only source: int_qualify__skill_tiers.sql)
+        others = [] if chosen == "fallback" else [s for s in SKILL_SOURCE_ORDER if s != chosen]
+        order = [chosen, *others]
         used = [s for s in order if s in skill_sources] or ["fallback"]
         leads = ("Skill tier from", "Where that does not cover an occupation, from",
                  "Where neither does, from")  # fmt: skip
