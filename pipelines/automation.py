@@ -3,12 +3,17 @@ a new release as soon as BLS posts it.
 
 The sensor polls `oe.release` (a few hundred bytes) with a conditional GET through the same
 cached downloader as the pipeline, so an unchanged file costs a 304. It requests one run per
-release (run key + cursor) and only when the warehouse doesn't hold that release yet. Both start
-stopped: turn them on in the UI (Automation) under `dagster dev`, whose daemon runs them.
+release and warehouse (run key + cursor) and only when the warehouse doesn't hold that release
+yet; the cursor remembers the last release requested for each warehouse file, so pointing
+`CCP_WAREHOUSE_PATH` at another warehouse under the same Dagster instance still gets its run.
+Both start stopped: turn them on in the UI (Automation) under `dagster dev`, whose daemon runs
+them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from pathlib import Path
 from urllib.parse import urljoin
@@ -67,6 +72,16 @@ def warehouse_releases(path: Path) -> set[str] | None:
         con.close()
 
 
+def requested_releases(cursor: str | None, warehouse: str) -> dict[str, str]:
+    """The sensor's cursor: warehouse file -> the last release requested for it. A cursor from
+    before there was one entry per warehouse (a bare release code) stands for this warehouse."""
+    if not cursor:
+        return {}
+    if not cursor.startswith("{"):
+        return {warehouse: cursor}
+    return json.loads(cursor)
+
+
 @sensor(
     job_name=JOB,
     minimum_interval_seconds=6 * 3600,
@@ -83,14 +98,16 @@ def oews_new_release_sensor(
         published = published_releases(sources)
     except SourceError as err:
         return SkipReason(f"could not read oe.release: {err}")
-    held = warehouse_releases(Path(warehouse.database))
+    path = Path(warehouse.database).resolve()
+    held = warehouse_releases(path)
     if held is None:
         return SkipReason("the warehouse is busy (a run is writing); will check again next tick.")
-    new = [code for code in published if code not in held and code != context.cursor]
+    requested = requested_releases(context.cursor, str(path))
+    new = [code for code in published if code not in held and code != requested.get(str(path))]
     if not new:
         return SkipReason(
             f"BLS's current release {', '.join(published) or '(none)'} is already in the "
-            "warehouse or was already requested."
+            f"warehouse ({path}) or was already requested for it."
         )
     release = new[-1]
     if sources.source_mode != "live":
@@ -101,13 +118,13 @@ def oews_new_release_sensor(
     return SensorResult(
         run_requests=[
             RunRequest(
-                run_key=f"oews-{release}",
+                run_key=f"oews-{release}-{hashlib.sha256(bytes(path)).hexdigest()[:12]}",
                 partition_key=release,
                 tags={"ccp/oews_release": release},
             )
         ],
         dynamic_partitions_requests=[RELEASES.build_add_request([release])],
-        cursor=release,
+        cursor=json.dumps({**requested, str(path): release}, sort_keys=True),
     )
 
 

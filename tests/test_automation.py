@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -87,17 +88,44 @@ def test_sensor_fires_once_per_new_release(live: Settings, loopback_server: Loop
     loopback_server.add("/oe/oe.release", release_file("2026A01", "May 2026"))
     result, cursor = tick(live, cursor)
     assert isinstance(result, RunRequest)
-    assert result.run_key == "oews-2026A01" and cursor == "2026A01"
+    assert result.run_key.startswith("oews-2026A01-")
+    assert json.loads(cursor or "") == {str(live.warehouse.resolve()): "2026A01"}
     assert result.tags["ccp/oews_release"] == "2026A01" and result.partition_key == "2026A01"
 
     # 3. Same release again (the run has not finished yet): no second run; a cheap 304
     loopback_server.clear_requests()
-    result, cursor = tick(live, cursor)
-    assert isinstance(result, SkipReason) and cursor == "2026A01"
+    result, same_cursor = tick(live, cursor)
+    assert isinstance(result, SkipReason) and same_cursor == cursor
     [request] = loopback_server.requests
     assert request.header("If-None-Match") and request.header("User-Agent").endswith(
         f"(contact: {CONTACT})"
     )
+    # A cursor written before it had one entry per warehouse (a bare release code) still
+    # counts for this warehouse: no second run after an upgrade.
+    result, _ = tick(live, "2026A01")
+    assert isinstance(result, SkipReason)
+
+
+def test_sensor_requests_the_release_again_for_another_warehouse(
+    tmp_path: Path, live: Settings, loopback_server: LoopbackServer
+) -> None:
+    """The cursor lives in the Dagster instance, not in the warehouse: a researcher who points
+    CCP_WAREHOUSE_PATH at a second warehouse under the same instance still gets its run, with
+    its own run key (Dagster runs one request per key), and the first warehouse's entry stays."""
+    loopback_server.add("/oe/oe.release", release_file("2026A01", "May 2026"))
+    first, cursor = tick(live, None)
+    assert isinstance(first, RunRequest)
+    other = live.model_copy(update={"warehouse_path": tmp_path / "second" / "warehouse.duckdb"})
+    warehouse_holding(other.warehouse, "2025A01")
+    second, both = tick(other, cursor)
+    assert isinstance(second, RunRequest) and second.partition_key == "2026A01"
+    assert second.run_key != first.run_key
+    assert json.loads(both or "") == {
+        str(live.warehouse.resolve()): "2026A01",
+        str(other.warehouse.resolve()): "2026A01",
+    }
+    again, _ = tick(live, both)
+    assert isinstance(again, SkipReason) and "already requested" in again.skip_message
 
 
 def test_sensor_explains_why_it_cannot_run(
