@@ -21,19 +21,21 @@ from dagster import (
 from assets.sources import record_source
 from pipelines.assignment import (
     agreement,
+    crosswalk_problems,
     detailed_socs,
     framework_names,
     framework_resolver,
+    layer_summary,
+    layered_assignment,
     match_crosswalk,
-    official_layer,
+    rule_matches,
 )
 from pipelines.checks import asset_checks, before_swap, contract_check, sql_check
 from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, markdown_table, table_metadata
-from pipelines.policy.cluster_rules import assign, load_cluster_rules
-from pipelines.policy.reviews import apply_decisions, ensure_one_primary, load_decisions
+from pipelines.policy.cluster_rules import load_cluster_rules
+from pipelines.policy.reviews import load_decisions
 from pipelines.releases import RELEASES
-from pipelines.reporting.data import decisions_table
 from pipelines.resources import SourcesResource
 from pipelines.sources.crosswalk import read_crosswalk
 from pipelines.warehouse import (
@@ -132,22 +134,10 @@ def raw_crosswalk__rows(
             meta["note"] = f"Advance CTE Framework Crosswalk: {frame.height} rows"
         record_source(con, "crosswalk", file, meta["note"])
         if file is not None:
-            unmatched = frame.filter(pl.col("problem").is_not_null())
             meta["source"] = file.url
             meta["sha256"] = file.sha256
-            meta["rows_with_problems"] = unmatched.height
-            meta["problems"] = MetadataValue.md(
-                markdown_table(
-                    unmatched.select(
-                        "row_number",
-                        "soc_code",
-                        "cluster_name_raw",
-                        "sub_cluster_name_raw",
-                        "problem",
-                    ),
-                    200,
-                )
-            )
+            unmatched = frame.filter(pl.col("problem").is_not_null())
+            meta.update(crosswalk_problems(unmatched))
             for row in unmatched.filter(pl.col("cluster_code").is_null()).iter_rows(named=True):
                 context.log.warning(
                     f"crosswalk row {row['row_number']}: {row['cluster_name_raw']!r} / "
@@ -174,35 +164,7 @@ def int_clusters__rule_matches(
     resolve = framework_resolver(framework)
     with warehouse.get_connection() as con:
         release = context.partition_key
-        occupations = query_frame(
-            con,
-            "SELECT occupation_code, soc_code, occupation_name, major_code, minor_code, "
-            "broad_code, is_broad_as_detailed FROM stg_oews__occupations "
-            "WHERE release_code = ? AND is_detailed",
-            [release],
-        )
-        matches = assign(occupations, rules)
-        codes = [resolve(r["cluster"], r["sub_cluster"]) for r in matches.iter_rows(named=True)]
-        frame = (
-            matches.with_columns(
-                pl.Series("cluster_code", [c[0] for c in codes], pl.String),
-                pl.Series("sub_cluster_code", [c[1] for c in codes], pl.String),
-                pl.lit(release).alias("release_code"),
-            )
-            .join(occupations.select("soc_code", "occupation_code"), on="soc_code")
-            .select(
-                "release_code",
-                "occupation_code",
-                "soc_code",
-                "cluster_code",
-                "sub_cluster_code",
-                "weight",
-                "rule_group",
-                "rule_reason",
-                "sub_cluster_method",
-                "needs_industry_evidence",
-            )
-        )
+        frame = rule_matches(con, release, rules, resolve)
         write_frame(
             con, "int_clusters__rule_matches", frame, keep_where=f"release_code <> '{release}'"
         )
@@ -354,24 +316,7 @@ def out_clusters__occupation_cluster(
     that placed it (official / rules / reviewer), evidence, and its national qualification."""
     with warehouse.get_connection() as con:
         release = context.partition_key
-        rules = query_frame(
-            con,
-            "SELECT *, 'rules' AS layer FROM int_clusters__rule_assignment WHERE release_code = ?",
-            [release],
-        )
-        official = official_layer(con, release)
-        base = pl.concat(
-            [
-                official.select(rules.columns),
-                rules.filter(~pl.col("soc_code").is_in(official["soc_code"].implode())),
-            ],
-            how="vertical_relaxed",
-        )
-        base = ensure_one_primary(base)  # official rows: the best-scoring cluster is primary
-        decisions = query_frame(
-            con, f"SELECT * FROM {decisions_table(con)} ORDER BY source_file, line"
-        )
-        result = apply_decisions(base, decisions)
+        rules, official, decisions, result = layered_assignment(con, release)
         write_frame(con, "_occupation_cluster_layers", result)
         write_table(
             con,
@@ -386,27 +331,7 @@ def out_clusters__occupation_cluster(
         con.execute("DROP TABLE _occupation_cluster_layers")
         where = f"release_code = '{release}'"
         meta = table_metadata(con, OCCUPATION_CLUSTER, where)
-        meta["by_layer"] = MetadataValue.md(
-            markdown_table(
-                query_frame(
-                    con,
-                    f"SELECT layer, count(*) AS rows, "
-                    f"count(DISTINCT occupation_code) AS occupations "
-                    f"FROM {OCCUPATION_CLUSTER} WHERE {where} GROUP BY 1 ORDER BY 1",
-                )
-            )
-        )
-        meta["qualifying_by_cluster"] = MetadataValue.md(
-            markdown_table(
-                query_frame(
-                    con,
-                    f"SELECT cluster_name, count(DISTINCT occupation_code) AS occupations, "
-                    f"count(DISTINCT occupation_code) FILTER (WHERE status = 'qualifies') AS "
-                    f"qualifying FROM {OCCUPATION_CLUSTER} WHERE {where} GROUP BY 1 ORDER BY 1",
-                ),
-                20,
-            )
-        )
+        meta.update(layer_summary(con, OCCUPATION_CLUSTER, where))
     if official.height:
         meta.update(agreement(rules, official))
     meta["reviewer_decisions_applied"] = decisions.height

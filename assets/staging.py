@@ -8,7 +8,6 @@ OEWS traps (a shifted datatype mapping, dangling codes, an empty national total)
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,17 +17,9 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, asset, 
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.metadata import build_table, table_metadata
 from pipelines.releases import RELEASES
-from pipelines.sources.files import FetchedFile
-from pipelines.sources.oews import (
-    DATA_FILE,
-    embedded_cells,
-    flat_cells,
-    reading,
-    verify_unchanged,
-)
+from pipelines.sources.oews import verify_unchanged
+from pipelines.sources.oews_cells import CELLS, cells_source, parsed_files
 from pipelines.sources.oews_checks import check_cells, check_datatypes
-from pipelines.sources.oews_history import read_recorded_history
-from pipelines.sources.oews_xlsx import WORKBOOK
 from pipelines.sources.onet import attribution, job_zones_by_soc
 from pipelines.sources.soc import SOURCE_TAG_OEWS
 from pipelines.warehouse import (
@@ -36,7 +27,6 @@ from pipelines.warehouse import (
     fetch_all,
     fetch_one,
     query_frame,
-    registered_frames,
     write_frame,
 )
 from schemas import enforce_contract
@@ -123,20 +113,10 @@ def stg_oews__estimates(
     with warehouse.get_connection() as con:
         release = context.partition_key
         check_datatypes(con, release)
-        files = _parsed_files(con, release)
+        files = parsed_files(con, release)
         for file in files:
             verify_unchanged(file)
-        flat_file = files[0].source not in ("embedded", "xlsx")
-        cells = "src_oews__cells"  # the relation both paths provide, for the build below
-        if files[0].source == "embedded":
-            data = files[0]
-            source = registered_frames(con, {cells: embedded_cells(data.path)})
-        elif files[0].source == "xlsx":  # history backfill: BLS's annual workbooks
-            data = next((f for f in files if WORKBOOK.match(f.name)), files[0])
-            source = registered_frames(con, {cells: read_recorded_history(files)[1]})
-        else:  # a view: the file is read (and pivoted) once, by the build below
-            data = next(f for f in files if f.name == DATA_FILE)
-            source = flat_cells(con, data, release[:4], release[4:])
+        source = cells_source(con, files, release)
         known = {
             r[0]
             for r in con.execute(
@@ -146,9 +126,9 @@ def stg_oews__estimates(
         counts: dict[str, int] = {}
 
         def check(table: str) -> None:
-            counts.update(check_cells(con, table, cells, known, data, release))
+            counts.update(check_cells(con, table, CELLS, known, source.data, release))
 
-        with source:
+        with source.relation:
             estimates = build(
                 context,
                 con,
@@ -156,7 +136,7 @@ def stg_oews__estimates(
                 [release],
                 unordered=True,
                 inspect=check,
-                source_errors=reading(data) if flat_file else None,
+                source_errors=source.read_errors,
             )
         provenance = build(context, con, "stg_oews__files", [release])
     estimates.metadata.update(counts)  # type: ignore[union-attr]
@@ -166,17 +146,6 @@ def stg_oews__estimates(
         )
     yield MaterializeResult(asset_key="stg_oews__estimates", metadata=estimates.metadata)
     yield MaterializeResult(asset_key="stg_oews__files", metadata=provenance.metadata)
-
-
-def _parsed_files(con: duckdb.DuckDBPyConnection, release: str) -> list[FetchedFile]:
-    """The files the sources stage read for `release`, as recorded (source = the mode)."""
-    rows = con.execute(
-        "SELECT source_mode, file_name, url, local_path, size_bytes, sha256, last_modified, etag, "
-        "retrieved_at, checked_at, is_from_cache FROM raw_oews__files "
-        "WHERE release_code = ? AND is_parsed ORDER BY file_name",
-        [release],
-    ).fetchall()
-    return [FetchedFile(r[0], r[1], r[2], Path(r[3]), *r[4:]) for r in rows]
 
 
 @asset(

@@ -1,5 +1,6 @@
-"""Cluster assignment helpers: matching people's names to the framework, the official
-crosswalk as a layer, and how the rule layer compares with it."""
+"""Cluster assignment helpers: matching people's names to the framework, the rule matches of a
+release, the official crosswalk as a layer, the layers combined with reviewer decisions, and how
+the rule layer compares with the crosswalk."""
 
 from collections.abc import Callable
 
@@ -9,6 +10,9 @@ from dagster import MetadataValue
 
 from pipelines.framework.definition import Framework
 from pipelines.metadata import markdown_table
+from pipelines.policy.cluster_rules import ClusterRules, assign
+from pipelines.policy.reviews import apply_decisions, ensure_one_primary
+from pipelines.reporting.data import decisions_table
 from pipelines.warehouse import fetch_all, query_frame
 
 Resolver = Callable[[str, str], tuple[str, str | None] | None]
@@ -81,6 +85,101 @@ def official_layer(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame
         """,
         [release, release],
     )
+
+
+def crosswalk_problems(unmatched: pl.DataFrame) -> dict:
+    """Asset metadata for the crosswalk rows whose names do not match the framework."""
+    return {
+        "rows_with_problems": unmatched.height,
+        "problems": MetadataValue.md(
+            markdown_table(
+                unmatched.select(
+                    "row_number", "soc_code", "cluster_name_raw", "sub_cluster_name_raw", "problem"
+                ),
+                200,
+            )
+        ),
+    }
+
+
+def rule_matches(
+    con: duckdb.DuckDBPyConnection, release: str, rules: ClusterRules, resolve: Resolver
+) -> pl.DataFrame:
+    """Every cluster rule that places one of the release's detailed occupations, with the
+    framework codes of the cluster and sub-cluster it names: int_clusters__rule_matches."""
+    occupations = query_frame(
+        con,
+        "SELECT occupation_code, soc_code, occupation_name, major_code, minor_code, "
+        "broad_code, is_broad_as_detailed FROM stg_oews__occupations "
+        "WHERE release_code = ? AND is_detailed",
+        [release],
+    )
+    matches = assign(occupations, rules)
+    codes = [resolve(r["cluster"], r["sub_cluster"]) for r in matches.iter_rows(named=True)]
+    return (
+        matches.with_columns(
+            pl.Series("cluster_code", [c[0] for c in codes], pl.String),
+            pl.Series("sub_cluster_code", [c[1] for c in codes], pl.String),
+            pl.lit(release).alias("release_code"),
+        )
+        .join(occupations.select("soc_code", "occupation_code"), on="soc_code")
+        .select(
+            "release_code",
+            "occupation_code",
+            "soc_code",
+            "cluster_code",
+            "sub_cluster_code",
+            "weight",
+            "rule_group",
+            "rule_reason",
+            "sub_cluster_method",
+            "needs_industry_evidence",
+        )
+    )
+
+
+def layered_assignment(
+    con: duckdb.DuckDBPyConnection, release: str
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The release's assignments, layer over layer: the official crosswalk where it places an
+    occupation, the rule layer for the others, one primary cluster each, then the reviewer
+    decisions in file order. Returns (rule layer, official layer, decisions, result)."""
+    rules = query_frame(
+        con,
+        "SELECT *, 'rules' AS layer FROM int_clusters__rule_assignment WHERE release_code = ?",
+        [release],
+    )
+    official = official_layer(con, release)
+    base = pl.concat(
+        [
+            official.select(rules.columns),
+            rules.filter(~pl.col("soc_code").is_in(official["soc_code"].implode())),
+        ],
+        how="vertical_relaxed",
+    )
+    base = ensure_one_primary(base)  # official rows: the best-scoring cluster is primary
+    decisions = query_frame(con, f"SELECT * FROM {decisions_table(con)} ORDER BY source_file, line")
+    return rules, official, decisions, apply_decisions(base, decisions)
+
+
+def layer_summary(con: duckdb.DuckDBPyConnection, table: str, where: str) -> dict:
+    """Asset metadata for the assignment `table` (rows `where`): rows and occupations by the
+    layer that placed them, and each cluster's occupations and qualifying ones."""
+    by_layer = query_frame(
+        con,
+        f"SELECT layer, count(*) AS rows, count(DISTINCT occupation_code) AS occupations "
+        f"FROM {table} WHERE {where} GROUP BY 1 ORDER BY 1",
+    )
+    by_cluster = query_frame(
+        con,
+        f"SELECT cluster_name, count(DISTINCT occupation_code) AS occupations, "
+        f"count(DISTINCT occupation_code) FILTER (WHERE status = 'qualifies') AS qualifying "
+        f"FROM {table} WHERE {where} GROUP BY 1 ORDER BY 1",
+    )
+    return {
+        "by_layer": MetadataValue.md(markdown_table(by_layer)),
+        "qualifying_by_cluster": MetadataValue.md(markdown_table(by_cluster, 20)),
+    }
 
 
 def agreement(rules: pl.DataFrame, official: pl.DataFrame) -> dict:
