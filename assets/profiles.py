@@ -32,6 +32,7 @@ from pipelines.reporting.data import (
     screen_mismatch,
     sources_used,
 )
+from pipelines.reporting.freshness import report_fingerprints, stale_reports
 from pipelines.resources import PolicyResource, ReportsResource
 from pipelines.warehouse import WarehouseResource, fetch_all, fetch_one, query_frame, table_exists
 
@@ -309,11 +310,12 @@ def out_reports__cluster_reports(
         screened = release_policy(con, release)
         used = sources_used(con, release, screened)
         summary = rules.summary_items(screened["skill_sources"])
+        fingerprints = report_fingerprints(con, release)
         render.write_static(release_dir)
         for key in sorted(selected - {INDEX}, key=lambda k: REPORT_KEYS[k]):
             cluster = REPORT_KEYS[key]
             data = load_cluster(con, release, cluster, screened, used)
-            sizes = render.write_cluster(release_dir, data, summary)
+            sizes = render.write_cluster(release_dir, data, summary, fingerprints[cluster])
             page = sizes.pop(f"{cluster}.html")
             context.log.info(f"report: {release_dir / (cluster + '.html')}")
             yield MaterializeResult(
@@ -326,12 +328,25 @@ def out_reports__cluster_reports(
                     "occupations": data.occupations.height,
                 },
             )
+        stale = stale_reports(con, reports.path, release, fingerprints)
+        if stale:  # rebuilt tables, but those reports were not selected in this run
+            context.log.warning(
+                f"[reports] {len(stale)} report(s) not rendered in this run show figures the "
+                f"tables no longer hold (e.g. the other cluster of a reviewer's move): "
+                f"{', '.join(stale)}. Re-render them: `ccp run --job render_reports --release "
+                f"{release} {' '.join('--cluster ' + c for c in stale)}` (ccp run does this "
+                "by itself after a run with --cluster)."
+            )
         if INDEX in selected:
             info, clusters = load_index(con, release, used)
-            path = render.write_index(reports.path, info, clusters, summary)
+            path = render.write_index(reports.path, info, clusters, summary, stale)
             yield MaterializeResult(
                 asset_key=INDEX,
-                metadata={"path": MetadataValue.path(str(path)), "clusters": clusters.height},
+                metadata={
+                    "path": MetadataValue.path(str(path)),
+                    "clusters": clusters.height,
+                    "reports_out_of_date": ", ".join(stale) or "none",
+                },
             )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from pipelines.reporting.freshness import stale_reports
 from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
 from pipelines.warehouse import fetch_one
 
@@ -134,24 +135,45 @@ def summary(settings: Settings) -> str:
                 "GROUP BY 1 ORDER BY 1"
             ).fetchall():
                 lines.append(f"  {cluster:<32} {qualifying:>4} / {assigned}")
-        lines += _reports_lines(settings.output)
+        lines += _reports_lines(con, settings.output)
         return "\n".join(lines)
     finally:
         con.close()
 
 
-def _reports_lines(output: Path) -> list[str]:
-    """Where the reports are: the newest release folder's index, and how many pages it has."""
+def _reports_lines(con: duckdb.DuckDBPyConnection, output: Path) -> list[str]:
+    """Where the reports are: the newest release folder's index, how many pages it has, and
+    which of them show figures the warehouse no longer holds."""
     releases = sorted(p for p in output.glob("*/index.html")) if output.exists() else []
     if not releases:
         return ["", f"Reports: none yet in {output}."]
     index = releases[-1]
     pages = [p for p in index.parent.glob("*.html") if p.name != "index.html"]
-    return [
+    lines = [
         "",
         f"Reports ({len(pages)} Career Cluster reports, {index.parent.name}; open in a browser):",
         f"  {index}",
     ]
+    stale = stale_reports(con, output, index.parent.name)
+    if stale:
+        lines.append(
+            f"  Out of date (their figures changed after they were rendered): {', '.join(stale)}"
+            f"; `ccp run --job render_reports --release {index.parent.name} "
+            f"{' '.join('--cluster ' + c for c in stale)}` re-renders them."
+        )
+    return lines
+
+
+def out_of_date_reports(settings: Settings, release: str) -> list[str]:
+    """Clusters whose report of `release` in the output folder shows figures the warehouse no
+    longer holds (see pipelines/reporting/freshness.py)."""
+    con = duckdb.connect(
+        str(settings.warehouse), read_only=True, config={"autoload_known_extensions": False}
+    )
+    try:
+        return stale_reports(con, settings.output, release)
+    finally:
+        con.close()
 
 
 def run(
@@ -199,12 +221,30 @@ def run(
         except ValueError as err:
             print(f"ccp run: {err}", file=sys.stderr)
             return 2
+        first = None
+        stale = out_of_date_reports(settings, release) if result.success and clusters else []
+        if stale:  # e.g. the other cluster of a reviewer's move: re-rendered, not left behind
+            print(
+                f"\nThe run changed the figures of {len(stale)} report(s) it was not asked to "
+                f"render ({', '.join(stale)}; e.g. the other cluster of a reviewer's move): "
+                "re-rendering them, so that no report disagrees with the index.",
+                file=sys.stderr,
+            )
+            first = result.run_id
+            result = run_job(
+                definitions.resolve_job_def("render_reports"),
+                instance,
+                release,
+                only_clusters=stale,
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            )
     seconds = time.monotonic() - started
     if not result.success:
         print(f"\nRun {result.run_id} FAILED after {seconds:.1f} s.", file=sys.stderr)
         print("\n".join(failure_lines(result)), file=sys.stderr)
         return 1
-    print(f"\nRun {result.run_id} succeeded in {seconds:.1f} s.\n")
+    runs = f"Runs {first} and {result.run_id}" if first else f"Run {result.run_id}"
+    print(f"\n{runs} succeeded in {seconds:.1f} s.\n")
     print(summary(settings))
     return 0
 

@@ -43,14 +43,10 @@ qualify_occupations = define_asset_job(
 
 assign_clusters = define_asset_job(
     "assign_clusters",
-    selection=AssetSelection.groups("clusters")
-    | AssetSelection.assets(
-        "out_profiles__cluster_summary",
-        "out_profiles__cluster_occupations",
-        "out_profiles__cluster_states",
-    ),
-    description="Re-run the cluster assignment and the profile tables (after a reviewer "
-    "decision or rule edit); then re-render the affected reports with render_reports.",
+    selection=AssetSelection.groups("clusters").downstream(),
+    description="Re-run the cluster assignment and everything built on it (profile tables, the "
+    "14 reports and the index), after editing the cluster rules: a rule edit can change any "
+    "cluster.",
 )
 
 
@@ -59,8 +55,8 @@ apply_review_decisions = define_asset_job(
     selection=AssetSelection.assets("raw_review__decisions").downstream(),
     description="Apply the reviewer decisions file in one run: re-assign clusters, rebuild the "
     "profile tables, re-render the cluster reports and the index (`ccp run --job "
-    "apply_review_decisions --cluster SLUG` renders only the clusters the decisions touch; a "
-    "move touches two).",
+    "apply_review_decisions --cluster SLUG` renders that cluster's report, then any other whose "
+    "figures the run changed, such as the other cluster of a move).",
 )
 
 

@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
-CCP = str(Path(sys.executable).with_name("ccp"))
-
-
-def ccp(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
-    environ |= {
-        "DAGSTER_HOME": str(tmp / "dagster_home"),
-        "CCP_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb"),
-        "CCP_CACHE_DIR": str(tmp / "cache"),
-        "CCP_OUTPUT_DIR": str(tmp / "reports"),
-        **env,
-    }
-    return subprocess.run([CCP, *args], env=environ, capture_output=True, text=True, timeout=300)
+from tests.support.pipeline import ccp
 
 
 def test_run_prints_where_the_warehouse_is_and_what_it_holds(tmp_path: Path) -> None:

@@ -263,9 +263,13 @@ def downloads(data: ClusterData) -> dict[str, bytes]:
 
 
 def render_cluster(
-    data: ClusterData, policy_summary: list[str], generated: str
+    data: ClusterData,
+    policy_summary: list[str],
+    generated: str,
+    data_fingerprint: str | None = None,
 ) -> tuple[str, dict[str, bytes]]:
-    """The report page and its download files."""
+    """The report page and its download files. `data_fingerprint` (freshness.py) goes into the
+    page, so a later run can tell whether its figures are still the tables'."""
     slug = data.cluster["cluster_code"]
     threshold_annual = data.threshold_hourly_usd * 2080
     chart_list = [
@@ -297,17 +301,21 @@ def render_cluster(
             onet_attribution=O_NET_ATTRIBUTION if data.used.uses_onet else None,
             bls_disclaimer=bls_disclaimer(data.projection is not None),
             threshold_annual=threshold_annual,
+            data_fingerprint=data_fingerprint,
         )
     )
     return page, files
 
 
 def write_cluster(
-    release_dir: Path, data: ClusterData, policy_summary: list[str]
+    release_dir: Path,
+    data: ClusterData,
+    policy_summary: list[str],
+    data_fingerprint: str | None = None,
 ) -> dict[str, int]:
     """Write one cluster's page and downloads; returns file name -> bytes written."""
     slug = data.cluster["cluster_code"]
-    page, files = render_cluster(data, policy_summary, generated_on())
+    page, files = render_cluster(data, policy_summary, generated_on(), data_fingerprint)
     sizes = {}
     folder = release_dir / "downloads" / slug
     for name, blob in files.items():
@@ -320,9 +328,15 @@ def write_cluster(
 
 
 def write_index(
-    output_dir: Path, release: dict, summary: pl.DataFrame, policy_summary: list[str]
+    output_dir: Path,
+    release: dict,
+    summary: pl.DataFrame,
+    policy_summary: list[str],
+    out_of_date: list[str] | None = None,
 ) -> Path:
-    """The release's index (clusters by grouping) and the top-level list of releases."""
+    """The release's index (clusters by grouping) and the top-level list of releases.
+    `out_of_date`: clusters whose report shows figures the tables (and this page) no longer
+    hold, marked as such."""
     env = environment()
     release_dir = output_dir / release["release_code"]
     groupings: dict[str, list[dict]] = {}
@@ -335,6 +349,7 @@ def write_index(
         generated=generated_on(),
         bls_disclaimer=bls_disclaimer(release["has_projections"]),
         reports_present={p.stem for p in release_dir.glob("*.html")},
+        reports_out_of_date=set(out_of_date or ()),
         used=release["used"],
         onet_attribution=O_NET_ATTRIBUTION if release["used"].uses_onet else None,
     )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from pipelines.settings import Settings
 from pipelines.warehouse import query_frame
 
 REPO = Path(__file__).resolve().parents[2]
+CCP = str(Path(sys.executable).with_name("ccp"))
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
@@ -33,6 +37,20 @@ def isolated_settings(tmp: Path, **overrides: object) -> Settings:
     }
     base.update(overrides)
     return Settings.from_env(environ={}, **base)
+
+
+def ccp(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`ccp ARGS` as a user runs it (a subprocess), with its folders in `tmp` unless `env`
+    (CCP_* variables) points elsewhere; the developer's own CCP_* settings are ignored."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
+    environ |= {
+        "DAGSTER_HOME": str(tmp / "dagster_home"),
+        "CCP_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb"),
+        "CCP_CACHE_DIR": str(tmp / "cache"),
+        "CCP_OUTPUT_DIR": str(tmp / "reports"),
+        **env,
+    }
+    return subprocess.run([CCP, *args], env=environ, capture_output=True, text=True, timeout=300)
 
 
 def run_refresh(

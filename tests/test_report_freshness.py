@@ -1,0 +1,168 @@
+"""A report never quietly shows figures the warehouse no longer holds: a reviewer's `move`
+changes two clusters, and a run that renders only one of them says so, marks the other on the
+index, and (through `ccp run`) re-renders it."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from pipelines.reporting.freshness import rendered_fingerprint
+from pipelines.settings import Settings
+from tests.support.pipeline import (
+    ccp,
+    failure_text,
+    isolated_settings,
+    read,
+    run_refresh,
+    shared_embedded_build,
+)
+
+RELEASE = "2025A01"
+SOURCE, TARGET = "healthcare-human-services", "management-entrepreneurship"
+STALE_MARK = '<span class="meta stale">(report out of date'
+
+
+@pytest.fixture
+def with_a_move(tmp_path: Path) -> tuple[Settings, str, str]:
+    """A copy of the shared build whose decisions file moves the source cluster's largest
+    occupation found in it alone to the target cluster, as a reviewer fills in the sheet."""
+    built = shared_embedded_build()
+    decisions = tmp_path / "decisions.csv"
+    settings = isolated_settings(tmp_path / "copy", review_decisions_path=decisions)
+    settings.warehouse.parent.mkdir(parents=True)
+    shutil.copyfile(built.warehouse, settings.warehouse)
+    shutil.copytree(built.output, settings.output)
+    soc, name = read(
+        settings.warehouse,
+        "SELECT soc_code, occupation_name FROM out_profiles__cluster_occupations "
+        "WHERE cluster_code = ? AND cluster_count = 1 AND status = 'qualifies' "
+        "ORDER BY employment_count DESC LIMIT 1",
+        [SOURCE],
+    ).row(0)
+    target, sub_cluster = read(
+        settings.warehouse,
+        "SELECT c.cluster_name, s.sub_cluster_name FROM raw_framework__clusters c "
+        "JOIN raw_framework__sub_clusters s USING (cluster_code) WHERE cluster_code = ? "
+        "ORDER BY s.sub_cluster_code LIMIT 1",
+        [TARGET],
+    ).row(0)
+    sheet = settings.output / RELEASE / "downloads" / SOURCE / f"{SOURCE}-review-sheet.csv"
+    with sheet.open() as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    for row in rows:
+        if row["soc_code"] == soc:
+            row.update(decision="move", to_cluster=target, to_sub_cluster=sub_cluster)
+            row.update(reviewer="IAG", date="2026-12-05", rationale="works in management")
+    with decisions.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return settings, soc, name
+
+
+def env_of(settings: Settings) -> dict[str, str]:
+    return {
+        "CCP_WAREHOUSE_PATH": str(settings.warehouse),
+        "CCP_OUTPUT_DIR": str(settings.output),
+        "CCP_REVIEW_DECISIONS_PATH": str(settings.review_decisions_path),
+    }
+
+
+def row_of(page: Path, soc: str) -> bool:
+    return bool(re.search(rf"<td data-search>{soc}</td>", page.read_text()))
+
+
+def test_a_run_that_renders_one_side_of_a_move_marks_the_other_out_of_date(
+    with_a_move: tuple[Settings, str, str], tmp_path: Path
+) -> None:
+    settings, soc, name = with_a_move
+    folder = settings.output / RELEASE
+    target_page = folder / f"{TARGET}.html"
+    before = target_page.read_bytes()
+    assert (
+        rendered_fingerprint(target_page) and STALE_MARK not in (folder / "index.html").read_text()
+    )
+
+    # As a UI selection does: only the source cluster's report (and the index) selected.
+    instance = DagsterInstance.ephemeral()
+    result = run_refresh(
+        settings,
+        "apply_review_decisions",
+        release=RELEASE,
+        only_clusters=[SOURCE],
+        instance=instance,
+    )
+    assert result.success, failure_text(result)
+    assert not row_of(folder / f"{SOURCE}.html", soc)
+    assert target_page.read_bytes() == before  # not selected: not rewritten, so out of date
+    index = (folder / "index.html").read_text()
+    marked = re.findall(r'<a href="([\w-]+)\.html">[^<]*</a> <span class="meta stale">', index)
+    assert marked == [TARGET]
+    warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level >= 30]
+    assert any("show figures the tables no longer hold" in w and TARGET in w for w in warnings)
+    info = ccp(tmp_path, "info", **env_of(settings))
+    assert info.returncode == 0, info.stderr[-2000:]
+    assert f"Out of date (their figures changed after they were rendered): {TARGET};" in info.stdout
+
+    # `ccp run ... --cluster SOURCE` re-renders whatever else the run changed.
+    done = ccp(
+        tmp_path,
+        "run",
+        "--job",
+        "apply_review_decisions",
+        "--release",
+        RELEASE,
+        "--cluster",
+        SOURCE,
+        **env_of(settings),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"not asked to render ({TARGET};" in done.stderr
+    assert row_of(target_page, soc), f"{name} ({soc}) is not in the {TARGET} report"
+    assert STALE_MARK not in (folder / "index.html").read_text()
+    assert "Out of date" not in done.stdout
+
+
+def test_ccp_run_with_cluster_renders_both_sides_of_a_move_in_one_command(
+    with_a_move: tuple[Settings, str, str], tmp_path: Path
+) -> None:
+    settings, soc, _ = with_a_move
+    folder = settings.output / RELEASE
+    untouched = {
+        p.name: p.read_bytes()
+        for p in folder.glob("*.html")
+        if p.stem not in {SOURCE, TARGET, "index"}
+    }
+    done = ccp(
+        tmp_path,
+        "run",
+        "--job",
+        "apply_review_decisions",
+        "--release",
+        RELEASE,
+        "--cluster",
+        SOURCE,
+        **env_of(settings),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not row_of(folder / f"{SOURCE}.html", soc)
+    assert row_of(folder / f"{TARGET}.html", soc)
+    index = (folder / "index.html").read_text()
+    assert STALE_MARK not in index
+    # the index's figures and the target report's agree
+    assigned = read(
+        settings.warehouse,
+        "SELECT assigned_occupation_count FROM out_profiles__cluster_summary "
+        "WHERE release_code = ? AND cluster_code = ?",
+        [RELEASE, TARGET],
+    ).item()
+    assert f"of {assigned} assigned" in (folder / f"{TARGET}.html").read_text()
+    # the clusters the move does not touch were left alone
+    assert {n: (folder / n).read_bytes() for n in untouched} == untouched
