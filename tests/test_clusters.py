@@ -90,6 +90,9 @@ def test_official_crosswalk_layer(offline: Path, tmp_path: Path) -> None:
     settings = isolated_settings(tmp_path, crosswalk_local_path=workbook)
     result = run_refresh(settings, "assign_clusters")
     assert result.success, failure_text(result)
+    # the job renders what the assignment changes: every report and the index
+    assert (settings.output / "2025A01" / "index.html").exists()
+    assert len(list((settings.output / "2025A01").glob("*.html"))) == 15
     (materialization,) = result.asset_materializations_for_node(OC)
     meta = {k: v.value for k, v in materialization.metadata.items()}
     assert meta["official_occupations"] >= 30
