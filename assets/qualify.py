@@ -22,6 +22,7 @@ from pipelines.metadata import (
 from pipelines.policy.fallback import DEFAULT_PATH as FALLBACK_RULES_PATH
 from pipelines.policy.fallback import load_fallback_rules
 from pipelines.policy.qualification import (
+    UNDESCRIBED_SOURCE_START,
     QualificationPolicy,
     check_ep_categories,
     load_state_thresholds,
@@ -203,6 +204,14 @@ def out_qualify__occupation_qualification(
     living-wage threshold, margin, status (qualifies / excluded / undetermined) and reason."""
     rules = policy.load()
     wage = rules.living_wage
+    if wage.source.startswith(UNDESCRIBED_SOURCE_START):
+        context.log.warning(
+            f"[policy] living_wage.hourly_usd in {policy.policy_path} is ${wage.hourly_usd:.2f}, "
+            "but the file still describes the project default's threshold, so the reports "
+            "name the policy file as the source instead. What to do: write where the figure "
+            "comes from in living_wage.source and living_wage.geography, then run "
+            "qualify_occupations again."
+        )
     with warehouse.get_connection() as con:
         release = context.partition_key
         fingerprint = policy_fingerprint(con, rules)

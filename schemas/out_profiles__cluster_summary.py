@@ -34,6 +34,8 @@ class OutProfilesClusterSummary(pa.DataFrameModel):
         nullable=True, gt=0
     )
     qualifying_wage_mean_covered_employment_count: pl.Int64 = _count()
+    qualifying_wage_hourly_median_covered_employment_count: pl.Int64 = _count()
+    qualifying_without_hourly_median_occupation_count: pl.Int64 = _count()
     qualifying_openings_annual_thousands: pl.Float64 = pa.Field(nullable=True, ge=0)
     qualifying_openings_occupation_count: pl.Int64 = _count()
 

@@ -80,6 +80,10 @@ SELECT
     AS qualifying_wage_hourly_median_of_occupation_medians_usd,
   CAST(coalesce(sum(employment_count) FILTER (WHERE q AND wage_annual_mean_usd IS NOT NULL), 0)
     AS BIGINT) AS qualifying_wage_mean_covered_employment_count,
+  CAST(coalesce(sum(employment_count) FILTER (WHERE q AND wage_hourly_median_usd IS NOT NULL), 0)
+    AS BIGINT) AS qualifying_wage_hourly_median_covered_employment_count,
+  CAST(count_if(q AND wage_hourly_median_usd IS NULL) AS BIGINT)
+    AS qualifying_without_hourly_median_occupation_count,
   CAST(sum(openings_annual_exact_thousands) FILTER (WHERE q) AS DOUBLE)
     AS qualifying_openings_annual_thousands,
   CAST(count_if(q AND openings_annual_thousands IS NOT NULL) AS BIGINT) AS qualifying_openings_occupation_count

@@ -246,6 +246,24 @@ def test_bad_policy_names_the_field(tmp_path: Path, change: dict, fragment: str)
     assert fragment in str(err.value)
 
 
+def test_a_changed_threshold_is_not_printed_with_the_default_description(tmp_path: Path) -> None:
+    """Only hourly_usd edited: the shipped geography and source describe $25.00 ("midpoint ...
+    near the median"), so the reports would state them beside another figure."""
+    default = load_policy().living_wage
+    changed = load_policy(write_policy(tmp_path, hourly_usd=30.0)).living_wage
+    assert changed.hourly_usd == 30.0  # the number is the user's, untouched
+    assert changed.label.startswith("$30.00/h (United States, set in the policy file; ")
+    assert "project default" not in changed.label and "midpoint" not in changed.source
+    assert changed.source.startswith("set in the policy file policy.yaml, which does not say")
+    assert "living_wage.source" in changed.source
+    # described by the user: shown as written
+    described = load_policy(
+        write_policy(tmp_path, hourly_usd=30.0, geography="Ohio", source="MIT LWC, Ohio, 2026")
+    ).living_wage
+    assert (described.geography, described.source) == ("Ohio", "MIT LWC, Ohio, 2026")
+    assert load_policy().living_wage == default
+
+
 def test_malformed_ep_workbook_keeps_previous_qualification(with_ep: Path, tmp_path: Path) -> None:
     from openpyxl import Workbook
 

@@ -133,7 +133,7 @@ def test_a_run_that_renders_one_side_of_a_move_marks_the_other_out_of_date(
 def test_ccp_run_with_cluster_renders_both_sides_of_a_move_in_one_command(
     with_a_move: tuple[Settings, str, str], tmp_path: Path
 ) -> None:
-    settings, soc, _ = with_a_move
+    settings, soc, name = with_a_move
     folder = settings.output / RELEASE
     untouched = {
         p.name: p.read_bytes()
@@ -164,5 +164,13 @@ def test_ccp_run_with_cluster_renders_both_sides_of_a_move_in_one_command(
         [RELEASE, TARGET],
     ).item()
     assert f"of {assigned} assigned" in (folder / f"{TARGET}.html").read_text()
+    # both reports list the decision by name, as the reviewer wrote it, not by codes
+    for cluster in (SOURCE, TARGET):
+        page = (folder / f"{cluster}.html").read_text()
+        review = page[page.index("Reviewer decisions applied") : page.index('id="methodology"')]
+        assert f"<td>{name}</td><td>move</td>" in review
+        assert "<td>Healthcare &amp; Human Services / " in review
+        assert "<td>Management &amp; Entrepreneurship / " in review
+        assert f"{SOURCE}/" not in review  # no sub-cluster codes
     # the clusters the move does not touch were left alone
     assert {n: (folder / n).read_bytes() for n in untouched} == untouched

@@ -98,6 +98,9 @@ def test_rules_file_is_compact_and_explained(rules: pl.DataFrame) -> None:
     # every SOC major group with civilian occupations has its own rule and reason
     majors = {f"{m}-0000" for m in range(11, 54, 2)}
     assert majors <= set(groups.filter(pl.col("group_level") == "major")["group_code"])
+    # the README's methodology states how many rules there are
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert f"skill_fallback.yaml`: {groups.height} rules written by the project" in readme
 
 
 GOOD_RULE = '  - {group: "15-0000", tier: high, reason: "Computer occupations need a degree."}\n'

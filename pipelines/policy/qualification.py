@@ -175,7 +175,7 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:
             f"[policy] {path} is not valid YAML: {err}\nWhat to do: fix the file."
         ) from None
     try:
-        return QualificationPolicy.model_validate(data)
+        policy = QualificationPolicy.model_validate(data)
     except ValidationError as err:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
@@ -184,6 +184,45 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:
             f"[policy] {path} is invalid: {problems}\nWhat to do: fix those fields "
             f"(see the comments in {DEFAULT_POLICY_PATH.name} and the README)."
         ) from None
+    return _without_stale_default_description(policy, path)
+
+
+# The shipped threshold, and how the shipped file describes it.
+UNDESCRIBED_SOURCE_START = "set in the policy file "
+PROJECT_DEFAULT_HOURLY_USD = 25.00
+_DEFAULT_GEOGRAPHY_MARK = "project default"
+_DEFAULT_SOURCE_START = "career-cluster-profiles default"
+
+
+def _without_stale_default_description(
+    policy: QualificationPolicy, path: Path
+) -> QualificationPolicy:
+    """A threshold changed in the file while its geography and source still describe the
+    project default would be printed in every report beside words that no longer fit it
+    ("midpoint ... near the median" under $30.00): name the file as its source instead, and say
+    what to write there. Numbers are unchanged."""
+    wage = policy.living_wage
+    describes_default = _DEFAULT_GEOGRAPHY_MARK in wage.geography or wage.source.strip().startswith(
+        _DEFAULT_SOURCE_START
+    )
+    if wage.hourly_usd == PROJECT_DEFAULT_HOURLY_USD or not describes_default:
+        return policy
+    geography = (
+        wage.geography.replace(f", {_DEFAULT_GEOGRAPHY_MARK}", "")
+        .replace(_DEFAULT_GEOGRAPHY_MARK, "")
+        .strip(" ,;")
+        or "United States"
+    )
+    source = (
+        f"{UNDESCRIBED_SOURCE_START}{path.name}, which does not say where ${wage.hourly_usd:.2f}/h "
+        f"comes from: its description is still that of the project default "
+        f"(${PROJECT_DEFAULT_HOURLY_USD:.2f}/h), so it is not shown (write the source in "
+        "living_wage.source and living_wage.geography)."
+    )
+    changed = wage.model_copy(
+        update={"geography": f"{geography}, set in the policy file", "source": source}
+    )
+    return policy.model_copy(update={"living_wage": changed})
 
 
 def check_ep_categories(policy: QualificationPolicy, known: dict[str, tuple[str, ...]]) -> None:

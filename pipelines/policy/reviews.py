@@ -201,7 +201,9 @@ def _decision(
             raise fail(
                 f"move target {row['to_cluster']!r} / {row['to_sub_cluster']!r} is not a "
                 "sub-cluster of the framework.",
-                "name the target cluster and sub-cluster.",
+                "name the target cluster and sub-cluster, as the reports write them: "
+                + _target_names(row["to_cluster"], resolve)
+                + ".",
             )
         target = resolved
     for key in {(soc, *source), (soc, *target)} - {(soc, None, None)}:
@@ -227,6 +229,19 @@ def _decision(
         "decided_on": row["date"],
         "rationale": row["rationale"],
     }
+
+
+def _target_names(cluster: str, resolve: Resolver) -> str:
+    """What a move's target may be: the named cluster's sub-clusters when the cluster is
+    right, else the 14 clusters."""
+    from pipelines.framework.definition import load_framework
+
+    framework = load_framework()
+    found = resolve(cluster, "") if cluster else None
+    for c in framework.clusters:
+        if found and c.slug == found[0]:
+            return f"{c.name} has " + "; ".join(s.name for s in c.sub_clusters)
+    return "the clusters are " + "; ".join(c.name for c in framework.clusters)
 
 
 def apply_decisions(assignments: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:

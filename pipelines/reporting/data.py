@@ -139,6 +139,26 @@ ORDER BY d.source_file, d.line
 """
 
 
+# The reviewer decisions that name the cluster (from or to), with the framework's and SOC's
+# names, for the report's table of decisions applied.
+APPLIED_DECISIONS = """
+SELECT d.*, coalesce(o.occupation_name, '') AS occupation_name, c.cluster_name,
+       s.sub_cluster_name, tc.cluster_name AS to_cluster_name,
+       ts.sub_cluster_name AS to_sub_cluster_name
+FROM {decisions} d
+JOIN raw_framework__clusters c ON c.cluster_code = d.cluster_code
+LEFT JOIN raw_framework__sub_clusters s
+  ON s.cluster_code = d.cluster_code AND s.sub_cluster_code = d.sub_cluster_code
+LEFT JOIN raw_framework__clusters tc ON tc.cluster_code = d.to_cluster_code
+LEFT JOIN raw_framework__sub_clusters ts
+  ON ts.cluster_code = d.to_cluster_code AND ts.sub_cluster_code = d.to_sub_cluster_code
+LEFT JOIN stg_oews__occupations o
+  ON o.release_code = $1 AND o.soc_code = d.soc_code AND o.is_detailed
+WHERE d.cluster_code = $2 OR d.to_cluster_code = $2
+ORDER BY d.source_file, d.line
+"""
+
+
 def decisions_table(con: duckdb.DuckDBPyConnection) -> str:
     """raw_review__decisions, or, as an earlier version built it (one file, no source_file
     column), that table with an empty source_file: rendering needs no re-assignment first."""
@@ -415,10 +435,7 @@ def load_cluster(
             [release, cluster_code],
         ),
         decisions=query_frame(
-            con,
-            f"SELECT * FROM {decisions} WHERE cluster_code = ? OR to_cluster_code = ? "
-            "ORDER BY source_file, line",
-            [cluster_code, cluster_code],
+            con, APPLIED_DECISIONS.format(decisions=decisions), [release, cluster_code]
         ),
         sheet_decisions=query_frame(
             con, SHEET_DECISIONS.format(decisions=decisions), [release, cluster_code]

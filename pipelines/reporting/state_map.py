@@ -53,7 +53,13 @@ def state_chart(states: pl.DataFrame) -> Chart:
                 "cmin": 0.5,
                 "cmax": 1.5,
                 "colorscale": [[0, "#b2d2ee"], [0.5, "#f4f4f4"], [1, "#f3b37c"]],
-                "colorbar": {"title": {"text": "Location<br>quotient"}, "thickness": 12},
+                "colorbar": {
+                    "title": {"text": "Location<br>quotient"},
+                    "thickness": 12,
+                    # the scale stops at 0.5 and 1.5: a state beyond shows the end colour
+                    "tickvals": [0.5, 0.75, 1, 1.25, 1.5],
+                    "ticktext": ["0.5 or less", "0.75", "1", "1.25", "1.5 or more"],
+                },
                 "showscale": True,
             },
         )
@@ -93,7 +99,9 @@ def state_chart(states: pl.DataFrame) -> Chart:
     ]
     notes = [
         "Employment sums the occupations BLS published for each state; where some were "
-        "not published the figure is a lower bound (last column)."
+        "not published the figure is a lower bound (last column).",
+        "The map's colours stop at 0.5 and 1.5, so that the states near 1 are told apart: a "
+        "state beyond either end has that end's colour; its value is in the table.",
     ]
     return Chart(
         "chart-states",
