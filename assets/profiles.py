@@ -332,7 +332,8 @@ def out_reports__cluster_reports(
         if stale:  # rebuilt tables, but those reports were not selected in this run
             context.log.warning(
                 f"[reports] {len(stale)} report(s) not rendered in this run show figures the "
-                f"tables no longer hold (e.g. the other cluster of a reviewer's move): "
+                f"tables no longer hold (e.g. the other cluster of a reviewer's move), or were "
+                f"made by a version that did not record their figures: "
                 f"{', '.join(stale)}. Re-render them: `ccp run --job render_reports --release "
                 f"{release} {' '.join('--cluster ' + c for c in stale)}` (ccp run does this "
                 "by itself after a run with --cluster)."

@@ -204,12 +204,14 @@ def out_qualify__occupation_qualification(
     living-wage threshold, margin, status (qualifies / excluded / undetermined) and reason."""
     rules = policy.load()
     wage = rules.living_wage
-    if wage.source.startswith(UNDESCRIBED_SOURCE_START):
+    if wage.source.startswith(UNDESCRIBED_SOURCE_START) or "set in the policy file" in (
+        wage.geography
+    ):
         context.log.warning(
             f"[policy] living_wage.hourly_usd in {policy.policy_path} is ${wage.hourly_usd:.2f}, "
-            "but the file still describes the project default's threshold, so the reports "
-            "name the policy file as the source instead. What to do: write where the figure "
-            "comes from in living_wage.source and living_wage.geography, then run "
+            "but its geography or source still describes the project default's $25.00, so the "
+            "reports say the source is not stated. What to do: write where the figure comes "
+            "from in living_wage.source and living_wage.geography, then run "
             "qualify_occupations again."
         )
     with warehouse.get_connection() as con:

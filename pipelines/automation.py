@@ -79,7 +79,13 @@ def requested_releases(cursor: str | None, warehouse: str) -> dict[str, str]:
         return {}
     if not cursor.startswith("{"):
         return {warehouse: cursor}
-    return json.loads(cursor)
+    try:
+        entries = json.loads(cursor)
+    except ValueError:  # set by hand in the UI, say: forget it rather than fail every tick
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return {str(k): str(v) for k, v in entries.items()}
 
 
 @sensor(

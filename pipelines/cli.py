@@ -167,9 +167,17 @@ def _reports_lines(con: duckdb.DuckDBPyConnection, output: Path) -> list[str]:
 def out_of_date_reports(settings: Settings, release: str) -> list[str]:
     """Clusters whose report of `release` in the output folder shows figures the warehouse no
     longer holds (see pipelines/reporting/freshness.py)."""
-    con = duckdb.connect(
-        str(settings.warehouse), read_only=True, config={"autoload_known_extensions": False}
-    )
+    try:
+        con = duckdb.connect(
+            str(settings.warehouse), read_only=True, config={"autoload_known_extensions": False}
+        )
+    except duckdb.IOException:  # another process took the warehouse as soon as the run ended
+        print(
+            "\nCould not check the other reports: another process is writing the warehouse. "
+            "When it has finished, `ccp info` lists any report whose figures changed.",
+            file=sys.stderr,
+        )
+        return []
     try:
         return stale_reports(con, settings.output, release)
     finally:
@@ -239,6 +247,13 @@ def run(
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             )
     seconds = time.monotonic() - started
+    if first and not result.success:
+        print(
+            f"\nRun {first} succeeded: its tables and the reports it rendered are written. "
+            f"Re-rendering the other reports (run {result.run_id}) failed; the reports it did "
+            f"not write are as they were, out of date (`ccp info` lists them).",
+            file=sys.stderr,
+        )
     if not result.success:
         print(f"\nRun {result.run_id} FAILED after {seconds:.1f} s.", file=sys.stderr)
         print("\n".join(failure_lines(result)), file=sys.stderr)
@@ -311,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         dest="clusters",
         metavar="SLUG",
-        help="render only this cluster's report (repeatable; e.g. after a reviewer decision)",
+        help="render this cluster's report, not all 14 (repeatable; e.g. after a reviewer "
+        "decision); any other report whose figures the run changed is re-rendered after it",
     )
     sub.add_parser("info", help="show what the warehouse holds")
     sub.add_parser("settings", help="show every setting, its value and environment variable")

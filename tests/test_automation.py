@@ -128,6 +128,17 @@ def test_sensor_requests_the_release_again_for_another_warehouse(
     assert isinstance(again, SkipReason) and "already requested" in again.skip_message
 
 
+@pytest.mark.parametrize("cursor", ["{not json", '["2026A01"]', "{}"])
+def test_a_cursor_the_sensor_cannot_read_is_forgotten_not_fatal(
+    live: Settings, loopback_server: LoopbackServer, cursor: str
+) -> None:
+    """A cursor edited by hand in the UI: every tick would otherwise fail for ever."""
+    loopback_server.add("/oe/oe.release", release_file("2026A01", "May 2026"))
+    result, written = tick(live, cursor)
+    assert isinstance(result, RunRequest) and result.partition_key == "2026A01"
+    assert json.loads(written or "") == {str(live.warehouse.resolve()): "2026A01"}
+
+
 def test_sensor_explains_why_it_cannot_run(
     tmp_path: Path, live: Settings, loopback_server: LoopbackServer
 ) -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipelines.assignment import framework_resolver
+from pipelines.framework.definition import load_framework
+from pipelines.policy.reviews import ReviewError, load_decisions
 from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
 from tests.support.pipeline import (
     failure_text,
@@ -299,3 +302,32 @@ def test_a_folder_of_returned_sheets_is_one_decisions_file(offline: Path, tmp_pa
     assert not result.success
     assert "holds no CSV file (it holds workbooks: c.xlsx)" in failure_text(result)
     assert table_digests(settings.warehouse)[OC] == before[OC]
+
+
+@pytest.mark.parametrize(
+    ("to_cluster", "to_sub_cluster", "choices"),
+    [
+        (
+            "Construction",
+            "",
+            "Construction has Architecture & Civil Engineering; Construction Planning & "
+            "Development; Equipment Operation & Maintenance; Skilled Trades.",
+        ),
+        ("Constructoin", "Skilled Trades", "the clusters are Advanced Manufacturing; Agriculture;"),
+    ],
+)
+def test_a_move_without_a_valid_target_lists_the_choices(
+    tmp_path: Path, to_cluster: str, to_sub_cluster: str, choices: str
+) -> None:
+    path = decisions_file(
+        tmp_path,
+        f"47-2111,Electricians,Construction,Skilled Trades,move,{to_cluster},{to_sub_cluster},"
+        "A. Reviewer,2026-01-05,why\n",
+    )
+    with pytest.raises(ReviewError) as err:
+        load_decisions(path, {"47-2111"}, framework_resolver(load_framework()))
+    message = str(err.value)
+    assert f"line 2: move target {to_cluster!r} / {to_sub_cluster!r} is not a sub-cluster" in (
+        message
+    )
+    assert choices in message

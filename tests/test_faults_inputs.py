@@ -102,17 +102,10 @@ CLUSTER_INPUT_FAULTS = [
             "reviewer decisions": ["line 2: decision 'delete' is not one of add, remove, move"],
         },
     ),
-    (  # a move with no target sub-cluster: the message lists the target cluster's
+    (  # no decisions here (the header only): the encrypted crosswalk alone stops the run
         "password",
-        f"{SKILLED},move,Construction,,{SIGNED}\n",
-        {
-            "crosswalk": ["crosswalk.xlsx", "password-protected", "remove any password"],
-            "reviewer decisions": [
-                "line 2: move target 'Construction' / '' is not a sub-cluster",
-                "Construction has Architecture & Civil Engineering; Construction Planning & "
-                "Development; Equipment Operation & Maintenance; Skilled Trades.",
-            ],
-        },
+        "",
+        {"crosswalk": ["crosswalk.xlsx", "password-protected", "remove any password"]},
     ),
 ]
 

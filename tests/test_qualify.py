@@ -254,13 +254,18 @@ def test_a_changed_threshold_is_not_printed_with_the_default_description(tmp_pat
     assert changed.hourly_usd == 30.0  # the number is the user's, untouched
     assert changed.label.startswith("$30.00/h (United States, set in the policy file; ")
     assert "project default" not in changed.label and "midpoint" not in changed.source
-    assert changed.source.startswith("set in the policy file policy.yaml, which does not say")
-    assert "living_wage.source" in changed.source
-    # described by the user: shown as written
+    assert changed.source == (
+        "not stated in the policy file (its description is that of the project default, "
+        "$25.00/h, so it is not shown)."
+    )
+    # described by the user: shown as written, field by field
     described = load_policy(
         write_policy(tmp_path, hourly_usd=30.0, geography="Ohio", source="MIT LWC, Ohio, 2026")
     ).living_wage
     assert (described.geography, described.source) == ("Ohio", "MIT LWC, Ohio, 2026")
+    source_only = load_policy(write_policy(tmp_path, hourly_usd=30.0, source="MIT LWC, 2026"))
+    assert source_only.living_wage.source == "MIT LWC, 2026"
+    assert source_only.living_wage.geography == "United States, set in the policy file"
     assert load_policy().living_wage == default
 
 

@@ -9,10 +9,11 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from pipelines.reporting.freshness import rendered_fingerprint
+from pipelines.reporting.freshness import rendered_fingerprint, stale_reports
 from pipelines.settings import Settings
 from tests.support.pipeline import (
     ccp,
@@ -135,8 +136,8 @@ def test_ccp_run_with_cluster_renders_both_sides_of_a_move_in_one_command(
 ) -> None:
     settings, soc, name = with_a_move
     folder = settings.output / RELEASE
-    untouched = {
-        p.name: p.read_bytes()
+    untouched = {  # a re-render the same day writes the same bytes: compare the files' times
+        p.name: p.stat().st_mtime_ns
         for p in folder.glob("*.html")
         if p.stem not in {SOURCE, TARGET, "index"}
     }
@@ -173,4 +174,23 @@ def test_ccp_run_with_cluster_renders_both_sides_of_a_move_in_one_command(
         assert "<td>Management &amp; Entrepreneurship / " in review
         assert f"{SOURCE}/" not in review  # no sub-cluster codes
     # the clusters the move does not touch were left alone
-    assert {n: (folder / n).read_bytes() for n in untouched} == untouched
+    assert {n: (folder / n).stat().st_mtime_ns for n in untouched} == untouched
+
+
+def test_a_page_without_a_fingerprint_counts_as_out_of_date(
+    with_a_move: tuple[Settings, str, str],
+) -> None:
+    """A page made before reports recorded their figures: nothing says it is current. And a
+    folder of a release this warehouse does not hold is not judged at all."""
+    settings, _, _ = with_a_move
+    folder = settings.output / RELEASE
+    page = folder / "construction.html"
+    page.write_text(re.sub(r'<meta name="ccp-data-fingerprint"[^>]*>\n?', "", page.read_text()))
+    assert rendered_fingerprint(page) is None
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        assert stale_reports(con, settings.output, RELEASE) == ["construction"]
+        shutil.copytree(folder, settings.output / "2024A01")
+        assert stale_reports(con, settings.output, "2024A01") == []
+    finally:
+        con.close()

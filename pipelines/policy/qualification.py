@@ -188,7 +188,7 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:
 
 
 # The shipped threshold, and how the shipped file describes it.
-UNDESCRIBED_SOURCE_START = "set in the policy file "
+UNDESCRIBED_SOURCE_START = "not stated in the policy file "
 PROJECT_DEFAULT_HOURLY_USD = 25.00
 _DEFAULT_GEOGRAPHY_MARK = "project default"
 _DEFAULT_SOURCE_START = "career-cluster-profiles default"
@@ -197,32 +197,31 @@ _DEFAULT_SOURCE_START = "career-cluster-profiles default"
 def _without_stale_default_description(
     policy: QualificationPolicy, path: Path
 ) -> QualificationPolicy:
-    """A threshold changed in the file while its geography and source still describe the
+    """A threshold changed in the file while its geography or source still describes the
     project default would be printed in every report beside words that no longer fit it
-    ("midpoint ... near the median" under $30.00): name the file as its source instead, and say
-    what to write there. Numbers are unchanged."""
+    ("project default", "midpoint ... near the median" under $30.00). Each such field is
+    replaced on its own (a source the user wrote is kept); numbers are unchanged. `path` is not
+    part of the text: renaming the file changes nothing."""
     wage = policy.living_wage
-    describes_default = _DEFAULT_GEOGRAPHY_MARK in wage.geography or wage.source.strip().startswith(
-        _DEFAULT_SOURCE_START
-    )
-    if wage.hourly_usd == PROJECT_DEFAULT_HOURLY_USD or not describes_default:
+    if wage.hourly_usd == PROJECT_DEFAULT_HOURLY_USD:
         return policy
-    geography = (
-        wage.geography.replace(f", {_DEFAULT_GEOGRAPHY_MARK}", "")
-        .replace(_DEFAULT_GEOGRAPHY_MARK, "")
-        .strip(" ,;")
-        or "United States"
-    )
-    source = (
-        f"{UNDESCRIBED_SOURCE_START}{path.name}, which does not say where ${wage.hourly_usd:.2f}/h "
-        f"comes from: its description is still that of the project default "
-        f"(${PROJECT_DEFAULT_HOURLY_USD:.2f}/h), so it is not shown (write the source in "
-        "living_wage.source and living_wage.geography)."
-    )
-    changed = wage.model_copy(
-        update={"geography": f"{geography}, set in the policy file", "source": source}
-    )
-    return policy.model_copy(update={"living_wage": changed})
+    update = {}
+    if _DEFAULT_GEOGRAPHY_MARK in wage.geography:
+        geography = (
+            wage.geography.replace(f", {_DEFAULT_GEOGRAPHY_MARK}", "")
+            .replace(_DEFAULT_GEOGRAPHY_MARK, "")
+            .strip(" ,;")
+            or "United States"
+        )
+        update["geography"] = f"{geography}, set in the policy file"
+    if wage.source.strip().startswith(_DEFAULT_SOURCE_START):
+        update["source"] = (
+            f"{UNDESCRIBED_SOURCE_START}(its description is that of the project default, "
+            f"${PROJECT_DEFAULT_HOURLY_USD:.2f}/h, so it is not shown)."
+        )
+    if not update:
+        return policy
+    return policy.model_copy(update={"living_wage": wage.model_copy(update=update)})
 
 
 def check_ep_categories(policy: QualificationPolicy, known: dict[str, tuple[str, ...]]) -> None:

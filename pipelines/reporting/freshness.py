@@ -5,8 +5,9 @@ selection in the UI. A reviewer's `move` changes two clusters (a `remove` of a s
 too: the other cluster's count of shared clusters), so a report not rendered in that run may
 disagree with the index and the tables. Each report carries, in a `<meta>` tag, a fingerprint
 of its cluster's rows in the tables it shows; a report whose fingerprint differs from the rows
-now is out of date. The page itself says what it was made from, so a copied or moved reports
-folder is judged as correctly as the one the run wrote.
+now, or that has none, is out of date. The page itself says what it was made from, so a copied
+or moved reports folder is judged as correctly as the one the run wrote. (DuckDB's `hash` may
+differ between DuckDB versions: after an upgrade every report counts as out of date once.)
 """
 
 from __future__ import annotations
@@ -73,17 +74,22 @@ def stale_reports(
     current: dict[str, str] | None = None,
 ) -> list[str]:
     """Clusters whose report of `release` in `output` was rendered from other rows than the
-    tables hold now. A page without a fingerprint counts as up to date: there is nothing to
-    compare it with."""
+    tables hold now, or carries no fingerprint (made by a version that did not record one:
+    nothing says it is current). None when the warehouse holds no profile of `release` (the
+    folder's reports then come from another warehouse, and there is nothing to compare)."""
     folder = output / release
     needed = (*REPORT_TABLES, "raw_framework__clusters", "raw_review__decisions")
     if not folder.is_dir() or not all(table_exists(con, t) for t in needed):
         return []
+    profiled = fetch_all(
+        con, "SELECT 1 FROM out_profiles__cluster_summary WHERE release_code = ? LIMIT 1", [release]
+    )
+    if not profiled:
+        return []
     current = current if current is not None else report_fingerprints(con, release)
-    stale = []
-    for cluster, fingerprint in sorted(current.items()):
-        page = folder / f"{cluster}.html"
-        rendered = rendered_fingerprint(page) if page.exists() else None
-        if rendered is not None and rendered != fingerprint:
-            stale.append(cluster)
-    return stale
+    return [
+        cluster
+        for cluster, fingerprint in sorted(current.items())
+        if (folder / f"{cluster}.html").exists()
+        and rendered_fingerprint(folder / f"{cluster}.html") != fingerprint
+    ]
