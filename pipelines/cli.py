@@ -157,7 +157,8 @@ def _reports_lines(con: duckdb.DuckDBPyConnection, output: Path) -> list[str]:
     stale = stale_reports(con, output, index.parent.name)
     if stale:
         lines.append(
-            f"  Out of date (their figures changed after they were rendered): {', '.join(stale)}"
+            f"  Out of date (made from other figures than the warehouse holds now, or by an "
+            f"earlier version): {', '.join(stale)}"
             f"; `ccp run --job render_reports --release {index.parent.name} "
             f"{' '.join('--cluster ' + c for c in stale)}` re-renders them."
         )
@@ -233,9 +234,10 @@ def run(
         stale = out_of_date_reports(settings, release) if result.success and clusters else []
         if stale:  # e.g. the other cluster of a reviewer's move: re-rendered, not left behind
             print(
-                f"\nThe run changed the figures of {len(stale)} report(s) it was not asked to "
-                f"render ({', '.join(stale)}; e.g. the other cluster of a reviewer's move): "
-                "re-rendering them, so that no report disagrees with the index.",
+                f"\n{len(stale)} report(s) the run was not asked to render are out of date "
+                f"({', '.join(stale)}: the run changed their figures, e.g. as the other cluster "
+                "of a reviewer's move, or an earlier version made them): re-rendering them, so "
+                "that no report disagrees with the index.",
                 file=sys.stderr,
             )
             first = result.run_id

@@ -110,7 +110,7 @@ def test_a_run_that_renders_one_side_of_a_move_marks_the_other_out_of_date(
     assert any("show figures the tables no longer hold" in w and TARGET in w for w in warnings)
     info = ccp(tmp_path, "info", **env_of(settings))
     assert info.returncode == 0, info.stderr[-2000:]
-    assert f"Out of date (their figures changed after they were rendered): {TARGET};" in info.stdout
+    assert f"or by an earlier version): {TARGET}; `ccp run --job render_reports" in info.stdout
 
     # `ccp run ... --cluster SOURCE` re-renders whatever else the run changed.
     done = ccp(
@@ -125,7 +125,7 @@ def test_a_run_that_renders_one_side_of_a_move_marks_the_other_out_of_date(
         **env_of(settings),
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert f"not asked to render ({TARGET};" in done.stderr
+    assert f"not asked to render are out of date ({TARGET}: the run changed" in done.stderr
     assert row_of(target_page, soc), f"{name} ({soc}) is not in the {TARGET} report"
     assert STALE_MARK not in (folder / "index.html").read_text()
     assert "Out of date" not in done.stdout
