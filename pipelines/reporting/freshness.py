@@ -75,7 +75,7 @@ def stale_reports(
 ) -> list[str]:
     """Clusters whose report of `release` in `output` was rendered from other rows than the
     tables hold now, or carries no fingerprint (made by a version that did not record one:
-    nothing says it is current). None when the warehouse holds no profile of `release` (the
+    nothing says it is current). Empty when the warehouse holds no profile of `release` (the
     folder's reports then come from another warehouse, and there is nothing to compare)."""
     folder = output / release
     needed = (*REPORT_TABLES, "raw_framework__clusters", "raw_review__decisions")
