@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -76,6 +77,21 @@ def env_of(settings: Settings) -> dict[str, str]:
     }
 
 
+def apply_for_source(tmp_path: Path, settings: Settings) -> subprocess.CompletedProcess:
+    """`ccp run --job apply_review_decisions --cluster SOURCE`, as the README says."""
+    return ccp(
+        tmp_path,
+        "run",
+        "--job",
+        "apply_review_decisions",
+        "--release",
+        RELEASE,
+        "--cluster",
+        SOURCE,
+        **env_of(settings),
+    )
+
+
 def row_of(page: Path, soc: str) -> bool:
     return bool(re.search(rf"<td data-search>{soc}</td>", page.read_text()))
 
@@ -113,17 +129,7 @@ def test_a_run_that_renders_one_side_of_a_move_marks_the_other_out_of_date(
     assert f"or by an earlier version): {TARGET}; `ccp run --job render_reports" in info.stdout
 
     # `ccp run ... --cluster SOURCE` re-renders whatever else the run changed.
-    done = ccp(
-        tmp_path,
-        "run",
-        "--job",
-        "apply_review_decisions",
-        "--release",
-        RELEASE,
-        "--cluster",
-        SOURCE,
-        **env_of(settings),
-    )
+    done = apply_for_source(tmp_path, settings)
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"not asked to render are out of date ({TARGET}: the run changed" in done.stderr
     assert row_of(target_page, soc), f"{name} ({soc}) is not in the {TARGET} report"
@@ -141,17 +147,7 @@ def test_ccp_run_with_cluster_renders_both_sides_of_a_move_in_one_command(
         for p in folder.glob("*.html")
         if p.stem not in {SOURCE, TARGET, "index"}
     }
-    done = ccp(
-        tmp_path,
-        "run",
-        "--job",
-        "apply_review_decisions",
-        "--release",
-        RELEASE,
-        "--cluster",
-        SOURCE,
-        **env_of(settings),
-    )
+    done = apply_for_source(tmp_path, settings)
     assert done.returncode == 0, done.stderr[-3000:]
     assert not row_of(folder / f"{SOURCE}.html", soc)
     assert row_of(folder / f"{TARGET}.html", soc)
