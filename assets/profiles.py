@@ -29,10 +29,9 @@ from pipelines.reporting.data import (
     load_cluster,
     load_index,
     release_policy,
-    screen_mismatch,
     sources_used,
 )
-from pipelines.reporting.freshness import report_fingerprints, stale_reports
+from pipelines.reporting.freshness import report_fingerprints, screen_mismatch, stale_reports
 from pipelines.resources import PolicyResource, ReportsResource
 from pipelines.warehouse import WarehouseResource, fetch_all, fetch_one, query_frame, table_exists
 

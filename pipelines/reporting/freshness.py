@@ -1,13 +1,18 @@
-"""Which rendered reports show figures the warehouse no longer holds.
+"""Whether a report describes the warehouse it is rendered from, and which rendered reports
+show figures the warehouse no longer holds.
 
-A run can rebuild every cluster's tables yet render only some reports: `--cluster`, or a
-selection in the UI. A reviewer's `move` changes two clusters (a `remove` of a shared occupation
-too: the other cluster's count of shared clusters), so a report not rendered in that run may
-disagree with the index and the tables. Each report carries, in a `<meta>` tag, a fingerprint
-of its cluster's rows in the tables it shows; a report whose fingerprint differs from the rows
-now, or that has none, is out of date. The page itself says what it was made from, so a copied
-or moved reports folder is judged as correctly as the one the run wrote. (DuckDB's `hash` may
-differ between DuckDB versions: after an upgrade every report counts as out of date once.)
+Before rendering, `screen_mismatch`: a report states the configured policy over figures built on
+the screen, so both must come from one screen.
+
+After rendering, `stale_reports`: a run can rebuild every cluster's tables yet render only some
+reports (`--cluster`, or a selection in the UI). A reviewer's `move` changes two clusters (a
+`remove` of a shared occupation too: the other cluster's count of shared clusters), so a report
+not rendered in that run may disagree with the index and the tables. Each report carries, in
+a `<meta>` tag, a fingerprint of its cluster's rows in the tables it shows; a report whose
+fingerprint differs from the rows now, or that has none, is out of date. The page itself says
+what it was made from, so a copied or moved reports folder is judged as correctly as the one
+the run wrote. (DuckDB's `hash` may differ between DuckDB versions: after an upgrade every
+report counts as out of date once.)
 """
 
 from __future__ import annotations
@@ -18,7 +23,79 @@ from pathlib import Path
 import duckdb
 
 from pipelines.reporting.data import decisions_table
-from pipelines.warehouse import fetch_all, table_exists
+from pipelines.warehouse import fetch_all, fetch_one, table_exists
+
+# Each table a report reads that carries what the screen decided, and the rows that disagree
+# with the screen (`q`: the release's national screen; `$1`: the release).
+_SCREEN_COPIES = {
+    "out_clusters__occupation_cluster": """
+        SELECT count(*) FROM out_clusters__occupation_cluster AS o
+        LEFT JOIN q USING (occupation_code) WHERE o.release_code = $1
+          AND (o.skill_tier, o.status, o.qualification_reason)
+              IS DISTINCT FROM (q.skill_tier, q.status, q.reason)""",
+    "out_profiles__cluster_occupations": """
+        SELECT count(*) FROM out_profiles__cluster_occupations AS p
+        LEFT JOIN q USING (occupation_code) WHERE p.release_code = $1
+          AND (p.skill_tier, p.skill_tier_source, p.living_wage_margin_usd, p.status,
+               p.qualification_reason)
+              IS DISTINCT FROM
+              (q.skill_tier, q.skill_tier_source, q.living_wage_margin_usd, q.status, q.reason)""",
+    "out_profiles__cluster_summary": """
+        SELECT count(*) FROM out_profiles__cluster_summary AS s
+        LEFT JOIN (
+          SELECT o.cluster_code,
+                 count(DISTINCT o.occupation_code) FILTER (WHERE q.status = 'qualifies') AS n
+          FROM out_clusters__occupation_cluster AS o JOIN q USING (occupation_code)
+          WHERE o.release_code = $1 GROUP BY 1
+        ) AS r USING (cluster_code)
+        WHERE s.release_code = $1 AND s.qualifying_occupation_count IS DISTINCT FROM r.n""",
+    "out_profiles__cluster_changes": """
+        SELECT count(*) FROM out_profiles__cluster_changes AS c
+        LEFT JOIN q USING (occupation_code) WHERE c.release_code = $1
+          AND c.status IS NOT NULL AND c.status IS DISTINCT FROM q.status""",
+}
+
+
+def screen_mismatch(con: duckdb.DuckDBPyConnection, release: str, fingerprint: str) -> str | None:
+    """Why a report of `release` rendered now would not describe its own figures, or None.
+
+    A report states the configured policy and shows figures from the tables built on the
+    screen, so all must come from one screen: the release screened under the policy configured
+    now (`fingerprint`, see assets.qualify.policy_fingerprint), and every table a report reads
+    built from that screen.
+    """
+    screened = fetch_one(
+        con,
+        "SELECT list(DISTINCT policy_sha256) FROM out_qualify__occupation_qualification "
+        "WHERE release_code = ?",
+        [release],
+    )[0]
+    if not screened:
+        return "it has not been screened (the qualification table holds no rows for it)"
+    if screened != [fingerprint]:
+        return (
+            "it was screened under another qualification policy than the one configured now "
+            "(the policy file, the skill fallback rules or the state living wages differ from "
+            "those it was screened with: after an edit, or an update of the project), so its "
+            "reports would state a policy their figures were not screened with"
+        )
+    screen = (
+        "WITH q AS (SELECT occupation_code, skill_tier, skill_tier_source, "
+        "living_wage_margin_usd, status, reason FROM out_qualify__occupation_qualification "
+        "WHERE release_code = $1 AND area_type = 'national') "
+    )
+    stale = [
+        f"{table} ({n} rows)"
+        for table, sql in _SCREEN_COPIES.items()
+        if (n := fetch_one(con, screen + sql, [release])[0])
+    ]
+    if stale:
+        return (
+            "tables its reports read were built from an earlier screen of it and disagree "
+            f"with the screen now in the warehouse: {', '.join(stale)}"
+        )
+    return None
+
 
 # The tables a cluster's report shows, each keyed by release and cluster.
 REPORT_TABLES = (
