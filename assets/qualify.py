@@ -22,7 +22,6 @@ from pipelines.metadata import (
 from pipelines.policy.fallback import DEFAULT_PATH as FALLBACK_RULES_PATH
 from pipelines.policy.fallback import load_fallback_rules
 from pipelines.policy.qualification import (
-    UNDESCRIBED_SOURCE_START,
     QualificationPolicy,
     check_ep_categories,
     load_state_thresholds,
@@ -204,9 +203,7 @@ def out_qualify__occupation_qualification(
     living-wage threshold, margin, status (qualifies / excluded / undetermined) and reason."""
     rules = policy.load()
     wage = rules.living_wage
-    if wage.source.startswith(UNDESCRIBED_SOURCE_START) or "set in the policy file" in (
-        wage.geography
-    ):
+    if wage.is_undescribed:
         context.log.warning(
             f"[policy] living_wage.hourly_usd in {policy.policy_path} is ${wage.hourly_usd:.2f}, "
             "but its geography or source still describes the project default's $25.00, so the "

@@ -263,6 +263,8 @@ def test_a_changed_threshold_is_not_printed_with_the_default_description(tmp_pat
         write_policy(tmp_path, hourly_usd=30.0, geography="Ohio", source="MIT LWC, Ohio, 2026")
     ).living_wage
     assert (described.geography, described.source) == ("Ohio", "MIT LWC, Ohio, 2026")
+    assert changed.is_undescribed and not described.is_undescribed
+    assert not default.is_undescribed
     source_only = load_policy(write_policy(tmp_path, hourly_usd=30.0, source="MIT LWC, 2026"))
     assert source_only.living_wage.source == "MIT LWC, 2026"
     assert source_only.living_wage.geography == "United States, set in the policy file"

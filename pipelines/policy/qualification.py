@@ -49,6 +49,9 @@ SKILL_SOURCE_SHORT_NAMES = {
 # The order the screen tries them when the chosen source does not cover an occupation
 # (int_qualify__skill_tiers.sql).
 SKILL_SOURCE_ORDER = ("ep", "job_zone", "fallback")
+# What load_policy writes in place of the project default's description of the threshold.
+UNDESCRIBED_SOURCE_START = "not stated in the policy file "
+UNDESCRIBED_GEOGRAPHY_END = ", set in the policy file"
 
 
 class PolicyError(ValueError):
@@ -89,6 +92,14 @@ class LivingWagePolicy(_Strict):
     @property
     def annual_usd(self) -> float:
         return self.hourly_usd * HOURS_PER_YEAR
+
+    @property
+    def is_undescribed(self) -> bool:
+        """The threshold was changed without describing it: load_policy replaced the project
+        default's geography or source (see _without_stale_default_description)."""
+        return self.source.startswith(UNDESCRIBED_SOURCE_START) or self.geography.endswith(
+            UNDESCRIBED_GEOGRAPHY_END
+        )
 
     @property
     def label(self) -> str:
@@ -188,7 +199,6 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:
 
 
 # The shipped threshold, and how the shipped file describes it.
-UNDESCRIBED_SOURCE_START = "not stated in the policy file "
 PROJECT_DEFAULT_HOURLY_USD = 25.00
 _DEFAULT_GEOGRAPHY_MARK = "project default"
 _DEFAULT_SOURCE_START = "career-cluster-profiles default"
@@ -213,7 +223,7 @@ def _without_stale_default_description(
             .strip(" ,;")
             or "United States"
         )
-        update["geography"] = f"{geography}, set in the policy file"
+        update["geography"] = geography + UNDESCRIBED_GEOGRAPHY_END
     if wage.source.strip().startswith(_DEFAULT_SOURCE_START):
         update["source"] = (
             f"{UNDESCRIBED_SOURCE_START}(its description is that of the project default, "
