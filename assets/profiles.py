@@ -31,7 +31,12 @@ from pipelines.reporting.data import (
     release_policy,
     sources_used,
 )
-from pipelines.reporting.freshness import report_fingerprints, screen_mismatch, stale_reports
+from pipelines.reporting.freshness import (
+    report_fingerprints,
+    rerender_command,
+    screen_mismatch,
+    stale_reports,
+)
 from pipelines.resources import PolicyResource, ReportsResource
 from pipelines.warehouse import WarehouseResource, fetch_all, fetch_one, query_frame, table_exists
 
@@ -333,9 +338,8 @@ def out_reports__cluster_reports(
                 f"[reports] {len(stale)} report(s) not rendered in this run show figures the "
                 f"tables no longer hold (e.g. the other cluster of a reviewer's move), or were "
                 f"made by a version that did not record their figures: "
-                f"{', '.join(stale)}. Re-render them: `ccp run --job render_reports --release "
-                f"{release} {' '.join('--cluster ' + c for c in stale)}` (ccp run does this "
-                "by itself after a run with --cluster)."
+                f"{', '.join(stale)}. Re-render them: `{rerender_command(release, stale)}` (ccp "
+                "run does this by itself after a run with --cluster)."
             )
         if INDEX in selected:
             info, clusters = load_index(con, release, used)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipelines.reporting.freshness import stale_reports
+from pipelines.reporting.freshness import rerender_command, stale_reports
 from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
 from pipelines.warehouse import fetch_one
 
@@ -30,6 +30,10 @@ DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 EARLIER_DAGSTER_YAML_SHA256 = {
     "2d62e89e7875a2eb98cdfd9348a3b9a3b076704ed0ed7590f2ae2925aa333fdd",  # op-level pools
 }
+
+
+# INFO, not Dagster's default DEBUG: a terminal user wants progress, not every event.
+INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def dagster_home() -> Path:
@@ -71,13 +75,12 @@ class WarehouseBusyError(RuntimeError):
     """Another process is writing the warehouse, so it cannot be read now."""
 
 
-def summary(settings: Settings) -> str:
-    """What the warehouse holds: tables with row counts, releases, the national total."""
-    path = settings.warehouse
-    if not path.exists():
-        return f"No warehouse yet at {path}; run `ccp run`."
+def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse for reading; WarehouseBusyError while another process writes it."""
     try:
-        con = duckdb.connect(str(path), read_only=True, config={"autoload_known_extensions": False})
+        return duckdb.connect(
+            str(path), read_only=True, config={"autoload_known_extensions": False}
+        )
     except duckdb.IOException as err:
         if "lock" not in str(err).lower():
             raise
@@ -88,6 +91,14 @@ def summary(settings: Settings) -> str:
             "lets no other process open it meanwhile.\nWhat to do: run `ccp info` again when "
             "that run has finished."
         ) from None
+
+
+def summary(settings: Settings) -> str:
+    """What the warehouse holds: tables with row counts, releases, the national total."""
+    path = settings.warehouse
+    if not path.exists():
+        return f"No warehouse yet at {path}; run `ccp run`."
+    con = open_read_only(path)
     try:
         tables = con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
@@ -158,9 +169,8 @@ def _reports_lines(con: duckdb.DuckDBPyConnection, output: Path) -> list[str]:
     if stale:
         lines.append(
             f"  Out of date (made from other figures than the warehouse holds now, or by an "
-            f"earlier version): {', '.join(stale)}"
-            f"; `ccp run --job render_reports --release {index.parent.name} "
-            f"{' '.join('--cluster ' + c for c in stale)}` re-renders them."
+            f"earlier version): {', '.join(stale)}; `{rerender_command(index.parent.name, stale)}` "
+            "re-renders them."
         )
     return lines
 
@@ -169,10 +179,8 @@ def out_of_date_reports(settings: Settings, release: str) -> list[str]:
     """Clusters whose report of `release` in the output folder shows figures the warehouse no
     longer holds (see pipelines/reporting/freshness.py)."""
     try:
-        con = duckdb.connect(
-            str(settings.warehouse), read_only=True, config={"autoload_known_extensions": False}
-        )
-    except duckdb.IOException:  # another process took the warehouse as soon as the run ended
+        con = open_read_only(settings.warehouse)
+    except WarehouseBusyError:  # another process took the warehouse as soon as the run ended
         print(
             "\nCould not check the other reports: another process is writing the warehouse. "
             "When it has finished, `ccp info` lists any report whose figures changed.",
@@ -218,14 +226,13 @@ def run(
         return 1
     print(f"OEWS release (partition): {release}", file=sys.stderr)
     with DagsterInstance.get() as instance:
-        # INFO, not Dagster's default DEBUG: a terminal user wants progress, not every event.
         try:
             result = run_job(
                 job,
                 instance,
                 release,
                 only_clusters=clusters,
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                run_config=INFO_LOGS,
             )
         except ValueError as err:
             print(f"ccp run: {err}", file=sys.stderr)
@@ -246,7 +253,7 @@ def run(
                 instance,
                 release,
                 only_clusters=stale,
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                run_config=INFO_LOGS,
             )
     seconds = time.monotonic() - started
     if first and not result.success:

@@ -170,3 +170,10 @@ def stale_reports(
         if (folder / f"{cluster}.html").exists()
         and rendered_fingerprint(folder / f"{cluster}.html") != fingerprint
     ]
+
+
+def rerender_command(release: str, clusters: list[str]) -> str:
+    """The `ccp` command that re-renders `clusters`' reports of `release` (and the index)."""
+    return f"ccp run --job render_reports --release {release} " + " ".join(
+        f"--cluster {c}" for c in clusters
+    )
