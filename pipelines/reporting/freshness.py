@@ -79,15 +79,20 @@ def screen_mismatch(con: duckdb.DuckDBPyConnection, release: str, fingerprint: s
             "those it was screened with: after an edit, or an update of the project), so its "
             "reports would state a policy their figures were not screened with"
         )
-    screen = (
+    # one query: the screen is read once for the four comparisons
+    counts = fetch_all(
+        con,
         "WITH q AS (SELECT occupation_code, skill_tier, skill_tier_source, "
         "living_wage_margin_usd, status, reason FROM out_qualify__occupation_qualification "
         "WHERE release_code = $1 AND area_type = 'national') "
+        + " UNION ALL ".join(
+            f"SELECT {i} AS i, ({sql}) AS n" for i, sql in enumerate(_SCREEN_COPIES.values())
+        )
+        + " ORDER BY i",
+        [release],
     )
     stale = [
-        f"{table} ({n} rows)"
-        for table, sql in _SCREEN_COPIES.items()
-        if (n := fetch_one(con, screen + sql, [release])[0])
+        f"{table} ({n} rows)" for table, (_, n) in zip(_SCREEN_COPIES, counts, strict=True) if n
     ]
     if stale:
         return (
