@@ -7,13 +7,11 @@ computed, the only layer offline), and IAG reviewer decisions applied last.
 
 from pathlib import Path
 
-import polars as pl
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
     MaterializeResult,
-    MetadataValue,
     asset,
     multi_asset,
 )
@@ -28,11 +26,15 @@ from pipelines.assignment import (
     layer_summary,
     layered_assignment,
     match_crosswalk,
+    method_summary,
+    policy_frames,
     rule_matches,
+    title_sub_clusters,
 )
 from pipelines.checks import asset_checks, before_swap, contract_check, sql_check
 from pipelines.framework.definition import load_framework
-from pipelines.metadata import build_table, markdown_table, table_metadata
+from pipelines.metadata import build_table, table_metadata
+from pipelines.policy.cluster_rules import DEFAULT_PATH as CLUSTER_RULES_PATH
 from pipelines.policy.cluster_rules import load_cluster_rules
 from pipelines.policy.reviews import load_decisions
 from pipelines.releases import RELEASES
@@ -40,7 +42,6 @@ from pipelines.resources import SourcesResource
 from pipelines.sources.crosswalk import read_crosswalk
 from pipelines.warehouse import (
     WarehouseResource,
-    query_frame,
     sql_text,
     write_frame,
     write_table,
@@ -63,7 +64,11 @@ FRAMEWORK_TABLES = {
     "raw_framework__cluster_sectors": "Each cluster's NAICS sectors and the OEWS sector codes "
     "they correspond to (OEWS writes 31--34 for NAICS 31-33 and has no sector 92).",
     "raw_policy__cluster_default_sub_clusters": "The sub-cluster an occupation gets when a rule "
-    "or industry evidence places it in a cluster but no keyword names a sub-cluster.",
+    "or industry evidence places it in a cluster but nothing else names a sub-cluster.",
+    "raw_policy__evidence_sector_exclusions": "NAICS sectors of a cluster that do not count as "
+    "its industry evidence, each with the reason (pipelines/policy/cluster_rules.yaml).",
+    "raw_policy__sub_cluster_industries": "The project's 3-digit NAICS subsector -> sub-cluster "
+    "alignments, for occupations that industry evidence alone places in a cluster.",
 }
 
 
@@ -79,18 +84,11 @@ def raw_framework(warehouse: WarehouseResource):
     framework = load_framework()
     rules = load_cluster_rules(valid=framework_names(framework))
     resolve = framework_resolver(framework)
-    defaults = pl.DataFrame(
-        [
-            {"cluster_code": resolve(cluster, sub)[0], "sub_cluster_code": resolve(cluster, sub)[1]}
-            for cluster, sub in rules.default_sub_clusters.items()
-        ],
-        schema={"cluster_code": pl.String, "sub_cluster_code": pl.String},
-    )
     frames = {
         "raw_framework__clusters": framework.clusters_frame(),
         "raw_framework__sub_clusters": framework.sub_clusters_frame(),
         "raw_framework__cluster_sectors": framework.cluster_sectors_frame(),
-        "raw_policy__cluster_default_sub_clusters": defaults,
+        **policy_frames(framework, rules, resolve, str(CLUSTER_RULES_PATH)),
     }
     with warehouse.get_connection() as con:
         for table, frame in frames.items():
@@ -136,13 +134,7 @@ def raw_crosswalk__rows(
         if file is not None:
             meta["source"] = file.url
             meta["sha256"] = file.sha256
-            unmatched = frame.filter(pl.col("problem").is_not_null())
-            meta.update(crosswalk_problems(unmatched))
-            for row in unmatched.filter(pl.col("cluster_code").is_null()).iter_rows(named=True):
-                context.log.warning(
-                    f"crosswalk row {row['row_number']}: {row['cluster_name_raw']!r} / "
-                    f"{row['sub_cluster_name_raw']!r} does not match the framework definition"
-                )
+            meta.update(crosswalk_problems(frame, context.log))
     return MaterializeResult(metadata=meta)
 
 
@@ -177,11 +169,34 @@ def int_clusters__rule_matches(
     group_name=GROUP,
     pool=POOL,
     kinds={"duckdb"},
+    deps=["stg_oews__occupations", "stg_oews__release", "raw_framework__sub_clusters"],
+)
+def int_clusters__title_sub_clusters(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """Per occupation and cluster, the sub-cluster the title keywords name (industry-only rows)."""
+    framework = load_framework()
+    rules = load_cluster_rules(valid=framework_names(framework))
+    with warehouse.get_connection() as con:
+        release = context.partition_key
+        frame = title_sub_clusters(con, release, rules, framework_resolver(framework))
+        table = "int_clusters__title_sub_clusters"
+        write_frame(con, table, frame, keep_where=f"release_code <> '{release}'")
+        meta = table_metadata(con, table, f"release_code = '{release}'")
+    return MaterializeResult(metadata=meta)
+
+
+@asset(
+    partitions_def=RELEASES,
+    group_name=GROUP,
+    pool=POOL,
+    kinds={"duckdb"},
     deps=[
         "stg_oews__estimates",
         "stg_oews__industries",
         "stg_oews__release",
         "raw_framework__cluster_sectors",
+        "raw_policy__evidence_sector_exclusions",
     ],
 )
 def int_clusters__industry_evidence(
@@ -202,7 +217,9 @@ def int_clusters__industry_evidence(
     deps=[
         "int_clusters__rule_matches",
         "int_clusters__industry_evidence",
+        "int_clusters__title_sub_clusters",
         "raw_policy__cluster_default_sub_clusters",
+        "raw_policy__sub_cluster_industries",
     ],
 )
 def int_clusters__rule_assignment(
@@ -213,17 +230,7 @@ def int_clusters__rule_assignment(
     with warehouse.get_connection() as con:
         release = context.partition_key
         meta = build_table(con, "int_clusters__rule_assignment", [release, MIN_INDUSTRY_SHARE])
-        meta["by_method"] = MetadataValue.md(
-            markdown_table(
-                query_frame(
-                    con,
-                    "SELECT method, count(*) AS rows, "
-                    "count(DISTINCT occupation_code) AS occupations "
-                    "FROM int_clusters__rule_assignment WHERE release_code = ? GROUP BY 1",
-                    [release],
-                )
-            )
-        )
+        meta["by_method"] = method_summary(con, release)
     return MaterializeResult(metadata=meta)
 
 
@@ -384,6 +391,7 @@ ASSETS = [
     raw_crosswalk__rows,
     raw_review__decisions,
     int_clusters__rule_matches,
+    int_clusters__title_sub_clusters,
     int_clusters__industry_evidence,
     int_clusters__rule_assignment,
     out_clusters__occupation_cluster,

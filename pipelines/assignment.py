@@ -3,6 +3,7 @@ release, the official crosswalk as a layer, the layers combined with reviewer de
 the rule layer compares with the crosswalk."""
 
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -10,7 +11,12 @@ from dagster import MetadataValue
 
 from pipelines.framework.definition import Framework
 from pipelines.metadata import markdown_table
-from pipelines.policy.cluster_rules import ClusterRules, assign
+from pipelines.policy.cluster_rules import (
+    ClusterRules,
+    assign,
+    keyword_sub_cluster,
+    title_scope,
+)
 from pipelines.policy.reviews import apply_decisions, ensure_one_primary
 from pipelines.reporting.data import decisions_table
 from pipelines.warehouse import fetch_all, query_frame
@@ -50,6 +56,94 @@ def framework_names(framework: Framework) -> dict[str, set[str]]:
     return {c.name: {s.name for s in c.sub_clusters} for c in framework.clusters}
 
 
+def _in_sector(subsector: str, sector: str) -> bool:
+    """True if a 3-digit NAICS subsector lies in a sector written "62" or "31-33"."""
+    low, _, high = sector.partition("-")
+    return int(low) <= int(subsector[:2]) <= int(high or low)
+
+
+def policy_frames(
+    framework: Framework, rules: ClusterRules, resolve: Resolver, path: str
+) -> dict[str, pl.DataFrame]:
+    """The rule file's cluster-level policy as tables (default sub-clusters, sectors that are
+    not industry evidence, subsector alignments), each checked against the framework's NAICS
+    sectors: a ValueError names the file and entry that lists a sector the cluster lacks."""
+    defaults, exclusions, industries = [], [], []
+    for cluster, sub in rules.default_sub_clusters.items():
+        code, sub_code = resolve(cluster, sub) or (None, None)
+        defaults.append({"cluster_code": code, "sub_cluster_code": sub_code})
+    for cluster, entries in rules.evidence_exclusions.items():
+        c = framework.cluster(cluster)
+        for sector, reason in entries:
+            if sector not in c.naics_sectors:
+                raise ValueError(
+                    f"{path}: industry_evidence_exclusions: sector {sector} is not one of "
+                    f"{cluster}'s NAICS sectors ({', '.join(c.naics_sectors)})"
+                )
+            exclusions.append({"cluster_code": c.slug, "naics_sector": sector, "reason": reason})
+        if len(entries) == len(c.naics_sectors):
+            raise ValueError(
+                f"{path}: industry_evidence_exclusions: every sector of {cluster} is excluded, "
+                "so nothing could count as its industry evidence"
+            )
+    for cluster, by_code in rules.sub_cluster_industries.items():
+        c = framework.cluster(cluster)
+        for code, sub in by_code.items():
+            sector = next((s for s in c.naics_sectors if _in_sector(code, s)), None)
+            if sector is None:
+                raise ValueError(
+                    f"{path}: sub_cluster_industries[{cluster!r}]: subsector {code} is not in "
+                    f"{cluster}'s NAICS sectors ({', '.join(c.naics_sectors)})"
+                )
+            if sector in {s for s, _ in rules.evidence_exclusions.get(cluster, ())}:
+                raise ValueError(
+                    f"{path}: sub_cluster_industries[{cluster!r}]: subsector {code} lies in "
+                    f"sector {sector}, which industry_evidence_exclusions excludes"
+                )
+            sub_code = (resolve(cluster, sub) or (None, None))[1]
+            industries.append(
+                {"cluster_code": c.slug, "naics_code": code, "sub_cluster_code": sub_code}
+            )
+    text = dict.fromkeys(("cluster_code", "sub_cluster_code"), pl.String)
+    return {
+        "raw_policy__cluster_default_sub_clusters": pl.DataFrame(defaults, schema=text),
+        "raw_policy__evidence_sector_exclusions": pl.DataFrame(
+            exclusions, schema=dict.fromkeys(("cluster_code", "naics_sector", "reason"), pl.String)
+        ),
+        "raw_policy__sub_cluster_industries": pl.DataFrame(
+            industries,
+            schema=dict.fromkeys(("cluster_code", "naics_code", "sub_cluster_code"), pl.String),
+        ),
+    }
+
+
+def title_sub_clusters(
+    con: duckdb.DuckDBPyConnection, release: str, rules: ClusterRules, resolve: Resolver
+) -> pl.DataFrame:
+    """For every detailed occupation and cluster, the sub-cluster the cluster's title keywords
+    name (int_clusters__title_sub_clusters): how a placement by industry evidence alone, which
+    has no rule, gets a sub-cluster from the occupation's title."""
+    rows = []
+    for occ in fetch_all(
+        con,
+        "SELECT occupation_code, occupation_name FROM stg_oews__occupations "
+        "WHERE release_code = ? AND is_detailed ORDER BY occupation_code",
+        [release],
+    ):
+        scope = title_scope(occ[1] or "")
+        for cluster in rules.sub_cluster_keywords:
+            hit = keyword_sub_cluster(cluster, scope, rules)
+            if hit is not None:
+                code, sub_code = resolve(cluster, hit[0])
+                rows.append((release, occ[0], code, sub_code, hit[1]))
+    columns = ("release_code", "occupation_code", "cluster_code", "sub_cluster_code")
+    return pl.DataFrame(
+        rows,
+        schema={**dict.fromkeys(columns, pl.String), "sub_cluster_method": pl.String},
+        orient="row",
+    )
+
+
 def official_layer(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
     """Crosswalk rows for OEWS occupations, in the shape of the rule layer."""
     return query_frame(
@@ -87,8 +181,15 @@ def official_layer(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame
     )
 
 
-def crosswalk_problems(unmatched: pl.DataFrame) -> dict:
-    """Asset metadata for the crosswalk rows whose names do not match the framework."""
+def crosswalk_problems(frame: pl.DataFrame, log: Any) -> dict:
+    """Asset metadata for the crosswalk rows whose names do not match the framework; a warning
+    in the run's log for each row whose cluster matches none."""
+    unmatched = frame.filter(pl.col("problem").is_not_null())
+    for row in unmatched.filter(pl.col("cluster_code").is_null()).iter_rows(named=True):
+        log.warning(
+            f"crosswalk row {row['row_number']}: {row['cluster_name_raw']!r} / "
+            f"{row['sub_cluster_name_raw']!r} does not match the framework definition"
+        )
     return {
         "rows_with_problems": unmatched.height,
         "problems": MetadataValue.md(
@@ -100,6 +201,20 @@ def crosswalk_problems(unmatched: pl.DataFrame) -> dict:
             )
         ),
     }
+
+
+def method_summary(con: duckdb.DuckDBPyConnection, release: str) -> MetadataValue:
+    """The rule layer's rows and occupations per method (rule, industry), as markdown."""
+    return MetadataValue.md(
+        markdown_table(
+            query_frame(
+                con,
+                "SELECT method, count(*) AS rows, count(DISTINCT occupation_code) AS occupations "
+                "FROM int_clusters__rule_assignment WHERE release_code = ? GROUP BY 1 ORDER BY 1",
+                [release],
+            )
+        )
+    )
 
 
 def rule_matches(

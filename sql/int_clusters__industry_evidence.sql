@@ -1,9 +1,12 @@
 -- int_clusters__industry_evidence: for every OEWS detailed occupation and every Career Cluster,
 -- the share of the occupation's national employment that works in the NAICS sectors Advance CTE
 -- aligns with the cluster (raw_framework__cluster_sectors; OEWS writes sectors as SS--EE and puts
--- public administration in 99-100). Shares use the sector cells whose employment BLS published;
--- suppressed sector cells are counted so the evidence can say how complete it is.
--- $1 release code.
+-- public administration in 99-100), less the sectors the rule file says do not count for it
+-- (raw_policy__evidence_sector_exclusions; counted_sectors lists those that do). Shares use the
+-- sector cells whose employment BLS published; suppressed sector cells are counted so the
+-- evidence can say how complete it is. top_subsector_* is the 3-digit NAICS subsector that
+-- employs most of the occupation within those sectors (how an occupation placed by industry
+-- evidence alone may get its sub-cluster). $1 release code.
 WITH sector_cells AS (
   SELECT e.occupation_code, e.industry_code, i.industry_name, e.employment_count,
          e.employment_count IS NULL AS is_suppressed
@@ -16,6 +19,27 @@ WITH sector_cells AS (
          count_if(is_suppressed) AS suppressed_sectors
   FROM sector_cells
   GROUP BY occupation_code
+), counted AS (
+  SELECT s.*
+  FROM raw_framework__cluster_sectors AS s
+  ANTI JOIN raw_policy__evidence_sector_exclusions AS x USING (cluster_code, naics_sector)
+), counted_lists AS (
+  SELECT cluster_code, string_agg(naics_sector, ', ' ORDER BY naics_sector) AS counted_sectors
+  FROM counted GROUP BY cluster_code
+), top_subsectors AS (
+  -- ties broken by code, so the same inputs always give the same sub-cluster
+  SELECT e.occupation_code, s.cluster_code,
+         arg_max(i.naics_code, (e.employment_count, -CAST(i.naics_code AS INTEGER)))
+           AS top_subsector_code,
+         arg_max(i.industry_name, (e.employment_count, -CAST(i.naics_code AS INTEGER)))
+           AS top_subsector_name,
+         max(e.employment_count) AS top_subsector_employment_count
+  FROM stg_oews__estimates AS e
+  JOIN stg_oews__industries AS i USING (release_code, industry_code)
+  JOIN counted AS s ON s.naics_sector = i.naics_sector_code
+  WHERE e.release_code = $1 AND e.area_code = '0000000' AND i.industry_kind = 'naics'
+    AND i.naics_level = 3 AND e.employment_count > 0
+  GROUP BY e.occupation_code, s.cluster_code
 ), by_cluster AS (
   SELECT
     c.occupation_code,
@@ -28,7 +52,7 @@ WITH sector_cells AS (
       AS top_industry_name,
     max(coalesce(c.employment_count, 0)) AS top_industry_employment
   FROM sector_cells AS c
-  JOIN raw_framework__cluster_sectors AS s ON s.oews_sector_code = c.industry_code
+  JOIN counted AS s ON s.oews_sector_code = c.industry_code
   GROUP BY c.occupation_code, s.cluster_code
 )
 SELECT
@@ -43,10 +67,17 @@ SELECT
   END AS industry_share,
   b.top_industry_code,
   b.top_industry_name,
-  coalesce(t.suppressed_sectors, 0) AS suppressed_sector_count
+  coalesce(t.suppressed_sectors, 0) AS suppressed_sector_count,
+  l.counted_sectors,
+  ts.top_subsector_code,
+  ts.top_subsector_name,
+  ts.top_subsector_employment_count
 FROM stg_oews__occupations AS o
 CROSS JOIN raw_framework__clusters AS f
+JOIN counted_lists AS l ON l.cluster_code = f.cluster_code
 LEFT JOIN totals AS t ON t.occupation_code = o.occupation_code
 LEFT JOIN by_cluster AS b ON b.occupation_code = o.occupation_code
                          AND b.cluster_code = f.cluster_code
+LEFT JOIN top_subsectors AS ts ON ts.occupation_code = o.occupation_code
+                              AND ts.cluster_code = f.cluster_code
 WHERE o.release_code = $1 AND o.is_detailed

@@ -5,7 +5,10 @@
 --   * industry evidence (int_clusters__industry_evidence): the share of the occupation's
 --     employment in each cluster's NAICS sectors. An occupation that no rule places, or whose
 --     rule says industry should decide, also joins the non-cross-cutting cluster whose sectors
---     employ the largest share of it (at least $2), in that cluster's default sub-cluster.
+--     employ the largest share of it (at least $2). Having no rule there, it takes the
+--     sub-cluster the cluster's title keywords name (int_clusters__title_sub_clusters), else
+--     the one the rule file aligns with the 3-digit subsector that employs most of it in the
+--     cluster's sectors (raw_policy__sub_cluster_industries), else the cluster's default.
 -- Score = rule weight + industry share; the highest score is the primary cluster.
 -- $1 release code, $2 minimum industry share for an industry-only assignment.
 WITH occ AS (
@@ -27,10 +30,20 @@ WITH occ AS (
   JOIN raw_framework__clusters AS c USING (cluster_code)
   WHERE NOT c.is_cross_cutting AND ev.industry_share >= $2
 ), industry_rows AS (
-  SELECT p.occupation_code, p.cluster_code, d.sub_cluster_code
+  SELECT p.occupation_code, p.cluster_code,
+         coalesce(k.sub_cluster_code, a.sub_cluster_code, d.sub_cluster_code) AS sub_cluster_code,
+         CASE WHEN k.sub_cluster_code IS NOT NULL THEN k.sub_cluster_method
+              WHEN a.sub_cluster_code IS NOT NULL
+              THEN format('industry: NAICS {} {}', p.top_subsector_code, p.top_subsector_name)
+              ELSE 'default' END AS sub_cluster_method
   FROM industry_pick AS p
   JOIN wants_industry USING (occupation_code)
   JOIN raw_policy__cluster_default_sub_clusters AS d USING (cluster_code)
+  LEFT JOIN int_clusters__title_sub_clusters AS k
+    ON k.release_code = $1 AND k.occupation_code = p.occupation_code
+   AND k.cluster_code = p.cluster_code
+  LEFT JOIN raw_policy__sub_cluster_industries AS a
+    ON a.cluster_code = p.cluster_code AND a.naics_code = p.top_subsector_code
   WHERE p.rank = 1 AND NOT EXISTS (
     SELECT 1 FROM rules AS r
     WHERE r.occupation_code = p.occupation_code AND r.cluster_code = p.cluster_code)
@@ -39,13 +52,15 @@ WITH occ AS (
          sub_cluster_method, 'rule' AS method
   FROM rules
   UNION ALL
-  SELECT occupation_code, cluster_code, sub_cluster_code, 0.0, NULL, NULL, 'default', 'industry'
+  SELECT occupation_code, cluster_code, sub_cluster_code, 0.0, NULL, NULL, sub_cluster_method,
+         'industry'
   FROM industry_rows
 ), scored AS (
   SELECT
     c.*,
     ev.industry_share,
     ev.top_industry_name,
+    ev.counted_sectors,
     c.weight + coalesce(ev.industry_share, 0) AS score
   FROM candidates AS c
   LEFT JOIN ev USING (occupation_code, cluster_code)
@@ -67,7 +82,7 @@ SELECT
   concat_ws('; ',
     CASE WHEN s.industry_share IS NOT NULL THEN format(
       '{:.0f}% of employment in {} sectors ({}){}', 100 * s.industry_share, f.cluster_name,
-      f.naics_sectors,
+      s.counted_sectors,
       CASE WHEN s.top_industry_name IS NOT NULL AND s.industry_share > 0
            THEN ', mostly ' || s.top_industry_name ELSE '' END) END,
     CASE WHEN s.method = 'rule' THEN format('rule SOC {}: {}', s.rule_group, s.rule_reason)

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 import yaml
 
+from pipelines.policy.cluster_rules import DEFAULT_PATH as DEFAULT_RULES_PATH
 from pipelines.policy.cluster_rules import (
     FRAMEWORK_SUB_CLUSTERS,
     ClusterRules,
@@ -148,6 +149,108 @@ def test_bad_file_level_entries_are_rejected(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     with pytest.raises(ValueError, match=r"sub_cluster_keywords\['Digital Technology'\] entry 0"):
         load_cluster_rules(path, valid=VALID)
+
+
+HHS, EDU = "Healthcare & Human Services", "Education"
+EXCLUSION = {"cluster": EDU, "sectors": ["92"], "reason": "schools are in 61"}
+ALIGNED = {HHS: [{"naics": ["813"], "sub_cluster": "Community & Social Services"}]}
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "message"),
+    [
+        ("industry_evidence_exclusions", {"cluster": EDU}, "must be a list"),
+        ("industry_evidence_exclusions", [dict(EXCLUSION, cluster="Teaching")], "unknown cluster"),
+        ("industry_evidence_exclusions", [dict(EXCLUSION, sectors=[92])], "quoted NAICS sectors"),
+        ("industry_evidence_exclusions", [dict(EXCLUSION, sectors=["9"])], "quoted NAICS sectors"),
+        ("industry_evidence_exclusions", [dict(EXCLUSION, reason=" ")], "non-empty reason"),
+        ("industry_evidence_exclusions", [{"cluster": EDU, "sectors": ["92"]}], "expected exactly"),
+        ("industry_evidence_exclusions", [EXCLUSION, EXCLUSION], "sector 92 is excluded twice"),
+        (
+            "sub_cluster_industries",
+            {HHS: [{"naics": ["8131"], "sub_cluster": "Physical Health"}]},
+            "3-digit NAICS subsectors",
+        ),
+        (
+            "sub_cluster_industries",
+            {HHS: [{"naics": ["813"], "sub_cluster": "Social"}]},
+            "not a sub-cluster of Healthcare",
+        ),
+        (
+            "sub_cluster_industries",
+            {HHS: ALIGNED[HHS] + [{"naics": ["813"], "sub_cluster": "Physical Health"}]},
+            "subsector 813 is already aligned with 'Community & Social Services'",
+        ),
+        ("sub_cluster_industries", {HHS: {"naics": ["813"]}}, "must map clusters to lists"),
+    ],
+)
+def test_bad_industry_policy_is_named(
+    tmp_path: Path, section: str, value: object, message: str
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(dict(MINIMAL, **{section: value})), encoding="utf-8")
+    with pytest.raises(ValueError, match=section) as caught:
+        load_cluster_rules(path, valid=VALID)
+    assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "message"),
+    [
+        (
+            "industry_evidence_exclusions",
+            [dict(EXCLUSION, sectors=["62"])],
+            "sector 62 is not one of Education's NAICS sectors (61, 92)",
+        ),
+        (
+            "industry_evidence_exclusions",
+            [dict(EXCLUSION, sectors=["61", "92"])],
+            "every sector of Education is excluded",
+        ),
+        (
+            "sub_cluster_industries",
+            {HHS: [{"naics": ["611"], "sub_cluster": "Physical Health"}]},
+            "subsector 611 is not in Healthcare & Human Services's NAICS sectors (62, 81)",
+        ),
+        (
+            "sub_cluster_industries",
+            {EDU: [{"naics": ["921"], "sub_cluster": "Regulation"}]},
+            "not a sub-cluster of Education",
+        ),
+    ],
+)
+def test_industry_policy_is_checked_against_the_framework(
+    tmp_path: Path, section: str, value: object, message: str
+) -> None:
+    """What only the framework's sectors can tell: the raw_framework asset's policy tables."""
+    from pipelines.assignment import framework_names, framework_resolver, policy_frames
+    from pipelines.framework.definition import load_framework
+
+    framework = load_framework()
+    doc = yaml.safe_load(Path(DEFAULT_RULES_PATH).read_text(encoding="utf-8"))
+    doc[section] = value
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(ValueError) as caught:
+        rules = load_cluster_rules(path, valid=framework_names(framework))
+        policy_frames(framework, rules, framework_resolver(framework), str(path))
+    assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_shipped_industry_policy_tables() -> None:
+    from pipelines.assignment import framework_names, framework_resolver, policy_frames
+    from pipelines.framework.definition import load_framework
+
+    framework = load_framework()
+    rules = load_cluster_rules(valid=framework_names(framework))
+    frames = policy_frames(framework, rules, framework_resolver(framework), "rules")
+    aligned = frames["raw_policy__sub_cluster_industries"]
+    assert aligned.filter(pl.col("naics_code") == "813").rows() == [
+        ("healthcare-human-services", "813", "healthcare-human-services/community-social-services")
+    ]
+    assert aligned["sub_cluster_code"].null_count() == 0
+    assert frames["raw_policy__cluster_default_sub_clusters"].height == 14
+    assert frames["raw_policy__evidence_sector_exclusions"].rows()[0][:2] == ("education", "92")
 
 
 # ---- the matching ----------------------------------------------------------------------------

@@ -76,6 +76,75 @@ def test_marketing_managers_are_cross_cutting(offline: Path) -> None:
     assert {"Marketing & Sales", "Management & Entrepreneurship"} <= names
 
 
+def test_industry_evidence_alone_takes_sub_cluster_from_title_or_subsector(offline: Path) -> None:
+    """A placement by industry evidence alone has no rule: its sub-cluster comes from the
+    cluster's title keywords, else from the subsector employing most of it in the cluster's
+    sectors (the rule file's alignment), never silently from the cluster's default."""
+    rows = read(
+        offline,
+        f"SELECT soc_code, cluster_name, sub_cluster_name, evidence FROM {OC} "
+        "WHERE method = 'industry' ORDER BY soc_code, cluster_name",
+    )
+    by_soc = {r["soc_code"]: r for r in rows.iter_rows(named=True)}
+    # Fundraisers: mostly in NAICS 813 (civic and social organisations) within HHS's sectors
+    top = read(
+        offline,
+        "SELECT i.naics_code FROM stg_oews__estimates e JOIN stg_oews__industries i "
+        "USING (release_code, industry_code) WHERE e.area_code = '0000000' "
+        "AND e.occupation_code = '131131' AND i.industry_kind = 'naics' AND i.naics_level = 3 "
+        "AND i.naics_sector_code IN ('62', '81') ORDER BY e.employment_count DESC NULLS LAST "
+        "LIMIT 1",
+    ).item()
+    assert top == "813"
+    fundraisers = by_soc["13-1131"]
+    assert (fundraisers["cluster_name"], fundraisers["sub_cluster_name"]) == (
+        "Healthcare & Human Services",
+        "Community & Social Services",
+    )
+    assert fundraisers["evidence"].endswith(
+        "sub-cluster by industry: NAICS 813 Religious, "
+        "Grantmaking, Civic, Professional, and Similar "
+        "Organizations"
+    )
+    repairers = by_soc["49-9062"]  # Medical Equipment Repairers, via wholesale trade
+    assert repairers["sub_cluster_name"] == "Maintenance & Repair"
+    assert repairers["evidence"].endswith("sub-cluster by keyword:repairer")
+    for row in rows.iter_rows(named=True):
+        assert "sub-cluster by " in row["evidence"], row
+
+
+def test_government_is_not_education_evidence(offline: Path) -> None:
+    """OEWS's government sector excludes state and local schools (they are in sector 61), so
+    the rule file excludes it from Education's industry evidence: Education's share is the
+    occupation's share in sector 61 alone, and federal economists are not Education."""
+    evidence = read(
+        offline,
+        "SELECT f.cluster_name, ev.occupation_code, ev.industry_share, ev.counted_sectors "
+        "FROM int_clusters__industry_evidence ev JOIN raw_framework__clusters f "
+        "USING (cluster_code) WHERE ev.occupation_code = '193011'",
+    )
+    education = evidence.filter(pl.col("cluster_name") == "Education").row(0, named=True)
+    assert education["counted_sectors"] == "61"
+    shares = read(
+        offline,
+        "SELECT sum(employment_count) FILTER (WHERE industry_code = '61--62') AS education, "
+        "sum(employment_count) AS sectors FROM stg_oews__estimates e "
+        "JOIN stg_oews__industries i USING (release_code, industry_code) "
+        "WHERE e.area_code = '0000000' AND e.occupation_code = '193011' "
+        "AND i.industry_kind = 'sector'",
+    ).row(0, named=True)
+    assert education["industry_share"] == pytest.approx(
+        int(shares["education"]) / int(shares["sectors"])
+    )
+    assert education["industry_share"] < 0.2
+    public = evidence.filter(pl.col("cluster_name") == "Public Service & Safety").row(0)
+    assert public[3] == "56, 92"
+    assert "Education" not in set(clusters_of(offline, "19-3011")["cluster_name"])
+    excluded = read(offline, "SELECT * FROM raw_policy__evidence_sector_exclusions")
+    assert excluded.select("naics_sector").to_series().to_list() == ["92"]
+    assert "state and local schools" in excluded["reason"][0]
+
+
 def test_industry_profile_of_healthcare(offline: Path) -> None:
     top = read(
         offline,

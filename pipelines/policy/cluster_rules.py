@@ -7,7 +7,7 @@ reference implementation of the matching that the file's `description` documents
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +78,22 @@ FRAMEWORK_SUB_CLUSTERS: dict[str, tuple[str, ...]] = {
         line.split(": ", 1) for line in re.sub(r"\n\s+", " ", _FRAMEWORK_TEXT).strip().splitlines()
     )
 }
-_TOP_KEYS = {"version", "description", "rules", "sub_cluster_keywords", "default_sub_clusters"}
+_TOP_KEYS = {
+    "version",
+    "description",
+    "rules",
+    "sub_cluster_keywords",
+    "default_sub_clusters",
+    "industry_evidence_exclusions",
+    "sub_cluster_industries",
+}
 _REQUIRED_KEYS = {"group", "cluster", "weight", "reason"}
 _RULE_KEYS = _REQUIRED_KEYS | {"title_keywords", "sub_cluster", "by_industry"}
 _ENTRY_KEYS = {"keywords", "sub_cluster"}
+_EXCLUSION_KEYS = {"cluster", "sectors", "reason"}
+_INDUSTRY_KEYS = {"naics", "sub_cluster"}
+_SECTOR_RE = re.compile(r"\d{2}(-\d{2})?")
+_SUBSECTOR_RE = re.compile(r"\d{3}")
 _GROUP_RE = re.compile(r"\d{2}-\d{4}")
 _EXCEPT_RE = re.compile(r",?\s+except\b.*$")
 
@@ -113,6 +125,10 @@ class ClusterRules:
     rules: tuple[ClusterRule, ...]
     sub_cluster_keywords: dict[str, tuple[tuple[tuple[str, ...], str], ...]]
     default_sub_clusters: dict[str, str]
+    # cluster -> ((NAICS sector, reason), ...): sectors that are not industry evidence for it
+    evidence_exclusions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # cluster -> {3-digit NAICS subsector: sub-cluster}, for industry-evidence placements
+    sub_cluster_industries: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def title_scope(title: str) -> str:
@@ -233,7 +249,79 @@ def load_cluster_rules(
                 f"{path}: rule {r.index} (group {r.group!r}): cluster {r.cluster!r} has no "
                 "default_sub_clusters entry"
             )
-    return ClusterRules(" ".join(description.split()), rules, keywords, dict(defaults))
+    return ClusterRules(
+        " ".join(description.split()),
+        rules,
+        keywords,
+        dict(defaults),
+        _exclusions(doc.get("industry_evidence_exclusions") or [], valid, path),
+        _industries(doc.get("sub_cluster_industries") or {}, valid, path),
+    )
+
+
+def _exclusions(
+    raw: Any, valid: dict[str, set[str]] | None, path: Path
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """industry_evidence_exclusions: cluster -> ((sector, reason), ...), validated."""
+    if not isinstance(raw, list):
+        raise ValueError(f"{path}: industry_evidence_exclusions must be a list of entries")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for j, entry in enumerate(raw):
+        where = f"{path}: industry_evidence_exclusions entry {j}"
+        if not isinstance(entry, dict) or set(entry) != _EXCLUSION_KEYS:
+            raise ValueError(f"{where}: expected exactly {sorted(_EXCLUSION_KEYS)}")
+        _check_names(entry["cluster"], None, valid, where)
+        sectors, reason = entry["sectors"], entry["reason"]
+        if (
+            not isinstance(sectors, list)
+            or not sectors
+            or not all(isinstance(s, str) and _SECTOR_RE.fullmatch(s) for s in sectors)
+        ):
+            raise ValueError(
+                f'{where}: sectors must be a list of quoted NAICS sectors such as "92" or '
+                f'"31-33", found {sectors!r}'
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"{where}: a non-empty reason is required (say why, for a reviewer)")
+        listed = out.setdefault(entry["cluster"], [])
+        for sector in sectors:
+            if sector in {s for s, _ in listed}:
+                raise ValueError(f"{where}: sector {sector} is excluded twice for the cluster")
+            listed.append((sector, " ".join(reason.split())))
+    return {cluster: tuple(items) for cluster, items in out.items()}
+
+
+def _industries(
+    raw: Any, valid: dict[str, set[str]] | None, path: Path
+) -> dict[str, dict[str, str]]:
+    """sub_cluster_industries: cluster -> {3-digit NAICS subsector: sub-cluster}, validated."""
+    if not isinstance(raw, dict) or {type(v) for v in raw.values()} - {list}:
+        raise ValueError(f"{path}: sub_cluster_industries must map clusters to lists of entries")
+    out: dict[str, dict[str, str]] = {}
+    for cluster, entries in raw.items():
+        by_code = out.setdefault(cluster, {})
+        for j, entry in enumerate(entries):
+            where = f"{path}: sub_cluster_industries[{cluster!r}] entry {j}"
+            if not isinstance(entry, dict) or set(entry) != _INDUSTRY_KEYS:
+                raise ValueError(f"{where}: expected exactly naics and sub_cluster")
+            _check_names(cluster, entry["sub_cluster"], valid, where)
+            codes = entry["naics"]
+            if (
+                not isinstance(codes, list)
+                or not codes
+                or not all(isinstance(c, str) and _SUBSECTOR_RE.fullmatch(c) for c in codes)
+            ):
+                raise ValueError(
+                    f"{where}: naics must be a list of quoted 3-digit NAICS subsectors such as "
+                    f'"813", found {codes!r}'
+                )
+            for code in codes:
+                if code in by_code:
+                    raise ValueError(
+                        f"{where}: subsector {code} is already aligned with {by_code[code]!r}"
+                    )
+                by_code[code] = entry["sub_cluster"]
+    return out
 
 
 def _precedence(rule: ClusterRule) -> tuple[int, bool, int]:
@@ -245,11 +333,20 @@ def _sub_cluster(rule: ClusterRule, scope: str, rules: ClusterRules) -> tuple[st
     """(sub-cluster, method): the rule's, the first matching keyword entry's, or the default."""
     if rule.sub_cluster is not None:
         return rule.sub_cluster, "rule"
-    for words, sub in rules.sub_cluster_keywords.get(rule.cluster, ()):
+    return keyword_sub_cluster(rule.cluster, scope, rules) or (
+        rules.default_sub_clusters[rule.cluster],
+        "default",
+    )
+
+
+def keyword_sub_cluster(cluster: str, scope: str, rules: ClusterRules) -> tuple[str, str] | None:
+    """(sub-cluster, "keyword:<hit>") of the cluster's first keyword entry found in the title
+    scope, or None."""
+    for words, sub in rules.sub_cluster_keywords.get(cluster, ()):
         hit = next((w for w in words if w in scope), None)
         if hit is not None:
             return sub, f"keyword:{hit}"
-    return rules.default_sub_clusters[rule.cluster], "default"
+    return None
 
 
 def assign(occupations: pl.DataFrame, rules: ClusterRules) -> pl.DataFrame:
