@@ -203,6 +203,7 @@ def test_review_sheet_keeps_the_order_decisions_were_applied_in() -> None:
             "employment_count": [10],
             "layer": ["rules"],
             "is_primary": [True],
+            "evidence": ["rule SOC 11-1000: …"],
         }
     )
     decided = ["A", "2026-01-01", "r"]
@@ -320,6 +321,13 @@ def test_downloads_equal_the_warehouse_and_the_review_sheet_is_a_decisions_file(
     )["n"][0]
     assert len(rows) == assigned
     assert {r["cluster"] for r in rows} == {"Healthcare & Human Services"}
+    # the reviewer sees why each row is there, e.g. how an industry-only row got its sub-cluster
+    fundraisers = next(r for r in rows if r["soc_code"] == "13-1131")
+    assert fundraisers["context_evidence"].endswith(
+        "sub-cluster by industry: NAICS 813 "
+        "Religious, Grantmaking, Civic, "
+        "Professional, and Similar Organizations"
+    )
     # the workbook: typed entries stay text (a date typed 2026-12-01 is not turned into a
     # date Excel then saves as 12/1/2026), and decision offers its four words
     import openpyxl

@@ -222,6 +222,8 @@ def review_sheet(data: ClusterData) -> pl.DataFrame:
         pl.col("employment_count").alias("context_employment_count"),
         pl.col("layer").alias("context_assigned_by"),
         pl.col("is_primary").alias("context_is_primary_cluster"),
+        # why it is here ("sub-cluster by default" invites a reviewer's move)
+        pl.col("evidence").alias("context_evidence"),
     )
     # the decisions in the order they are applied (file, line): decisions on one occupation
     # can depend on their order, so the sheet keeps it within each occupation
