@@ -56,8 +56,17 @@ def framework_names(framework: Framework) -> dict[str, set[str]]:
     return {c.name: {s.name for s in c.sub_clusters} for c in framework.clusters}
 
 
+def _cluster(framework: Framework, name: str, where: str) -> Any:
+    """The framework cluster of that exact name; ValueError naming `where` otherwise."""
+    try:
+        return framework.cluster(name)
+    except KeyError:
+        known = ", ".join(c.name for c in framework.clusters)
+        raise ValueError(f"{where}: unknown cluster {name!r}; known: {known}") from None
+
+
 def _in_sector(subsector: str, sector: str) -> bool:
-    """True if a 3-digit NAICS subsector lies in a sector written "62" or "31-33"."""
+    """True if a 3- or 4-digit NAICS code lies in a sector written "62" or "31-33"."""
     low, _, high = sector.partition("-")
     return int(low) <= int(subsector[:2]) <= int(high or low)
 
@@ -73,7 +82,7 @@ def policy_frames(
         code, sub_code = resolve(cluster, sub) or (None, None)
         defaults.append({"cluster_code": code, "sub_cluster_code": sub_code})
     for cluster, entries in rules.evidence_exclusions.items():
-        c = framework.cluster(cluster)
+        c = _cluster(framework, cluster, f"{path}: industry_evidence_exclusions")
         for sector, reason in entries:
             if sector not in c.naics_sectors:
                 raise ValueError(
@@ -87,17 +96,17 @@ def policy_frames(
                 "so nothing could count as its industry evidence"
             )
     for cluster, by_code in rules.sub_cluster_industries.items():
-        c = framework.cluster(cluster)
+        c = _cluster(framework, cluster, f"{path}: sub_cluster_industries")
         for code, sub in by_code.items():
             sector = next((s for s in c.naics_sectors if _in_sector(code, s)), None)
             if sector is None:
                 raise ValueError(
-                    f"{path}: sub_cluster_industries[{cluster!r}]: subsector {code} is not in "
+                    f"{path}: sub_cluster_industries[{cluster!r}]: NAICS {code} is not in "
                     f"{cluster}'s NAICS sectors ({', '.join(c.naics_sectors)})"
                 )
             if sector in {s for s, _ in rules.evidence_exclusions.get(cluster, ())}:
                 raise ValueError(
-                    f"{path}: sub_cluster_industries[{cluster!r}]: subsector {code} lies in "
+                    f"{path}: sub_cluster_industries[{cluster!r}]: NAICS {code} lies in "
                     f"sector {sector}, which industry_evidence_exclusions excludes"
                 )
             sub_code = (resolve(cluster, sub) or (None, None))[1]

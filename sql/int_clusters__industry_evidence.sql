@@ -5,8 +5,11 @@
 -- (raw_policy__evidence_sector_exclusions; counted_sectors lists those that do). Shares use the
 -- sector cells whose employment BLS published; suppressed sector cells are counted so the
 -- evidence can say how complete it is. top_subsector_* is the 3-digit NAICS subsector that
--- employs most of the occupation within those sectors (how an occupation placed by industry
--- evidence alone may get its sub-cluster). $1 release code.
+-- employs most of the occupation within those sectors, and top_industry_group_* the 4-digit
+-- group that employs most of it within that subsector (how an occupation placed by industry
+-- evidence alone may get its sub-cluster). Each is decisive (is_top_*_decisive) only if it
+-- employs more of the occupation than the part BLS publishes no finer cell for (suppressed
+-- cells, or government, which OEWS does not split by subsector). $1 release code.
 WITH sector_cells AS (
   SELECT e.occupation_code, e.industry_code, i.industry_name, e.employment_count,
          e.employment_count IS NULL AS is_suppressed
@@ -26,20 +29,39 @@ WITH sector_cells AS (
 ), counted_lists AS (
   SELECT cluster_code, string_agg(naics_sector, ', ' ORDER BY naics_sector) AS counted_sectors
   FROM counted GROUP BY cluster_code
-), top_subsectors AS (
-  -- ties broken by code, so the same inputs always give the same sub-cluster
-  SELECT e.occupation_code, s.cluster_code,
-         arg_max(i.naics_code, (e.employment_count, -CAST(i.naics_code AS INTEGER)))
-           AS top_subsector_code,
-         arg_max(i.industry_name, (e.employment_count, -CAST(i.naics_code AS INTEGER)))
-           AS top_subsector_name,
-         max(e.employment_count) AS top_subsector_employment_count
+), finer_cells AS (
+  SELECT e.occupation_code, s.cluster_code, i.naics_code, i.naics_level, i.industry_name,
+         e.employment_count
   FROM stg_oews__estimates AS e
   JOIN stg_oews__industries AS i USING (release_code, industry_code)
   JOIN counted AS s ON s.naics_sector = i.naics_sector_code
   WHERE e.release_code = $1 AND e.area_code = '0000000' AND i.industry_kind = 'naics'
-    AND i.naics_level = 3 AND e.employment_count > 0
-  GROUP BY e.occupation_code, s.cluster_code
+    AND i.naics_level IN (3, 4) AND e.employment_count > 0
+), top_subsectors AS (
+  -- ties broken by code, so the same inputs always give the same sub-cluster
+  SELECT occupation_code, cluster_code,
+         arg_max(naics_code, (employment_count, -CAST(naics_code AS INTEGER)))
+           AS top_subsector_code,
+         arg_max(industry_name, (employment_count, -CAST(naics_code AS INTEGER)))
+           AS top_subsector_name,
+         max(employment_count) AS top_subsector_employment_count,
+         sum(employment_count) AS published_employment
+  FROM finer_cells WHERE naics_level = 3
+  GROUP BY occupation_code, cluster_code
+), top_groups AS (
+  SELECT g.occupation_code, g.cluster_code,
+         arg_max(g.naics_code, (g.employment_count, -CAST(g.naics_code AS INTEGER)))
+           AS top_industry_group_code,
+         arg_max(g.industry_name, (g.employment_count, -CAST(g.naics_code AS INTEGER)))
+           AS top_industry_group_name,
+         max(g.employment_count) AS top_employment,
+         sum(g.employment_count) AS published_employment
+  FROM finer_cells AS g
+  JOIN top_subsectors AS t
+    ON t.occupation_code = g.occupation_code AND t.cluster_code = g.cluster_code
+   AND left(g.naics_code, 3) = t.top_subsector_code
+  WHERE g.naics_level = 4
+  GROUP BY g.occupation_code, g.cluster_code
 ), by_cluster AS (
   SELECT
     c.occupation_code,
@@ -71,7 +93,16 @@ SELECT
   l.counted_sectors,
   ts.top_subsector_code,
   ts.top_subsector_name,
-  ts.top_subsector_employment_count
+  ts.top_subsector_employment_count,
+  coalesce(ts.top_subsector_employment_count
+           > b.cluster_employment - ts.published_employment, false)
+    AS is_top_subsector_decisive,
+  tg.top_industry_group_code,
+  tg.top_industry_group_name,
+  coalesce(ts.top_subsector_employment_count
+           > b.cluster_employment - ts.published_employment
+           AND tg.top_employment > ts.top_subsector_employment_count - tg.published_employment,
+           false) AS is_top_industry_group_decisive
 FROM stg_oews__occupations AS o
 CROSS JOIN raw_framework__clusters AS f
 JOIN counted_lists AS l ON l.cluster_code = f.cluster_code
@@ -80,4 +111,6 @@ LEFT JOIN by_cluster AS b ON b.occupation_code = o.occupation_code
                          AND b.cluster_code = f.cluster_code
 LEFT JOIN top_subsectors AS ts ON ts.occupation_code = o.occupation_code
                               AND ts.cluster_code = f.cluster_code
+LEFT JOIN top_groups AS tg ON tg.occupation_code = o.occupation_code
+                          AND tg.cluster_code = f.cluster_code
 WHERE o.release_code = $1 AND o.is_detailed

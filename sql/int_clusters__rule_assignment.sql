@@ -7,8 +7,9 @@
 --     rule says industry should decide, also joins the non-cross-cutting cluster whose sectors
 --     employ the largest share of it (at least $2). Having no rule there, it takes the
 --     sub-cluster the cluster's title keywords name (int_clusters__title_sub_clusters), else
---     the one the rule file aligns with the 3-digit subsector that employs most of it in the
---     cluster's sectors (raw_policy__sub_cluster_industries), else the cluster's default.
+--     the one the rule file aligns (raw_policy__sub_cluster_industries) with the 3-digit
+--     subsector, or within it the 4-digit group, that employs most of it in the cluster's
+--     sectors, if decisive (see int_clusters__industry_evidence), else the cluster's default.
 -- Score = rule weight + industry share; the highest score is the primary cluster.
 -- $1 release code, $2 minimum industry share for an industry-only assignment.
 WITH occ AS (
@@ -31,10 +32,21 @@ WITH occ AS (
   WHERE NOT c.is_cross_cutting AND ev.industry_share >= $2
 ), industry_rows AS (
   SELECT p.occupation_code, p.cluster_code,
-         coalesce(k.sub_cluster_code, a.sub_cluster_code, d.sub_cluster_code) AS sub_cluster_code,
+         coalesce(k.sub_cluster_code, a3.sub_cluster_code, a4.sub_cluster_code,
+                  d.sub_cluster_code) AS sub_cluster_code,
          CASE WHEN k.sub_cluster_code IS NOT NULL THEN k.sub_cluster_method
-              WHEN a.sub_cluster_code IS NOT NULL
+              WHEN a3.sub_cluster_code IS NOT NULL
               THEN format('industry: NAICS {} {}', p.top_subsector_code, p.top_subsector_name)
+              WHEN a4.sub_cluster_code IS NOT NULL
+              THEN format('industry: NAICS {} {}', p.top_industry_group_code,
+                          p.top_industry_group_name)
+              WHEN p.is_top_subsector_decisive
+              THEN format('default (most of its jobs there are in NAICS {} {}, which the rule '
+                          'file aligns with no sub-cluster)',
+                          CASE WHEN p.is_top_industry_group_decisive
+                               THEN p.top_industry_group_code ELSE p.top_subsector_code END,
+                          CASE WHEN p.is_top_industry_group_decisive
+                               THEN p.top_industry_group_name ELSE p.top_subsector_name END)
               ELSE 'default' END AS sub_cluster_method
   FROM industry_pick AS p
   JOIN wants_industry USING (occupation_code)
@@ -42,8 +54,12 @@ WITH occ AS (
   LEFT JOIN int_clusters__title_sub_clusters AS k
     ON k.release_code = $1 AND k.occupation_code = p.occupation_code
    AND k.cluster_code = p.cluster_code
-  LEFT JOIN raw_policy__sub_cluster_industries AS a
-    ON a.cluster_code = p.cluster_code AND a.naics_code = p.top_subsector_code
+  LEFT JOIN raw_policy__sub_cluster_industries AS a3
+    ON a3.cluster_code = p.cluster_code AND a3.naics_code = p.top_subsector_code
+   AND p.is_top_subsector_decisive
+  LEFT JOIN raw_policy__sub_cluster_industries AS a4
+    ON a4.cluster_code = p.cluster_code AND a4.naics_code = p.top_industry_group_code
+   AND p.is_top_industry_group_decisive
   WHERE p.rank = 1 AND NOT EXISTS (
     SELECT 1 FROM rules AS r
     WHERE r.occupation_code = p.occupation_code AND r.cluster_code = p.cluster_code)

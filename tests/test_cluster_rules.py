@@ -168,9 +168,23 @@ ALIGNED = {HHS: [{"naics": ["813"], "sub_cluster": "Community & Social Services"
         ("industry_evidence_exclusions", [EXCLUSION, EXCLUSION], "sector 92 is excluded twice"),
         (
             "sub_cluster_industries",
-            {HHS: [{"naics": ["8131"], "sub_cluster": "Physical Health"}]},
-            "3-digit NAICS subsectors",
+            {HHS: [{"naics": ["81311"], "sub_cluster": "Physical Health"}]},
+            "3-digit NAICS subsectors or 4-digit industry groups",
         ),
+        (
+            "sub_cluster_industries",
+            {HHS: [{"naics": ["813", "8131"], "sub_cluster": "Physical Health"}]},
+            "industry group 8131 lies in subsector 813, which is aligned as a whole",
+        ),
+        ("sub_cluster_industries", {"Health": []}, "unknown cluster 'Health'"),
+        ("sub_cluster_industries", {HHS: None}, "expected a list of entries"),
+        (
+            "sub_cluster_industries",
+            {HHS: [{"naics": ["813"], "sub_cluster": None}]},
+            "sub_cluster must name a sub-cluster",
+        ),
+        ("sub_cluster_industries", [], "must map clusters to lists"),
+        ("industry_evidence_exclusions", {}, "must be a list"),
         (
             "sub_cluster_industries",
             {HHS: [{"naics": ["813"], "sub_cluster": "Social"}]},
@@ -179,9 +193,9 @@ ALIGNED = {HHS: [{"naics": ["813"], "sub_cluster": "Community & Social Services"
         (
             "sub_cluster_industries",
             {HHS: ALIGNED[HHS] + [{"naics": ["813"], "sub_cluster": "Physical Health"}]},
-            "subsector 813 is already aligned with 'Community & Social Services'",
+            "NAICS 813 is already aligned with 'Community & Social Services'",
         ),
-        ("sub_cluster_industries", {HHS: {"naics": ["813"]}}, "must map clusters to lists"),
+        ("sub_cluster_industries", {HHS: {"naics": ["813"]}}, "expected a list of entries"),
     ],
 )
 def test_bad_industry_policy_is_named(
@@ -210,7 +224,7 @@ def test_bad_industry_policy_is_named(
         (
             "sub_cluster_industries",
             {HHS: [{"naics": ["611"], "sub_cluster": "Physical Health"}]},
-            "subsector 611 is not in Healthcare & Human Services's NAICS sectors (62, 81)",
+            "NAICS 611 is not in Healthcare & Human Services's NAICS sectors (62, 81)",
         ),
         (
             "sub_cluster_industries",
@@ -245,8 +259,8 @@ def test_shipped_industry_policy_tables() -> None:
     rules = load_cluster_rules(valid=framework_names(framework))
     frames = policy_frames(framework, rules, framework_resolver(framework), "rules")
     aligned = frames["raw_policy__sub_cluster_industries"]
-    assert aligned.filter(pl.col("naics_code") == "813").rows() == [
-        ("healthcare-human-services", "813", "healthcare-human-services/community-social-services")
+    assert aligned.filter(pl.col("naics_code") == "8132").rows() == [
+        ("healthcare-human-services", "8132", "healthcare-human-services/community-social-services")
     ]
     assert aligned["sub_cluster_code"].null_count() == 0
     assert frames["raw_policy__cluster_default_sub_clusters"].height == 14

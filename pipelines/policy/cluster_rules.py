@@ -93,7 +93,7 @@ _ENTRY_KEYS = {"keywords", "sub_cluster"}
 _EXCLUSION_KEYS = {"cluster", "sectors", "reason"}
 _INDUSTRY_KEYS = {"naics", "sub_cluster"}
 _SECTOR_RE = re.compile(r"\d{2}(-\d{2})?")
-_SUBSECTOR_RE = re.compile(r"\d{3}")
+_INDUSTRY_RE = re.compile(r"\d{3,4}")
 _GROUP_RE = re.compile(r"\d{2}-\d{4}")
 _EXCEPT_RE = re.compile(r",?\s+except\b.*$")
 
@@ -127,7 +127,7 @@ class ClusterRules:
     default_sub_clusters: dict[str, str]
     # cluster -> ((NAICS sector, reason), ...): sectors that are not industry evidence for it
     evidence_exclusions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    # cluster -> {3-digit NAICS subsector: sub-cluster}, for industry-evidence placements
+    # cluster -> {NAICS subsector or industry group: sub-cluster}, for industry-only rows
     sub_cluster_industries: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -254,8 +254,8 @@ def load_cluster_rules(
         rules,
         keywords,
         dict(defaults),
-        _exclusions(doc.get("industry_evidence_exclusions") or [], valid, path),
-        _industries(doc.get("sub_cluster_industries") or {}, valid, path),
+        _exclusions(doc.get("industry_evidence_exclusions"), valid, path),
+        _industries(doc.get("sub_cluster_industries"), valid, path),
     )
 
 
@@ -263,6 +263,7 @@ def _exclusions(
     raw: Any, valid: dict[str, set[str]] | None, path: Path
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """industry_evidence_exclusions: cluster -> ((sector, reason), ...), validated."""
+    raw = [] if raw is None else raw
     if not isinstance(raw, list):
         raise ValueError(f"{path}: industry_evidence_exclusions must be a list of entries")
     out: dict[str, list[tuple[str, str]]] = {}
@@ -294,33 +295,47 @@ def _exclusions(
 def _industries(
     raw: Any, valid: dict[str, set[str]] | None, path: Path
 ) -> dict[str, dict[str, str]]:
-    """sub_cluster_industries: cluster -> {3-digit NAICS subsector: sub-cluster}, validated."""
-    if not isinstance(raw, dict) or {type(v) for v in raw.values()} - {list}:
+    """sub_cluster_industries: cluster -> {3-digit NAICS subsector or 4-digit industry group:
+    sub-cluster}, validated."""
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
         raise ValueError(f"{path}: sub_cluster_industries must map clusters to lists of entries")
     out: dict[str, dict[str, str]] = {}
     for cluster, entries in raw.items():
+        where = f"{path}: sub_cluster_industries[{cluster!r}]"
+        _check_names(cluster, None, valid, where)
+        if not isinstance(entries, list):
+            raise ValueError(f"{where}: expected a list of entries (naics and sub_cluster)")
         by_code = out.setdefault(cluster, {})
         for j, entry in enumerate(entries):
-            where = f"{path}: sub_cluster_industries[{cluster!r}] entry {j}"
+            at = f"{where} entry {j}"
             if not isinstance(entry, dict) or set(entry) != _INDUSTRY_KEYS:
-                raise ValueError(f"{where}: expected exactly naics and sub_cluster")
-            _check_names(cluster, entry["sub_cluster"], valid, where)
+                raise ValueError(f"{at}: expected exactly naics and sub_cluster")
+            if entry["sub_cluster"] is None:
+                raise ValueError(f"{at}: sub_cluster must name a sub-cluster of {cluster}")
+            _check_names(cluster, entry["sub_cluster"], valid, at)
             codes = entry["naics"]
             if (
                 not isinstance(codes, list)
                 or not codes
-                or not all(isinstance(c, str) and _SUBSECTOR_RE.fullmatch(c) for c in codes)
+                or not all(isinstance(c, str) and _INDUSTRY_RE.fullmatch(c) for c in codes)
             ):
                 raise ValueError(
-                    f"{where}: naics must be a list of quoted 3-digit NAICS subsectors such as "
-                    f'"813", found {codes!r}'
+                    f"{at}: naics must be a list of quoted 3-digit NAICS subsectors or 4-digit "
+                    f'industry groups such as "624" or "8131", found {codes!r}'
                 )
             for code in codes:
                 if code in by_code:
                     raise ValueError(
-                        f"{where}: subsector {code} is already aligned with {by_code[code]!r}"
+                        f"{at}: NAICS {code} is already aligned with {by_code[code]!r}"
                     )
                 by_code[code] = entry["sub_cluster"]
+        for code in by_code:
+            if len(code) == 4 and code[:3] in by_code:
+                raise ValueError(
+                    f"{where}: industry group {code} lies in subsector {code[:3]}, which is "
+                    "aligned as a whole: list one or the other"
+                )
     return out
 
 
