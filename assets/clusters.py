@@ -5,6 +5,7 @@ the project's explainable rules (SOC groups, title keywords and industry evidenc
 computed, the only layer offline), and IAG reviewer decisions applied last.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 from dagster import (
@@ -139,6 +140,20 @@ def raw_crosswalk__rows(
 
 
 # ---- the rule layer --------------------------------------------------------------------------
+def _write_rule_table(
+    context: AssetExecutionContext, warehouse: WarehouseResource, table: str, build: Callable
+) -> MaterializeResult:
+    """Replace one release's rows of `table` with `build(con, release, rules, resolve)`."""
+    framework = load_framework()
+    rules = load_cluster_rules(valid=framework_names(framework))
+    with warehouse.get_connection() as con:
+        release = context.partition_key
+        frame = build(con, release, rules, framework_resolver(framework))
+        write_frame(con, table, frame, keep_where=f"release_code <> '{release}'")
+        meta = table_metadata(con, table, f"release_code = '{release}'")
+    return MaterializeResult(metadata=meta)
+
+
 @asset(
     partitions_def=RELEASES,
     group_name=GROUP,
@@ -151,17 +166,7 @@ def int_clusters__rule_matches(
 ) -> MaterializeResult:
     """Every SOC-group and title-keyword rule (pipelines/policy/cluster_rules.yaml) that places
     an occupation in a cluster and sub-cluster, with the rule's weight and reason."""
-    framework = load_framework()
-    rules = load_cluster_rules(valid=framework_names(framework))
-    resolve = framework_resolver(framework)
-    with warehouse.get_connection() as con:
-        release = context.partition_key
-        frame = rule_matches(con, release, rules, resolve)
-        write_frame(
-            con, "int_clusters__rule_matches", frame, keep_where=f"release_code <> '{release}'"
-        )
-        meta = table_metadata(con, "int_clusters__rule_matches", f"release_code = '{release}'")
-    return MaterializeResult(metadata=meta)
+    return _write_rule_table(context, warehouse, "int_clusters__rule_matches", rule_matches)
 
 
 @asset(
@@ -175,15 +180,9 @@ def int_clusters__title_sub_clusters(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
     """Per occupation and cluster, the sub-cluster the title keywords name (industry-only rows)."""
-    framework = load_framework()
-    rules = load_cluster_rules(valid=framework_names(framework))
-    with warehouse.get_connection() as con:
-        release = context.partition_key
-        frame = title_sub_clusters(con, release, rules, framework_resolver(framework))
-        table = "int_clusters__title_sub_clusters"
-        write_frame(con, table, frame, keep_where=f"release_code <> '{release}'")
-        meta = table_metadata(con, table, f"release_code = '{release}'")
-    return MaterializeResult(metadata=meta)
+    return _write_rule_table(
+        context, warehouse, "int_clusters__title_sub_clusters", title_sub_clusters
+    )
 
 
 @asset(

@@ -169,7 +169,7 @@ ALIGNED = {HHS: [{"naics": ["813"], "sub_cluster": "Community & Social Services"
         (
             "sub_cluster_industries",
             {HHS: [{"naics": ["81311"], "sub_cluster": "Physical Health"}]},
-            "3-digit NAICS subsectors or 4-digit industry groups",
+            "quoted NAICS 3-digit subsectors or 4-digit industry groups",
         ),
         (
             "sub_cluster_industries",

@@ -259,6 +259,17 @@ def load_cluster_rules(
     )
 
 
+def _codes(value: Any, pattern: re.Pattern[str], where: str, what: str) -> list[str]:
+    """A non-empty list of quoted NAICS codes matching `pattern`; ValueError otherwise."""
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(c, str) and pattern.fullmatch(c) for c in value)
+    ):
+        raise ValueError(f"{where} must be a list of quoted NAICS {what}, found {value!r}")
+    return value
+
+
 def _exclusions(
     raw: Any, valid: dict[str, set[str]] | None, path: Path
 ) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -272,16 +283,10 @@ def _exclusions(
         if not isinstance(entry, dict) or set(entry) != _EXCLUSION_KEYS:
             raise ValueError(f"{where}: expected exactly {sorted(_EXCLUSION_KEYS)}")
         _check_names(entry["cluster"], None, valid, where)
-        sectors, reason = entry["sectors"], entry["reason"]
-        if (
-            not isinstance(sectors, list)
-            or not sectors
-            or not all(isinstance(s, str) and _SECTOR_RE.fullmatch(s) for s in sectors)
-        ):
-            raise ValueError(
-                f'{where}: sectors must be a list of quoted NAICS sectors such as "92" or '
-                f'"31-33", found {sectors!r}'
-            )
+        sectors = _codes(
+            entry["sectors"], _SECTOR_RE, f"{where}: sectors", 'sectors such as "92" or "31-33"'
+        )
+        reason = entry["reason"]
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError(f"{where}: a non-empty reason is required (say why, for a reviewer)")
         listed = out.setdefault(entry["cluster"], [])
@@ -314,16 +319,12 @@ def _industries(
             if entry["sub_cluster"] is None:
                 raise ValueError(f"{at}: sub_cluster must name a sub-cluster of {cluster}")
             _check_names(cluster, entry["sub_cluster"], valid, at)
-            codes = entry["naics"]
-            if (
-                not isinstance(codes, list)
-                or not codes
-                or not all(isinstance(c, str) and _INDUSTRY_RE.fullmatch(c) for c in codes)
-            ):
-                raise ValueError(
-                    f"{at}: naics must be a list of quoted 3-digit NAICS subsectors or 4-digit "
-                    f'industry groups such as "624" or "8131", found {codes!r}'
-                )
+            codes = _codes(
+                entry["naics"],
+                _INDUSTRY_RE,
+                f"{at}: naics",
+                '3-digit subsectors or 4-digit industry groups such as "624" or "8131"',
+            )
             for code in codes:
                 if code in by_code:
                     raise ValueError(
