@@ -19,6 +19,7 @@ from pipelines.policy.cluster_rules import (
 )
 from pipelines.policy.reviews import apply_decisions, ensure_one_primary
 from pipelines.reporting.data import decisions_table
+from pipelines.sources.naics import naics_sector
 from pipelines.warehouse import fetch_all, query_frame
 
 Resolver = Callable[[str, str], tuple[str, str | None] | None]
@@ -65,12 +66,6 @@ def _cluster(framework: Framework, name: str, where: str) -> Any:
         raise ValueError(f"{where}: unknown cluster {name!r}; known: {known}") from None
 
 
-def _in_sector(subsector: str, sector: str) -> bool:
-    """True if a 3- or 4-digit NAICS code lies in a sector written "62" or "31-33"."""
-    low, _, high = sector.partition("-")
-    return int(low) <= int(subsector[:2]) <= int(high or low)
-
-
 def policy_frames(
     framework: Framework, rules: ClusterRules, resolve: Resolver, path: str
 ) -> dict[str, pl.DataFrame]:
@@ -98,8 +93,8 @@ def policy_frames(
     for cluster, by_code in rules.sub_cluster_industries.items():
         c = _cluster(framework, cluster, f"{path}: sub_cluster_industries")
         for code, sub in by_code.items():
-            sector = next((s for s in c.naics_sectors if _in_sector(code, s)), None)
-            if sector is None:
+            sector = naics_sector(code)
+            if sector not in c.naics_sectors:
                 raise ValueError(
                     f"{path}: sub_cluster_industries[{cluster!r}]: NAICS {code} is not in "
                     f"{cluster}'s NAICS sectors ({', '.join(c.naics_sectors)})"
