@@ -244,15 +244,16 @@ _CHECKS = [
     sql_check(
         "raw_policy__skill_fallback_rules",
         "every_rule_matches_an_occupation",
-        "Every built-in rule's SOC group contains at least one OEWS detailed occupation (a "
-        "mistyped group would silently match nothing).",
+        "Every built-in rule's SOC group contains at least one OEWS detailed occupation, and "
+        "every rule for one occupation names an OEWS detailed occupation (a mistyped code "
+        "would silently match nothing).",
         """
         SELECT r.group_code, r.group_level, r.tier
         FROM raw_policy__skill_fallback_rules r
         WHERE r.group_level <> 'default' AND NOT EXISTS (
           SELECT 1 FROM stg_oews__occupations o
           WHERE o.is_detailed AND r.group_code IN (
-            o.major_code, o.minor_code,
+            o.soc_code, o.major_code, o.minor_code,
             CASE WHEN o.is_broad_as_detailed THEN o.soc_code ELSE o.broad_code END)
         )
         """,

@@ -38,10 +38,15 @@ WITH occ AS (
 ), fallback AS (
   SELECT
     occ.occupation_code,
-    coalesce(b.tier, mi.tier, ma.tier, d.tier) AS tier,
-    coalesce(b.group_code, mi.group_code, ma.group_code) AS fallback_group,
-    coalesce(b.reason, mi.reason, ma.reason, d.reason) AS fallback_reason
+    -- the most specific rule wins: one occupation's exception, then its broad, minor and
+    -- major groups, then the default
+    coalesce(o.tier, b.tier, mi.tier, ma.tier, d.tier) AS tier,
+    coalesce(o.group_code, b.group_code, mi.group_code, ma.group_code) AS fallback_group,
+    coalesce(o.group_level, b.group_level, mi.group_level, ma.group_level) AS fallback_level,
+    coalesce(o.reason, b.reason, mi.reason, ma.reason, d.reason) AS fallback_reason
   FROM occ
+  LEFT JOIN raw_policy__skill_fallback_rules AS o ON o.group_code = occ.soc_code
+                                               AND o.group_level = 'detailed'
   LEFT JOIN raw_policy__skill_fallback_rules AS b ON b.group_code = occ.broad_code
                                                AND b.group_level = 'broad'
   LEFT JOIN raw_policy__skill_fallback_rules AS mi ON mi.group_code = occ.minor_code
@@ -64,6 +69,7 @@ WITH occ AS (
     jz.tier AS job_zone_skill_tier,
     fallback.tier AS fallback_skill_tier,
     fallback.fallback_group,
+    fallback.fallback_level,
     fallback.fallback_reason,
     CASE
       WHEN $2 = 'ep' AND ep.tier IS NOT NULL THEN 'ep'
@@ -99,7 +105,9 @@ SELECT
       job_zone_rule)
     ELSE format(
       '{} skill (built-in rule{}: {})', fallback_skill_tier,
-      CASE WHEN fallback_group IS NULL THEN '' ELSE ' for SOC group ' || fallback_group END,
+      CASE WHEN fallback_group IS NULL THEN ''
+           WHEN fallback_level = 'detailed' THEN ' for SOC occupation ' || fallback_group
+           ELSE ' for SOC group ' || fallback_group END,
       fallback_reason)
   END AS skill_tier_reason,
   typical_education,

@@ -16,7 +16,7 @@ def test_run_prints_where_the_warehouse_is_and_what_it_holds(tmp_path: Path) -> 
     assert f"Warehouse: {tmp_path / 'warehouse.duckdb'}" in done.stdout
     assert "stg_oews__estimates                          370,172 rows" in done.stdout
     assert "national employment 155,495,730" in done.stdout
-    assert "qualifies      423 occupations" in done.stdout
+    assert "qualifies      424 occupations" in done.stdout
     assert "DEBUG" not in done.stderr
     info = ccp(tmp_path, "info")
     assert info.returncode == 0 and "Career Clusters" in info.stdout

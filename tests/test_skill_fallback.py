@@ -17,7 +17,7 @@ import pytest
 from pipelines.policy.fallback import (
     DEFAULT_LEVEL,
     DEFAULT_PATH,
-    GROUP_LEVELS,
+    RULE_LEVELS,
     TIERS,
     fallback_tiers,
     load_fallback_rules,
@@ -91,7 +91,9 @@ def test_rules_file_is_compact_and_explained(rules: pl.DataFrame) -> None:
     groups = rules.filter(pl.col("group_level") != DEFAULT_LEVEL)
     assert rules.filter(pl.col("group_level") == DEFAULT_LEVEL).height == 1
     assert 0 < groups.height <= MAX_RULES
-    assert set(groups["group_level"]) <= set(GROUP_LEVELS)
+    assert set(groups["group_level"]) <= set(RULE_LEVELS)
+    # exceptions for single occupations stay few: the rules are about groups
+    assert 0 < groups.filter(pl.col("group_level") == "detailed").height <= 15
     assert set(rules["tier"]) <= set(TIERS)
     assert groups["group_code"].n_unique() == groups.height
     assert (rules["reason"].str.len_chars() >= 20).all()
@@ -110,7 +112,6 @@ GOOD_RULE = '  - {group: "15-0000", tier: high, reason: "Computer occupations ne
     ("second_rule", "message"),
     [
         ('  - {group: "15-1200", tier: medium, reason: "x"}\n', "tier 'medium'"),
-        ('  - {group: "15-1252", tier: high, reason: "x"}\n', "detailed occupation"),
         ('  - {group: "15-0000", tier: low, reason: "x"}\n', "already used by rule 0"),
         ('  - {group: "15-1230", tier: middle}\n', "reason is required"),
         ('  - {group: "15-1230", tier: middle, reason: "  "}\n', "reason is required"),
@@ -153,12 +154,13 @@ def test_most_specific_group_wins(tmp_path: Path) -> None:
         '  - {group: "31-1100", tier: low, reason: "aides"}\n'
         '  - {group: "13-1020", tier: high, reason: "buyers"}\n'
         '  - {group: "21-1010", tier: high, reason: "counselors"}\n'
-        '  - {group: "53-1040", tier: middle, reason: "supervisors"}\n',
+        '  - {group: "53-1040", tier: middle, reason: "supervisors"}\n'
+        '  - {group: "29-1292", tier: middle, reason: "hygienists"}\n',
         encoding="utf-8",
     )
     got = fallback_tiers(
         ["29-1229", "29-1141", "29-2061", "15-1252", "31-1131", "13-1020", "21-1018", "53-1047",
-         "35-3023"],
+         "29-1292", "35-3023"],
         load_fallback_rules(path),
     )  # fmt: skip
     assert got.columns == ["soc_code", "skill_tier", "fallback_group", "reason"]
@@ -171,12 +173,14 @@ def test_most_specific_group_wins(tmp_path: Path) -> None:
         ("13-1020", "high", "13-1020"),  # broad group published by OEWS as an occupation
         ("21-1018", "high", "21-1010"),  # OEWS aggregates of detailed occupations
         ("53-1047", "middle", "53-1040"),
+        ("29-1292", "middle", "29-1292"),  # one occupation's exception beats its groups
         ("35-3023", "middle", None),  # no rule: the default
     ]
     reasons = got["reason"].to_list()
     assert reasons[0] == "built-in rule for SOC broad group 29-1210: high. broad reason"
     assert reasons[1] == "built-in rule for SOC minor group 29-1000: middle. minor reason"
     assert reasons[2] == "built-in rule for SOC major group 29-0000: low. major reason"
+    assert reasons[-2] == "built-in rule for SOC detailed occupation 29-1292: middle. hygienists"
     assert reasons[-1] == (
         "built-in default (no rule for the SOC groups of 35-3023): middle. default reason"
     )
@@ -190,17 +194,16 @@ def test_bad_codes_are_rejected(rules: pl.DataFrame) -> None:
 
 
 def test_well_known_occupations(rules: pl.DataFrame) -> None:
-    got = dict(fallback_tiers(["15-1252", "47-2111", "35-3023", "29-1141", "53-3032"], rules)
-               .select("soc_code", "skill_tier").iter_rows())  # fmt: skip
+    got = dict(fallback_tiers(["15-1252", "47-2111", "35-3023", "29-1141", "53-3032", "53-3033"],
+                              rules).select("soc_code", "skill_tier").iter_rows())  # fmt: skip
     assert got["15-1252"] == "high"  # software developers: rule 15-0000 (bachelor's degree)
     assert got["47-2111"] == "middle"  # electricians: rule 47-2110 (apprenticeship)
     assert got["35-3023"] == "low"  # fast food and counter workers: rule 35-0000
     assert got["29-1141"] == "high"  # registered nurses: rule 29-1000 (licensed practitioners)
-    # Heavy and tractor-trailer truck drivers: LOW. Broad group 53-3030 also holds light truck
-    # drivers and driver/sales workers (a regular license and short on-the-job training), so it
-    # keeps the low rule of 53-0000; EP says middle for this one occupation (a CDL course is a
-    # postsecondary nondegree award) - one of the fallback's known disagreements.
-    assert got["53-3032"] == "low"
+    # Heavy and tractor-trailer truck drivers: middle, by their own rule (a CDL course is a
+    # postsecondary award), although broad group 53-3030 and major group 53-0000 are low
+    assert got["53-3032"] == "middle"
+    assert got["53-3033"] == "low"  # light truck drivers: a regular license, on the job
 
 
 # ---- agreement with the EP-based tiers -------------------------------------------------------

@@ -3,7 +3,10 @@
 Used only when neither BLS Employment Projections nor O*NET Job Zones are available. Each rule
 gives a SOC 2018 major (`XX-0000`), minor or broad group a tier (low / middle / high) and a
 reason; an occupation takes the rule of the most specific group that contains it (broad >
-minor > major), else the file's default. `fallback_tiers` is the reference implementation of
+minor > major), else the file's default. A few rules name one detailed occupation
+(`XX-XXXX`): an exception, for an occupation its group's rule misplaces (e.g. heavy truck
+drivers, whose CDL course is a postsecondary award, among drivers who need a regular license),
+which takes precedence over every group. `fallback_tiers` is the reference implementation of
 that matching (the pipeline may do the same join in SQL).
 
 `load_fallback_rules` returns one row per rule plus, first, the default as a row with
@@ -24,6 +27,8 @@ from pipelines.sources.soc import soc_level, soc_parents
 DEFAULT_PATH = Path(__file__).with_name("skill_fallback.yaml")
 TIERS = ("low", "middle", "high")
 GROUP_LEVELS = ("major", "minor", "broad")
+# A rule may also name one detailed occupation: an exception to its groups' rules.
+RULE_LEVELS = (*GROUP_LEVELS, "detailed")
 DEFAULT_LEVEL = "default"
 RULES_SCHEMA: dict[str, pl.DataType] = {
     "group_code": pl.String(),
@@ -56,8 +61,8 @@ def load_fallback_rules(path: Path = DEFAULT_PATH) -> pl.DataFrame:
     """Read and strictly validate the fallback rules (see the module docstring for the frame).
 
     Raises ValueError, naming the file and the rule (index and group), for: a tier other than
-    low / middle / high; a group that is not a SOC code or is a detailed occupation; a group
-    listed twice; a missing or empty reason; unknown keys.
+    low / middle / high; a group that is not a SOC code; a group listed twice; a missing or
+    empty reason; unknown keys.
     """
     path = Path(path)
     doc = load_rules_document(path, "skill fallback rules", _TOP_KEYS)
@@ -83,11 +88,6 @@ def load_fallback_rules(path: Path = DEFAULT_PATH) -> pl.DataFrame:
         if not isinstance(group, str) or not _SOC_CODE_RE.fullmatch(group):
             raise ValueError(f'{where}: group must be a quoted SOC code such as "29-1000"')
         level = soc_level(group)
-        if level not in GROUP_LEVELS:
-            raise ValueError(
-                f"{where}: {group} is a detailed occupation code; rules must name a major "
-                "(XX-0000), minor (XX-X000) or broad (XX-XXX0) group"
-            )
         if group in seen:
             raise ValueError(f"{where}: group {group} is already used by rule {seen[group]}")
         seen[group] = i
@@ -97,13 +97,11 @@ def load_fallback_rules(path: Path = DEFAULT_PATH) -> pl.DataFrame:
 
 
 def _groups_of(code: str) -> list[str]:
-    """The groups containing a hyphenated SOC code, most specific first (the code itself
-    counts when it is a group, as for the broad groups OEWS publishes as occupations)."""
-    level = soc_level(code)
-    chain = [code] if level in GROUP_LEVELS else []
-    major, minor, broad = soc_parents(code, level)
-    chain += [g for g in (broad, minor, major) if g is not None]
-    return chain
+    """The rule keys that can match a hyphenated SOC code, most specific first: the code itself
+    (a detailed occupation's exception, or a broad group OEWS publishes as an occupation), then
+    its broad, minor and major groups."""
+    major, minor, broad = soc_parents(code)
+    return [code, *(g for g in (broad, minor, major) if g is not None and g != code)]
 
 
 def fallback_tiers(codes: list[str], rules: pl.DataFrame) -> pl.DataFrame:
@@ -134,7 +132,8 @@ def fallback_tiers(codes: list[str], rules: pl.DataFrame) -> pl.DataFrame:
             reason += default_reason
         else:
             tier, group = rule["tier"], rule["group_code"]
-            reason = f"built-in rule for SOC {rule['group_level']} group {group}: {tier}. "
+            what = "occupation" if rule["group_level"] == "detailed" else "group"
+            reason = f"built-in rule for SOC {rule['group_level']} {what} {group}: {tier}. "
             reason += rule["reason"]
         out.append(
             {"soc_code": code, "skill_tier": tier, "fallback_group": group, "reason": reason}
