@@ -133,7 +133,7 @@ def refuse_older_release(con: duckdb.DuckDBPyConnection, release: str, source: O
             "Point CCP_BLS_BASE_URL (or CCP_OEWS_LOCAL_DIR) at BLS's current files. To add an "
             "earlier year, use the history backfill from BLS's national workbook: "
             "CCP_OEWS_XLSX_YEAR=YYYY (live) or "
-            "CCP_OEWS_XLSX_LOCAL_PATH=.../national_MYYYY_dl.xlsx. The warehouse was not changed.",
+            "CCP_OEWS_XLSX_LOCAL_PATH=.../national_MYYYY_dl.xlsx. No OEWS table was changed.",
             url=source.file("oe.release").url,
         )
 
@@ -177,8 +177,8 @@ def raw_oews(
                 f"Materialize partition {release} for these files. For an earlier year, point "
                 "the history backfill at BLS's national workbook: "
                 f"CCP_OEWS_XLSX_YEAR={wanted[:4]} (live) or "
-                f"CCP_OEWS_XLSX_LOCAL_PATH=.../national_M{wanted[:4]}_dl.xlsx. The warehouse "
-                "was not changed.",
+                f"CCP_OEWS_XLSX_LOCAL_PATH=.../national_M{wanted[:4]}_dl.xlsx. No OEWS table "
+                "was changed.",
             )
         keep = f"release_code <> '{release}'"
         files = files_frame(release, source, parsed)
