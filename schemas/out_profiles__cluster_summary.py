@@ -33,6 +33,8 @@ class OutProfilesClusterSummary(pa.DataFrameModel):
     qualifying_wage_hourly_median_of_occupation_medians_usd: pl.Float64 = pa.Field(
         nullable=True, gt=0
     )
+    qualifying_wage_annual_median_emp_weighted_avg_usd: pl.Float64 = pa.Field(nullable=True, gt=0)
+    qualifying_wage_annual_median_covered_employment_count: pl.Int64 = _count()
     qualifying_wage_mean_covered_employment_count: pl.Int64 = _count()
     qualifying_wage_hourly_median_covered_employment_count: pl.Int64 = _count()
     qualifying_without_hourly_median_occupation_count: pl.Int64 = _count()

@@ -36,6 +36,7 @@ WITH assigned AS (
          -- order threads add them in, and the same inputs must give the same bytes.
          CAST(n.wage_annual_mean_usd AS DECIMAL(18, 2)) AS wage_annual_mean_exact_usd,
          CAST(n.wage_hourly_median_usd AS DECIMAL(18, 2)) AS wage_hourly_median_exact_usd,
+         CAST(n.wage_annual_median_usd AS DECIMAL(18, 2)) AS wage_annual_median_exact_usd,
          CAST(ep.openings_annual_thousands AS DECIMAL(18, 3)) AS openings_annual_exact_thousands
   FROM assigned AS a
   JOIN spread AS s USING (occupation_code)
@@ -78,6 +79,14 @@ SELECT
     AS qualifying_wage_hourly_median_emp_weighted_avg_usd,
   quantile_cont(wage_hourly_median_usd, 0.5) FILTER (WHERE q)
     AS qualifying_wage_hourly_median_of_occupation_medians_usd,
+  -- the same over annual medians, which BLS publishes also for the occupations paid by the
+  -- year without an hourly wage (teachers): a cluster of those is described by this one
+  CAST(sum(employment_count * wage_annual_median_exact_usd)
+    FILTER (WHERE q AND wage_annual_median_usd IS NOT NULL) AS DOUBLE)
+    / nullif(sum(employment_count) FILTER (WHERE q AND wage_annual_median_usd IS NOT NULL), 0)
+    AS qualifying_wage_annual_median_emp_weighted_avg_usd,
+  CAST(coalesce(sum(employment_count) FILTER (WHERE q AND wage_annual_median_usd IS NOT NULL), 0)
+    AS BIGINT) AS qualifying_wage_annual_median_covered_employment_count,
   CAST(coalesce(sum(employment_count) FILTER (WHERE q AND wage_annual_mean_usd IS NOT NULL), 0)
     AS BIGINT) AS qualifying_wage_mean_covered_employment_count,
   CAST(coalesce(sum(employment_count) FILTER (WHERE q AND wage_hourly_median_usd IS NOT NULL), 0)

@@ -32,7 +32,8 @@ def test_summary_matches_an_independent_computation(warehouse: Path) -> None:
     )
     national = read(
         warehouse,
-        "SELECT q.occupation_code, q.status, q.employment_count, e.wage_annual_mean_usd "
+        "SELECT q.occupation_code, q.status, q.employment_count, e.wage_annual_mean_usd, "
+        "e.wage_annual_median_usd "
         "FROM out_qualify__occupation_qualification q JOIN stg_oews__estimates e "
         "USING (release_code, occupation_code, area_code) "
         "WHERE q.area_type = 'national' AND e.industry_code = '000000'",
@@ -57,6 +58,22 @@ def test_summary_matches_an_independent_computation(warehouse: Path) -> None:
             with_mean["employment_count"] * with_mean["wage_annual_mean_usd"]
         ).sum() / (with_mean["employment_count"].sum())
         assert row["qualifying_wage_annual_mean_usd"] == pytest.approx(expected_mean)
+        with_median = mine.filter(pl.col("wage_annual_median_usd").is_not_null())
+        assert row["qualifying_wage_annual_median_covered_employment_count"] == (
+            with_median["employment_count"].sum()
+        )
+        expected_typical = (
+            with_median["employment_count"] * with_median["wage_annual_median_usd"]
+        ).sum() / (with_median["employment_count"].sum())
+        assert row["qualifying_wage_annual_median_emp_weighted_avg_usd"] == pytest.approx(
+            expected_typical
+        )
+    # Education's teachers are paid by the year: the annual figure covers far more of its jobs
+    education = summary.filter(pl.col("cluster_code") == "education").row(0, named=True)
+    assert (
+        education["qualifying_wage_annual_median_covered_employment_count"]
+        > 2 * education["qualifying_wage_hourly_median_covered_employment_count"]
+    )
 
 
 def test_non_duplicated_totals_add_up_to_the_nation(warehouse: Path) -> None:

@@ -288,8 +288,51 @@ def test_report_values_equal_the_warehouse(built: Settings) -> None:
     ):
         assert f">{summary[key]:,}<" in headline, key
     assert f"${summary['qualifying_wage_annual_mean_usd']:,.0f}" in headline
+    # Typical wage: hourly here, where hourly medians cover as many jobs as annual ones
+    assert "<dt>Typical hourly wage</dt>" in headline
+    typical = f"${summary['qualifying_wage_hourly_median_emp_weighted_avg_usd']:,.2f}"
+    assert f'<span class="big">{typical}</span>' in headline
+    assert (
+        f"By the year: ${summary['qualifying_wage_annual_median_emp_weighted_avg_usd']:,.0f}"
+        in (" ".join(headline.split()))
+    )
     # the number of rows in the occupations table is the number of assigned occupations
     assert page.count('<tr data-status="') == summary["assigned_occupation_count"]
+
+
+def test_typical_wage_leads_by_the_statistic_that_covers_the_jobs(built: Settings) -> None:
+    """The typical wage leads by the hour, as the living wage is, unless hourly medians miss more
+    than a tenth of the qualifying jobs and annual ones cover more: only Education in May 2025,
+    whose teachers BLS publishes annual wages for only."""
+    leads = {}
+    for row in read(built.warehouse, "SELECT * FROM out_profiles__cluster_summary").iter_rows(
+        named=True
+    ):
+        hourly = row["qualifying_wage_hourly_median_covered_employment_count"]
+        annual = row["qualifying_wage_annual_median_covered_employment_count"]
+        by_year = annual > hourly and hourly < 0.9 * row["qualifying_employment_count"]
+        text = (built.output / RELEASE / f"{row['cluster_code']}.html").read_text()
+        leads[row["cluster_code"]] = (
+            "annual" if "<dt>Typical annual wage</dt>" in text else "hourly"
+        )
+        assert leads[row["cluster_code"]] == ("annual" if by_year else "hourly"), row
+    assert [c for c, lead in leads.items() if lead == "annual"] == ["education"]
+    # Education: teachers have annual wages only, so the annual figure leads, and the hourly
+    # one says how few jobs it covers
+    education = read(
+        built.warehouse,
+        "SELECT * FROM out_profiles__cluster_summary WHERE cluster_code = 'education'",
+    ).row(0, named=True)
+    edu = (built.output / RELEASE / "education.html").read_text()
+    edu_headline = " ".join(
+        edu[edu.index('id="headline"') : edu.index('id="sub-clusters"')].split()
+    )
+    typical = f"${education['qualifying_wage_annual_median_emp_weighted_avg_usd']:,.0f}"
+    assert f'<dt>Typical annual wage</dt> <dd><span class="big">{typical}</span>' in edu_headline
+    assert (
+        f"covering {education['qualifying_wage_hourly_median_covered_employment_count']:,} of "
+        f"the {education['qualifying_employment_count']:,} qualifying jobs" in edu_headline
+    )
 
 
 def test_downloads_equal_the_warehouse_and_the_review_sheet_is_a_decisions_file(
