@@ -42,6 +42,24 @@ def test_charts_say_so_when_nothing_qualifies() -> None:
         pl.DataFrame({"sub_cluster_name": ["S"], "occupations": [0], "employment": [0]})
     )
     assert subs.summary == "No sub-cluster has qualifying employment."
+    # an empty bar beside others says why it is empty, on the chart and in its summary
+    subs = charts.sub_cluster_chart(
+        pl.DataFrame(
+            {
+                "sub_cluster_name": ["A & B", "Empty", "Also empty", "C"],
+                "occupations": [3, 0, 0, 1],
+                "employment": [3000, 0, 0, 500],
+            }
+        )
+    )
+    bars = subs.figure["data"][0]
+    assert dict(zip(bars["y"], bars["text"], strict=True)) == {
+        "Empty": "no qualifying occupation",
+        "Also empty": "no qualifying occupation",
+        "C": "",
+        "A &amp; B": "",
+    }
+    assert "No qualifying occupation in Also empty and Empty:" in subs.summary
     sectors = pl.DataFrame(
         schema={
             "industry_name": pl.String,

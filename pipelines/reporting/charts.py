@@ -30,6 +30,11 @@ def fmt_pct(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{100 * value:.{digits}f}%"
 
 
+def _join(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
     """Qualifying employment per sub-cluster (sub_cluster_name, occupations, employment)."""
     frame = sub_clusters.sort("employment", "sub_cluster_name", descending=[False, True])
@@ -45,6 +50,10 @@ def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
                 customdata=frame["occupations"].to_list(),
                 hovertemplate="%{y}<br>%{x:,} jobs in %{customdata} qualifying occupations"
                 "<extra></extra>",
+                # an empty bar says why it is empty
+                text=["" if e else "no qualifying occupation" for e in frame["employment"]],
+                textposition="outside",
+                cliponaxis=False,
             )
         ],
         base_layout(
@@ -61,6 +70,12 @@ def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
         if top and top["employment"]
         else "No sub-cluster has qualifying employment."
     )
+    empty = frame.filter(pl.col("employment") == 0)["sub_cluster_name"].sort().to_list()
+    if empty and top and top["employment"]:
+        summary += (
+            f" No qualifying occupation in {_join(empty)}: the cluster's occupations there, "
+            "if any, are below the skill or wage bar (see the occupations table)."
+        )
     rows = [
         [r["sub_cluster_name"], fmt_int(r["occupations"]), fmt_int(r["employment"])]
         for r in frame.sort("employment", descending=True).iter_rows(named=True)
