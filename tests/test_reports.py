@@ -99,6 +99,19 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
         }
         for name in files:  # every download is linked from the page
             assert f'href="downloads/{slug}/{name}"' in page
+        # each link says what its file holds; with one release, the comparisons have no rows
+        # and say why (the file is there all the same, for scripts that read every release)
+        links = {
+            m[0]: " ".join(m[1].split())
+            for m in re.findall(r'download>([^<]+)</a> <span class="meta">[^<]*</span>:(.*?)</li>',
+                                page, flags=re.S)
+        }  # fmt: skip
+        assert set(links) == files
+        rows = pl.read_csv(folder / "downloads" / slug / f"{slug}-changes.csv").height
+        assert rows == 0 and links[f"{slug}-changes.csv"].endswith(
+            "no rows (no earlier release was compared with this one)"
+        )
+        assert "no rows" not in links[f"{slug}-occupations.csv"]
     index = (folder / "index.html").read_text()
     framework = load_framework()
     headings = re.findall(r'<h2 id="g\d+">(.*?)</h2>', index)
@@ -191,7 +204,7 @@ def test_review_sheet_keeps_the_order_decisions_were_applied_in() -> None:
     in the other order it stays in. The sheet lists one occupation's decisions as applied."""
     from types import SimpleNamespace
 
-    from pipelines.reporting.render import review_sheet
+    from pipelines.reporting.downloads import review_sheet
 
     current = pl.DataFrame(
         {

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 import os
 import secrets
 from contextlib import suppress
@@ -27,9 +26,7 @@ from pathlib import Path
 import jinja2
 import plotly
 import polars as pl
-import xlsxwriter
 
-from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
 from pipelines.reporting import charts, state_map
 from pipelines.reporting.data import (
     ASSIGNMENT_LAYER_LABELS,
@@ -38,11 +35,11 @@ from pipelines.reporting.data import (
     ClusterData,
     bls_disclaimer,
 )
+from pipelines.reporting.downloads import download_links, downloads
 from pipelines.settings import PROJECT_ROOT
 
 TEMPLATES = PROJECT_ROOT / "reports" / "templates"
 STATIC = PROJECT_ROOT / "reports" / "static"
-XLSX_EPOCH = dt.datetime(2000, 1, 1)  # fixed workbook timestamps: same data, same bytes
 
 
 def generated_on() -> str:
@@ -159,111 +156,6 @@ def write_static(release_dir: Path) -> list[Path]:
     return written
 
 
-def _xlsx(sheets: dict[str, pl.DataFrame], *, for_review: bool = False) -> bytes:
-    """One workbook, a sheet per frame, with fixed document timestamps; built in memory, so a
-    full temporary folder cannot break the reports. `for_review`: the review sheet, where every
-    column is text (Excel would turn a typed 2026-12-01 into a date and save it as 12/1/2026,
-    which the decisions file rejects) and `decision` offers its words in a drop-down."""
-    buffer = io.BytesIO()
-    options = {"strings_to_urls": False, "strings_to_formulas": False, "in_memory": True}
-    with xlsxwriter.Workbook(buffer, options) as book:
-        book.set_properties({"created": XLSX_EPOCH, "title": "career-cluster-profiles"})
-        header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-        text = book.add_format({"num_format": "@"}) if for_review else None
-        for name, frame in sheets.items():
-            sheet = book.add_worksheet(name[:31])
-            for col, column in enumerate(frame.columns):
-                sheet.write_string(0, col, column, header)
-                sheet.set_column(col, col, min(60, max(10, len(column) + 2)), text)
-            if for_review and "decision" in frame.columns:
-                col = frame.columns.index("decision")
-                sheet.data_validation(
-                    1,
-                    col,
-                    frame.height + 500,
-                    col,
-                    {
-                        "validate": "list",
-                        "source": ["add", "remove", "move", "keep"],
-                        "error_type": "warning",
-                        "input_title": "decision",
-                        "input_message": "add, remove or move (blank or keep: no change)",
-                    },
-                )
-            for row_index, row in enumerate(frame.iter_rows(), start=1):
-                for col, value in enumerate(row):
-                    if value is None:
-                        continue
-                    if isinstance(value, bool):
-                        sheet.write_boolean(row_index, col, value)
-                    elif isinstance(value, int | float):
-                        sheet.write_number(row_index, col, value)
-                    else:
-                        sheet.write_string(row_index, col, str(value))
-            sheet.freeze_panes(1, 0)
-            if frame.width:
-                sheet.autofilter(0, 0, frame.height, frame.width - 1)
-    return buffer.getvalue()
-
-
-def review_sheet(data: ClusterData) -> pl.DataFrame:
-    """The cluster's occupation x sub-cluster rows in the reviewer-decisions format, with
-    context columns after the ten the pipeline reads. The decisions already made for this
-    cluster are filled in (and occupations they took out of it are listed with them), so the
-    sheet saved as the decisions file keeps them; every other row's decision is left empty."""
-    key = ["soc_code", "cluster", "sub_cluster"]
-    decided = REVIEW_COLUMNS[4:]
-    current = data.assignments.select(
-        pl.col("soc_code"),
-        pl.col("occupation_name").alias("occupation_title"),
-        pl.col("cluster_name").alias("cluster"),
-        pl.col("sub_cluster_name").alias("sub_cluster"),
-        pl.col("status").alias("context_status"),
-        pl.col("employment_count").alias("context_employment_count"),
-        pl.col("layer").alias("context_assigned_by"),
-        pl.col("is_primary").alias("context_is_primary_cluster"),
-        # why it is here ("sub-cluster by default" invites a reviewer's move)
-        pl.col("evidence").alias("context_evidence"),
-    )
-    # the decisions in the order they are applied (file, line): decisions on one occupation
-    # can depend on their order, so the sheet keeps it within each occupation
-    made = data.sheet_decisions.select(*REVIEW_COLUMNS).with_row_index("applied")
-    kept = current.join(made.select(*key, *decided, "applied"), on=key, how="left").with_columns(
-        pl.col(decided).fill_null("")
-    )
-    gone = made.join(current, on=key, how="anti")  # removed or moved out of this cluster
-    sheet = (
-        pl.concat([kept, gone], how="diagonal_relaxed")
-        .sort("soc_code", "applied", "sub_cluster", nulls_last=True)
-        .select(*REVIEW_COLUMNS, *current.columns[4:])
-    )
-    assert sheet.columns[: len(REVIEW_COLUMNS)] == REVIEW_COLUMNS
-    return sheet
-
-
-def downloads(data: ClusterData) -> dict[str, bytes]:
-    """File name -> bytes for the cluster's download folder."""
-    slug = data.cluster["cluster_code"]
-    summary = pl.DataFrame([data.summary])
-    industries = pl.concat([data.sectors, data.subsectors]).sort(
-        "industry_level", "employment_count", "industry_code", descending=[False, True, False]
-    )
-    sheet = review_sheet(data)
-    tables = {
-        "summary": summary,
-        "occupations": data.occupations,
-        "industries": industries,
-        "states": data.states,
-        "changes": data.changes,
-        "industry-changes": data.industry_changes,
-    }
-    files = {f"{slug}-{name}.csv": frame.write_csv().encode() for name, frame in tables.items()}
-    files[f"{slug}.xlsx"] = _xlsx(tables)
-    files[f"{slug}-review-sheet.csv"] = sheet.write_csv().encode()
-    files[f"{slug}-review-sheet.xlsx"] = _xlsx({"review": sheet}, for_review=True)
-    return files
-
-
 def render_cluster(
     data: ClusterData,
     policy_summary: list[str],
@@ -272,7 +164,6 @@ def render_cluster(
 ) -> tuple[str, dict[str, bytes]]:
     """The report page and its download files. `data_fingerprint` (freshness.py) goes into the
     page, so a later run can tell whether its figures are still the tables'."""
-    slug = data.cluster["cluster_code"]
     threshold_annual = data.threshold_hourly_usd * 2080
     chart_list = [
         charts.sub_cluster_chart(data.sub_cluster_employment),
@@ -282,7 +173,7 @@ def render_cluster(
         charts.outlook_chart(data.occupations, data.projection),
     ]
     files = downloads(data)
-    links = [(name, f"downloads/{slug}/{name}", len(blob)) for name, blob in files.items()]
+    links = download_links(data, files)
     page = (
         environment()
         .get_template("cluster.html.j2")
