@@ -128,21 +128,22 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     assert software["previous_employment_count"] == int(then["15-1252"]["TOT_EMP"])
     assert software["employment_change_count"] == 1_687_890 - 1_654_440
     assert software["change_kind"] == "still qualifies"
-    tax = changes.filter(pl.col("soc_code") == "13-2082").row(0, named=True)  # Tax Preparers
-    assert float(then["13-2082"]["H_MEDIAN"]) < 25.00  # below the living wage in May 2024 ...
+    # Credit Counselors (high skill) crossed the living wage between the two releases
+    counselors = changes.filter(pl.col("soc_code") == "13-2071").row(0, named=True)
+    assert float(then["13-2071"]["H_MEDIAN"]) < 25.00  # below the living wage in May 2024 ...
     now = read(
         current.warehouse,
         f"SELECT wage_hourly_median_usd FROM stg_oews__estimates "
-        f"WHERE {NATIONAL} AND release_code = '2025A01' AND occupation_code = '132082'",
+        f"WHERE {NATIONAL} AND release_code = '2025A01' AND occupation_code = '132071'",
     )
     assert now["wage_hourly_median_usd"][0] >= 25.00  # ... and above it in May 2025
-    assert (tax["previous_status"], tax["status"], tax["change_kind"]) == (
+    assert (counselors["previous_status"], counselors["status"], counselors["change_kind"]) == (
         "excluded",
         "qualifies",
         "newly qualifies",
     )
-    assert tax["change_reason"] == (
-        f"wage crossed the threshold: ${float(then['13-2082']['H_MEDIAN']):,.2f} → "
+    assert counselors["change_reason"] == (
+        f"wage crossed the threshold: ${float(then['13-2071']['H_MEDIAN']):,.2f} → "
         f"${now['wage_hourly_median_usd'][0]:,.2f} per hour (threshold $25.00)"
     )
     retired = changes.filter(pl.col("change_kind") == "code no longer published")
@@ -150,9 +151,9 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     assert retired["cluster_code"].is_null().all()
     page = (current.output / "2025A01" / "financial-services.html").read_text()
     section = page[page.index('id="changes"') : page.index('id="occupations"')]
-    assert "What changed since May 2024" in section and "Tax Preparers" in section
+    assert "What changed since May 2024" in section and "Credit Counselors" in section
     assert "newly qualifies" in section
-    assert f">{int(then['13-2082']['TOT_EMP']):,}<" in section  # jobs then, from the workbook
+    assert f">{int(then['13-2071']['TOT_EMP']):,}<" in section  # jobs then, from the workbook
     assert "different\n    policies" not in section and not changes["is_policy_changed"].any()
     # May 2024 came from the national workbook alone: industries are not compared, and say why
     industry = read(
@@ -170,7 +171,7 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     lower = tmp_path / "policy.yaml"
     text = (PROJECT_ROOT / "pipelines/policy/qualification.yaml").read_text()
     lower.write_text(text.replace("hourly_usd: 25.00", "hourly_usd: 20.00"))
-    assert float(then["13-2082"]["H_MEDIAN"]) >= 20.00  # qualifies under both releases now
+    assert float(then["13-2071"]["H_MEDIAN"]) >= 20.00  # qualifies under both releases now
     changed = history.model_copy(update={"policy_path": lower})
     result = run_refresh(changed, release="2025A01")
     assert result.success, failure_text(result)
@@ -182,9 +183,9 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     assert checks["releases_screened_under_the_same_policy"] is False  # a warning, not a stop
     changes = read(current.warehouse, CHANGES_2025)
     assert changes["is_policy_changed"].all()
-    tax = changes.filter(pl.col("soc_code") == "13-2082").row(0, named=True)
-    assert (tax["previous_status"], tax["status"]) == ("excluded", "qualifies")
-    assert tax["change_reason"] == (
+    counselors = changes.filter(pl.col("soc_code") == "13-2071").row(0, named=True)
+    assert (counselors["previous_status"], counselors["status"]) == ("excluded", "qualifies")
+    assert counselors["change_reason"] == (
         "not comparable: 2024A01 was screened under a different policy (re-materialize 2024A01 "
         "to compare like with like)"
     )
@@ -196,8 +197,11 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     assert run_refresh(changed, release="2025A01").success
     changes = read(current.warehouse, CHANGES_2025)
     assert not changes["is_policy_changed"].any()
-    tax = changes.filter(pl.col("soc_code") == "13-2082").row(0, named=True)
-    assert (tax["previous_status"], tax["change_kind"]) == ("qualifies", "still qualifies")
+    counselors = changes.filter(pl.col("soc_code") == "13-2071").row(0, named=True)
+    assert (counselors["previous_status"], counselors["change_kind"]) == (
+        "qualifies",
+        "still qualifies",
+    )
 
 
 def test_live_backfill_downloads_the_zip(tmp_path: Path, loopback_server: LoopbackServer) -> None:
