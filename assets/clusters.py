@@ -22,13 +22,10 @@ from pipelines.assignment import (
     agreement,
     crosswalk_problems,
     detailed_socs,
-    framework_names,
-    framework_resolver,
     layer_summary,
     layered_assignment,
     match_crosswalk,
     method_summary,
-    policy_frames,
     rule_matches,
     title_sub_clusters,
 )
@@ -37,6 +34,7 @@ from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, table_metadata
 from pipelines.policy.cluster_rules import DEFAULT_PATH as CLUSTER_RULES_PATH
 from pipelines.policy.cluster_rules import load_cluster_rules
+from pipelines.policy.cluster_tables import framework_names, framework_resolver, policy_frames
 from pipelines.policy.reviews import load_decisions
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
@@ -68,6 +66,8 @@ FRAMEWORK_TABLES = {
     "or industry evidence places it in a cluster but nothing else names a sub-cluster.",
     "raw_policy__evidence_sector_exclusions": "NAICS sectors of a cluster that do not count as "
     "its industry evidence, each with the reason (pipelines/policy/cluster_rules.yaml).",
+    "raw_policy__evidence_industry_exclusions": "NAICS subsectors and industry groups within a "
+    "cluster's sectors that do not count as its industry evidence, each with the reason.",
     "raw_policy__sub_cluster_industries": "The project's 3-digit NAICS subsector -> sub-cluster "
     "alignments, for occupations that industry evidence alone places in a cluster.",
 }
@@ -196,6 +196,7 @@ def int_clusters__title_sub_clusters(
         "stg_oews__release",
         "raw_framework__cluster_sectors",
         "raw_policy__evidence_sector_exclusions",
+        "raw_policy__evidence_industry_exclusions",
     ],
 )
 def int_clusters__industry_evidence(

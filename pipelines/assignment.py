@@ -2,14 +2,12 @@
 release, the official crosswalk as a layer, the layers combined with reviewer decisions, and how
 the rule layer compares with the crosswalk."""
 
-from collections.abc import Callable
 from typing import Any
 
 import duckdb
 import polars as pl
 from dagster import MetadataValue
 
-from pipelines.framework.definition import Framework
 from pipelines.metadata import markdown_table
 from pipelines.policy.cluster_rules import (
     ClusterRules,
@@ -17,108 +15,16 @@ from pipelines.policy.cluster_rules import (
     keyword_sub_cluster,
     title_scope,
 )
+from pipelines.policy.cluster_tables import Resolver
 from pipelines.policy.reviews import apply_decisions, ensure_one_primary
 from pipelines.reporting.data import decisions_table
-from pipelines.sources.naics import naics_sector
 from pipelines.warehouse import fetch_all, query_frame
-
-Resolver = Callable[[str, str], tuple[str, str | None] | None]
 
 
 def detailed_socs(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The SOC codes OEWS publishes as detailed occupations."""
     rows = fetch_all(con, "SELECT DISTINCT soc_code FROM stg_oews__occupations WHERE is_detailed")
     return {r[0] for r in rows}
-
-
-def framework_resolver(framework: Framework) -> Resolver:
-    """(cluster name, sub-cluster name) as written by people -> framework codes, or None."""
-    codes = framework.sub_clusters_frame()
-    by_names = {
-        (row["cluster_code"], row["sub_cluster_name"]): row["sub_cluster_code"]
-        for row in codes.iter_rows(named=True)
-    }
-
-    def resolve(cluster_name: str, sub_cluster_name: str) -> tuple[str, str | None] | None:
-        cluster = framework.match_cluster(cluster_name)
-        if cluster is None:
-            return None
-        if not sub_cluster_name:
-            return cluster.slug, None
-        match = framework.match_sub_cluster(sub_cluster_name, cluster)
-        if match is None:
-            return None
-        return cluster.slug, by_names[(cluster.slug, match[1].name)]
-
-    return resolve
-
-
-def framework_names(framework: Framework) -> dict[str, set[str]]:
-    return {c.name: {s.name for s in c.sub_clusters} for c in framework.clusters}
-
-
-def _cluster(framework: Framework, name: str, where: str) -> Any:
-    """The framework cluster of that exact name; ValueError naming `where` otherwise."""
-    try:
-        return framework.cluster(name)
-    except KeyError:
-        known = ", ".join(c.name for c in framework.clusters)
-        raise ValueError(f"{where}: unknown cluster {name!r}; known: {known}") from None
-
-
-def policy_frames(
-    framework: Framework, rules: ClusterRules, resolve: Resolver, path: str
-) -> dict[str, pl.DataFrame]:
-    """The rule file's cluster-level policy as tables (default sub-clusters, sectors that are
-    not industry evidence, subsector alignments), each checked against the framework's NAICS
-    sectors: a ValueError names the file and entry that lists a sector the cluster lacks."""
-    defaults, exclusions, industries = [], [], []
-    for cluster, sub in rules.default_sub_clusters.items():
-        code, sub_code = resolve(cluster, sub) or (None, None)
-        defaults.append({"cluster_code": code, "sub_cluster_code": sub_code})
-    for cluster, entries in rules.evidence_exclusions.items():
-        c = _cluster(framework, cluster, f"{path}: industry_evidence_exclusions")
-        for sector, reason in entries:
-            if sector not in c.naics_sectors:
-                raise ValueError(
-                    f"{path}: industry_evidence_exclusions: sector {sector} is not one of "
-                    f"{cluster}'s NAICS sectors ({', '.join(c.naics_sectors)})"
-                )
-            exclusions.append({"cluster_code": c.slug, "naics_sector": sector, "reason": reason})
-        if len(entries) == len(c.naics_sectors):
-            raise ValueError(
-                f"{path}: industry_evidence_exclusions: every sector of {cluster} is excluded, "
-                "so nothing could count as its industry evidence"
-            )
-    for cluster, by_code in rules.sub_cluster_industries.items():
-        c = _cluster(framework, cluster, f"{path}: sub_cluster_industries")
-        for code, sub in by_code.items():
-            sector = naics_sector(code)
-            if sector not in c.naics_sectors:
-                raise ValueError(
-                    f"{path}: sub_cluster_industries[{cluster!r}]: NAICS {code} is not in "
-                    f"{cluster}'s NAICS sectors ({', '.join(c.naics_sectors)})"
-                )
-            if sector in {s for s, _ in rules.evidence_exclusions.get(cluster, ())}:
-                raise ValueError(
-                    f"{path}: sub_cluster_industries[{cluster!r}]: NAICS {code} lies in "
-                    f"sector {sector}, which industry_evidence_exclusions excludes"
-                )
-            sub_code = (resolve(cluster, sub) or (None, None))[1]
-            industries.append(
-                {"cluster_code": c.slug, "naics_code": code, "sub_cluster_code": sub_code}
-            )
-    text = dict.fromkeys(("cluster_code", "sub_cluster_code"), pl.String)
-    return {
-        "raw_policy__cluster_default_sub_clusters": pl.DataFrame(defaults, schema=text),
-        "raw_policy__evidence_sector_exclusions": pl.DataFrame(
-            exclusions, schema=dict.fromkeys(("cluster_code", "naics_sector", "reason"), pl.String)
-        ),
-        "raw_policy__sub_cluster_industries": pl.DataFrame(
-            industries,
-            schema=dict.fromkeys(("cluster_code", "naics_code", "sub_cluster_code"), pl.String),
-        ),
-    }
 
 
 def title_sub_clusters(

@@ -2,9 +2,11 @@
 -- the share of the occupation's national employment that works in the NAICS sectors Advance CTE
 -- aligns with the cluster (raw_framework__cluster_sectors; OEWS writes sectors as SS--EE and puts
 -- public administration in 99-100), less the sectors the rule file says do not count for it
--- (raw_policy__evidence_sector_exclusions; counted_sectors lists those that do). Shares use the
--- sector cells whose employment BLS published; suppressed sector cells are counted so the
--- evidence can say how complete it is. top_subsector_* is the 3-digit NAICS subsector that
+-- (raw_policy__evidence_sector_exclusions; counted_sectors lists those that do) and less the
+-- subsectors and industry groups within them it says do not count either
+-- (raw_policy__evidence_industry_exclusions: their published national cells are taken out; a
+-- suppressed one cannot be and stays counted). Shares use the sector cells whose employment
+-- BLS published; suppressed sector cells are counted so the evidence can say how complete it is. top_subsector_* is the 3-digit NAICS subsector that
 -- employs most of the occupation within those sectors, and top_industry_group_* the 4-digit
 -- group that employs most of it within that subsector (how an occupation placed by industry
 -- evidence alone may get its sub-cluster). Each is decisive (is_top_*_decisive) only if it
@@ -27,16 +29,47 @@ WITH sector_cells AS (
   FROM raw_framework__cluster_sectors AS s
   ANTI JOIN raw_policy__evidence_sector_exclusions AS x USING (cluster_code, naics_sector)
 ), counted_lists AS (
-  SELECT cluster_code, string_agg(naics_sector, ', ' ORDER BY naics_sector) AS counted_sectors
-  FROM counted GROUP BY cluster_code
+  SELECT c.cluster_code,
+         string_agg(c.naics_sector, ', ' ORDER BY c.naics_sector)
+           || coalesce(' less NAICS ' || any_value(x.codes), '') AS counted_sectors
+  FROM counted AS c
+  LEFT JOIN (
+    SELECT cluster_code, string_agg(naics_code, ', ' ORDER BY naics_code) AS codes
+    FROM raw_policy__evidence_industry_exclusions GROUP BY cluster_code
+  ) AS x USING (cluster_code)
+  GROUP BY c.cluster_code
+), excluded_parts AS (
+  -- the published national cells of the industries that are not the cluster's evidence
+  SELECT e.occupation_code, x.cluster_code, i.naics_sector_code, x.naics_code,
+         e.employment_count
+  FROM raw_policy__evidence_industry_exclusions AS x
+  JOIN stg_oews__industries AS i
+    ON i.release_code = $1 AND i.industry_kind = 'naics' AND i.naics_code = x.naics_code
+  JOIN stg_oews__estimates AS e USING (release_code, industry_code)
+  WHERE e.area_code = '0000000' AND e.employment_count > 0
+), excluded_by_sector AS (
+  SELECT occupation_code, cluster_code, naics_sector_code,
+         sum(employment_count) AS excluded_employment
+  FROM excluded_parts GROUP BY ALL
+), excluded_groups AS (
+  -- excluded 4-digit groups, to take out of their subsector's cell
+  SELECT occupation_code, cluster_code, left(naics_code, 3) AS subsector_code,
+         sum(employment_count) AS excluded_employment
+  FROM excluded_parts WHERE length(naics_code) = 4 GROUP BY ALL
 ), finer_cells AS (
   SELECT e.occupation_code, s.cluster_code, i.naics_code, i.naics_level, i.industry_name,
-         e.employment_count
+         e.employment_count - coalesce(g.excluded_employment, 0) AS employment_count
   FROM stg_oews__estimates AS e
   JOIN stg_oews__industries AS i USING (release_code, industry_code)
   JOIN counted AS s ON s.naics_sector = i.naics_sector_code
+  LEFT JOIN excluded_groups AS g
+    ON g.occupation_code = e.occupation_code AND g.cluster_code = s.cluster_code
+   AND g.subsector_code = i.naics_code
   WHERE e.release_code = $1 AND e.area_code = '0000000' AND i.industry_kind = 'naics'
     AND i.naics_level IN (3, 4) AND e.employment_count > 0
+    AND NOT EXISTS (  -- an excluded subsector or group, or a group in an excluded subsector
+      SELECT 1 FROM raw_policy__evidence_industry_exclusions AS x
+      WHERE x.cluster_code = s.cluster_code AND starts_with(i.naics_code, x.naics_code))
 ), top_subsectors AS (
   -- ties broken by code, so the same inputs always give the same sub-cluster
   SELECT occupation_code, cluster_code,
@@ -65,17 +98,24 @@ WITH sector_cells AS (
 ), by_cluster AS (
   SELECT
     c.occupation_code,
-    s.cluster_code,
-    CAST(sum(c.employment_count) AS BIGINT) AS cluster_employment,
+    c.cluster_code,
+    CAST(sum(c.counted_employment) AS BIGINT) AS cluster_employment,
     -- ties broken by code, so the same inputs always give the same evidence text
-    first(c.industry_code ORDER BY coalesce(c.employment_count, 0) DESC, c.industry_code)
+    first(c.industry_code ORDER BY coalesce(c.counted_employment, 0) DESC, c.industry_code)
       AS top_industry_code,
-    first(c.industry_name ORDER BY coalesce(c.employment_count, 0) DESC, c.industry_code)
+    first(c.industry_name ORDER BY coalesce(c.counted_employment, 0) DESC, c.industry_code)
       AS top_industry_name,
-    max(coalesce(c.employment_count, 0)) AS top_industry_employment
-  FROM sector_cells AS c
-  JOIN counted AS s ON s.oews_sector_code = c.industry_code
-  GROUP BY c.occupation_code, s.cluster_code
+    max(coalesce(c.counted_employment, 0)) AS top_industry_employment
+  FROM (
+    SELECT c.*, s.cluster_code,
+           c.employment_count - coalesce(x.excluded_employment, 0) AS counted_employment
+    FROM sector_cells AS c
+    JOIN counted AS s ON s.oews_sector_code = c.industry_code
+    LEFT JOIN excluded_by_sector AS x
+      ON x.occupation_code = c.occupation_code AND x.cluster_code = s.cluster_code
+     AND x.naics_sector_code = s.naics_sector
+  ) AS c
+  GROUP BY c.occupation_code, c.cluster_code
 )
 SELECT
   $1 AS release_code,

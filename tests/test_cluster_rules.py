@@ -164,8 +164,32 @@ ALIGNED = {HHS: [{"naics": ["813"], "sub_cluster": "Community & Social Services"
         ("industry_evidence_exclusions", [dict(EXCLUSION, sectors=[92])], "quoted NAICS sectors"),
         ("industry_evidence_exclusions", [dict(EXCLUSION, sectors=["9"])], "quoted NAICS sectors"),
         ("industry_evidence_exclusions", [dict(EXCLUSION, reason=" ")], "non-empty reason"),
-        ("industry_evidence_exclusions", [{"cluster": EDU, "sectors": ["92"]}], "expected exactly"),
-        ("industry_evidence_exclusions", [EXCLUSION, EXCLUSION], "sector 92 is excluded twice"),
+        (
+            "industry_evidence_exclusions",
+            [{"cluster": EDU, "sectors": ["92"]}],
+            "expected cluster, reason and one of sectors or industries",
+        ),
+        (
+            "industry_evidence_exclusions",
+            [dict(EXCLUSION, industries=["611"])],
+            "expected cluster, reason and one of sectors or industries",
+        ),
+        (
+            "industry_evidence_exclusions",
+            [{"cluster": EDU, "naics": ["611"], "reason": "x"}],
+            "unknown key 'naics'",
+        ),
+        ("industry_evidence_exclusions", [EXCLUSION, EXCLUSION], "NAICS 92 is excluded twice"),
+        (
+            "industry_evidence_exclusions",
+            [{"cluster": HHS, "industries": ["81"], "reason": "x"}],
+            "quoted NAICS 3-digit subsectors or 4-digit industry groups",
+        ),
+        (
+            "industry_evidence_exclusions",
+            [{"cluster": HHS, "industries": ["811", "8113"], "reason": "x"}],
+            "NAICS 8113 is excluded twice",
+        ),
         (
             "sub_cluster_industries",
             {HHS: [{"naics": ["81311"], "sub_cluster": "Physical Health"}]},
@@ -227,6 +251,21 @@ def test_bad_industry_policy_is_named(
             "NAICS 611 is not in Healthcare & Human Services's NAICS sectors (62, 81)",
         ),
         (
+            "industry_evidence_exclusions",
+            [{"cluster": HHS, "industries": ["611"], "reason": "x"}],
+            "NAICS 611 is not in Healthcare & Human Services's NAICS sectors (62, 81)",
+        ),
+        (
+            "industry_evidence_exclusions",
+            [EXCLUSION, {"cluster": EDU, "industries": ["921"], "reason": "x"}],
+            "NAICS 921 lies in sector 92, which industry_evidence_exclusions excludes",
+        ),
+        (
+            "industry_evidence_exclusions",  # the shipped file aligns 8132 with a sub-cluster
+            [{"cluster": HHS, "industries": ["813"], "reason": "x"}],
+            "NAICS 813 is not evidence, yet sub_cluster_industries aligns NAICS 8131",
+        ),
+        (
             "sub_cluster_industries",
             {EDU: [{"naics": ["921"], "sub_cluster": "Regulation"}]},
             "not a sub-cluster of Education",
@@ -237,8 +276,8 @@ def test_industry_policy_is_checked_against_the_framework(
     tmp_path: Path, section: str, value: object, message: str
 ) -> None:
     """What only the framework's sectors can tell: the raw_framework asset's policy tables."""
-    from pipelines.assignment import framework_names, framework_resolver, policy_frames
     from pipelines.framework.definition import load_framework
+    from pipelines.policy.cluster_tables import framework_names, framework_resolver, policy_frames
 
     framework = load_framework()
     doc = yaml.safe_load(Path(DEFAULT_RULES_PATH).read_text(encoding="utf-8"))
@@ -252,8 +291,8 @@ def test_industry_policy_is_checked_against_the_framework(
 
 
 def test_shipped_industry_policy_tables() -> None:
-    from pipelines.assignment import framework_names, framework_resolver, policy_frames
     from pipelines.framework.definition import load_framework
+    from pipelines.policy.cluster_tables import framework_names, framework_resolver, policy_frames
 
     framework = load_framework()
     rules = load_cluster_rules(valid=framework_names(framework))
@@ -265,6 +304,10 @@ def test_shipped_industry_policy_tables() -> None:
     assert aligned["sub_cluster_code"].null_count() == 0
     assert frames["raw_policy__cluster_default_sub_clusters"].height == 14
     assert frames["raw_policy__evidence_sector_exclusions"].rows()[0][:2] == ("education", "92")
+    assert [r[:2] for r in frames["raw_policy__evidence_industry_exclusions"].rows()] == [
+        ("healthcare-human-services", "811"),
+        ("healthcare-human-services", "8139"),
+    ]
 
 
 # ---- the matching ----------------------------------------------------------------------------

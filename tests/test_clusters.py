@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.assignment import framework_resolver
 from pipelines.framework.definition import load_framework
+from pipelines.policy.cluster_tables import framework_resolver
 from pipelines.policy.reviews import ReviewError, load_decisions
 from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
 from tests.support.pipeline import (
@@ -111,12 +111,18 @@ def test_industry_evidence_alone_takes_sub_cluster_from_title_or_subsector(offli
         "Community & Social Services",
     )
     assert fundraisers["evidence"].endswith(f"sub-cluster by industry: NAICS {group} {name}")
-    # Labor Relations Specialists: mostly in 8139 (labor unions), aligned with no sub-cluster:
-    # the default, and the evidence says why, for a reviewer
-    assert top_within("131075", 4, ("813",))[0] == "8139"
-    labor = by_soc["13-1075"]
-    assert labor["sub_cluster_name"] == "Physical Health"
-    assert "sub-cluster by default (most of its jobs there are in NAICS 8139 " in labor["evidence"]
+    # Watch and Clock Repairers in Hospitality (retail, 44-45, is one of its sectors): mostly in
+    # 4583 jewelry retailers, aligned with no sub-cluster: the default, and the evidence says
+    # why, for a reviewer
+    assert top_within("499064", 4, ("44", "45"))[0] == "4583"
+    watches = by_soc["49-9064"]
+    assert (watches["cluster_name"], watches["sub_cluster_name"]) == (
+        "Hospitality, Events & Tourism",
+        "Travel & Leisure",
+    )
+    assert (
+        "sub-cluster by default (most of its jobs there are in NAICS 4583 " in (watches["evidence"])
+    )
     # Economists in Public Service & Safety: government, which OEWS does not split by
     # subsector, outweighs sector 56's subsectors, so no subsector decides
     economists = by_soc["19-3011"]
@@ -159,6 +165,47 @@ def test_government_is_not_education_evidence(offline: Path) -> None:
     excluded = read(offline, "SELECT * FROM raw_policy__evidence_sector_exclusions")
     assert excluded.select("naics_sector").to_series().to_list() == ["92"]
     assert "state and local schools" in excluded["reason"][0]
+
+
+HHS_NAME = "Healthcare & Human Services"
+
+
+def test_repair_and_associations_are_not_healthcare_evidence(offline: Path) -> None:
+    """Sector 81 counts for Healthcare & Human Services, but not its 811 Repair and Maintenance
+    or 8139 associations and labor unions: HHS's share is sectors 62 and 81 less those cells,
+    so labor relations specialists (labor unions) and home appliance repairers are not HHS."""
+    evidence = read(
+        offline,
+        "SELECT ev.occupation_code, ev.industry_share, ev.counted_sectors "
+        "FROM int_clusters__industry_evidence ev "
+        "WHERE ev.cluster_code = 'healthcare-human-services' "
+        "AND ev.occupation_code IN ('131131', '131075')",
+    )
+    assert set(evidence["counted_sectors"]) == {"62, 81 less NAICS 811, 8139"}
+    for occupation, share in evidence.select("occupation_code", "industry_share").iter_rows():
+        cells = read(
+            offline,
+            "SELECT sum(employment_count) FILTER (WHERE i.industry_kind = 'sector') AS sectors, "
+            "sum(employment_count) FILTER (WHERE i.industry_code IN ('62--63', '81--82')) AS hhs, "
+            "sum(employment_count) FILTER (WHERE i.industry_kind = 'naics' "
+            "AND i.naics_code IN ('811', '8139')) AS excluded "
+            "FROM stg_oews__estimates e JOIN stg_oews__industries i "
+            "USING (release_code, industry_code) "
+            "WHERE e.area_code = '0000000' AND e.occupation_code = ?",
+            [occupation],
+        ).row(0, named=True)
+        expected = (int(cells["hhs"]) - int(cells["excluded"] or 0)) / int(cells["sectors"])
+        assert share == pytest.approx(expected), occupation
+    labor = evidence.filter(pl.col("occupation_code") == "131075")["industry_share"].item()
+    assert labor < 0.2  # 80% with 8139 counted
+    for soc in ("13-1075", "49-9031"):  # labor relations, home appliance repairers
+        assert HHS_NAME not in set(clusters_of(offline, soc)["cluster_name"]), soc
+    parts = read(offline, "SELECT * FROM raw_policy__evidence_industry_exclusions")
+    assert parts.select("cluster_code", "naics_code").rows() == [
+        ("healthcare-human-services", "811"),
+        ("healthcare-human-services", "8139"),
+    ]
+    assert "labor unions" in parts["reason"][0]
 
 
 def test_industry_profile_of_healthcare(offline: Path) -> None:

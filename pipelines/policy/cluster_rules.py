@@ -13,6 +13,11 @@ from typing import Any
 
 import polars as pl
 
+from pipelines.policy.cluster_rule_sections import (
+    check_names,
+    evidence_exclusions,
+    sub_cluster_industries,
+)
 from pipelines.policy.rules_file import load_rules_document
 from pipelines.sources.soc import soc_level
 
@@ -90,10 +95,6 @@ _TOP_KEYS = {
 _REQUIRED_KEYS = {"group", "cluster", "weight", "reason"}
 _RULE_KEYS = _REQUIRED_KEYS | {"title_keywords", "sub_cluster", "by_industry"}
 _ENTRY_KEYS = {"keywords", "sub_cluster"}
-_EXCLUSION_KEYS = {"cluster", "sectors", "reason"}
-_INDUSTRY_KEYS = {"naics", "sub_cluster"}
-_SECTOR_RE = re.compile(r"\d{2}(-\d{2})?")
-_INDUSTRY_RE = re.compile(r"\d{3,4}")
 _GROUP_RE = re.compile(r"\d{2}-\d{4}")
 _EXCEPT_RE = re.compile(r",?\s+except\b.*$")
 
@@ -127,6 +128,11 @@ class ClusterRules:
     default_sub_clusters: dict[str, str]
     # cluster -> ((NAICS sector, reason), ...): sectors that are not industry evidence for it
     evidence_exclusions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # cluster -> ((3-digit subsector or 4-digit group, reason), ...): parts of its sectors that
+    # are not industry evidence for it
+    evidence_industry_exclusions: dict[str, tuple[tuple[str, str], ...]] = field(
+        default_factory=dict
+    )
     # cluster -> {NAICS subsector or industry group: sub-cluster}, for industry-only rows
     sub_cluster_industries: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -144,22 +150,6 @@ def _keywords(value: Any, where: str) -> tuple[str, ...]:
     if bad:
         raise ValueError(f"{where}: keywords must be non-empty, trimmed and lower case: {bad}")
     return tuple(value)
-
-
-def _check_names(cluster: Any, sub: Any, valid: dict[str, set[str]] | None, where: str) -> None:
-    """ValueError unless `cluster` (and `sub`, if not None) are names known to `valid`."""
-    if not isinstance(cluster, str) or not cluster:
-        raise ValueError(f"{where}: cluster must be a non-empty string")
-    if sub is not None and (not isinstance(sub, str) or not sub):
-        raise ValueError(f"{where}: sub_cluster must be a non-empty string or null")
-    if valid is None:
-        return
-    if cluster not in valid:
-        raise ValueError(f"{where}: unknown cluster {cluster!r}; known: {sorted(valid)}")
-    if sub is not None and sub not in valid[cluster]:
-        raise ValueError(
-            f"{where}: {sub!r} is not a sub-cluster of {cluster}; known: {sorted(valid[cluster])}"
-        )
 
 
 def _rule(i: int, raw: Any, valid: dict[str, set[str]] | None, path: Path) -> ClusterRule:
@@ -181,7 +171,7 @@ def _rule(i: int, raw: Any, valid: dict[str, set[str]] | None, path: Path) -> Cl
             raise ValueError(f"{where}: rules name SOC groups, not detailed occupations")
     else:
         raise ValueError(f'{where}: group must be "*" or a quoted SOC group such as "15-1200"')
-    _check_names(raw.get("cluster"), raw.get("sub_cluster"), valid, where)
+    check_names(raw.get("cluster"), raw.get("sub_cluster"), valid, where)
     weight = raw.get("weight")
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
         raise ValueError(f"{where}: weight must be a number from 0 to 1, found {weight!r}")
@@ -235,14 +225,14 @@ def load_cluster_rules(
             where = f"{path}: sub_cluster_keywords[{cluster!r}] entry {j}"
             if not isinstance(entry, dict) or set(entry) != _ENTRY_KEYS:
                 raise ValueError(f"{where}: expected exactly keywords and sub_cluster")
-            _check_names(cluster, entry["sub_cluster"], valid, where)
+            check_names(cluster, entry["sub_cluster"], valid, where)
             parsed.append((_keywords(entry["keywords"], where), entry["sub_cluster"]))
         keywords[cluster] = tuple(parsed)
     defaults = doc.get("default_sub_clusters")
     if not isinstance(defaults, dict):
         raise ValueError(f"{path}: default_sub_clusters must map clusters to a sub-cluster")
     for cluster, sub in defaults.items():
-        _check_names(cluster, sub, valid, f"{path}: default_sub_clusters[{cluster!r}]")
+        check_names(cluster, sub, valid, f"{path}: default_sub_clusters[{cluster!r}]")
     for r in rules:
         if r.cluster not in defaults:
             raise ValueError(
@@ -254,90 +244,9 @@ def load_cluster_rules(
         rules,
         keywords,
         dict(defaults),
-        _exclusions(doc.get("industry_evidence_exclusions"), valid, path),
-        _industries(doc.get("sub_cluster_industries"), valid, path),
+        *evidence_exclusions(doc.get("industry_evidence_exclusions"), valid, path),
+        sub_cluster_industries(doc.get("sub_cluster_industries"), valid, path),
     )
-
-
-def _codes(value: Any, pattern: re.Pattern[str], where: str, what: str) -> list[str]:
-    """A non-empty list of quoted NAICS codes matching `pattern`; ValueError otherwise."""
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(c, str) and pattern.fullmatch(c) for c in value)
-    ):
-        raise ValueError(f"{where} must be a list of quoted NAICS {what}, found {value!r}")
-    return value
-
-
-def _exclusions(
-    raw: Any, valid: dict[str, set[str]] | None, path: Path
-) -> dict[str, tuple[tuple[str, str], ...]]:
-    """industry_evidence_exclusions: cluster -> ((sector, reason), ...), validated."""
-    raw = [] if raw is None else raw
-    if not isinstance(raw, list):
-        raise ValueError(f"{path}: industry_evidence_exclusions must be a list of entries")
-    out: dict[str, list[tuple[str, str]]] = {}
-    for j, entry in enumerate(raw):
-        where = f"{path}: industry_evidence_exclusions entry {j}"
-        if not isinstance(entry, dict) or set(entry) != _EXCLUSION_KEYS:
-            raise ValueError(f"{where}: expected exactly {sorted(_EXCLUSION_KEYS)}")
-        _check_names(entry["cluster"], None, valid, where)
-        sectors = _codes(
-            entry["sectors"], _SECTOR_RE, f"{where}: sectors", 'sectors such as "92" or "31-33"'
-        )
-        reason = entry["reason"]
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError(f"{where}: a non-empty reason is required (say why, for a reviewer)")
-        listed = out.setdefault(entry["cluster"], [])
-        for sector in sectors:
-            if sector in {s for s, _ in listed}:
-                raise ValueError(f"{where}: sector {sector} is excluded twice for the cluster")
-            listed.append((sector, " ".join(reason.split())))
-    return {cluster: tuple(items) for cluster, items in out.items()}
-
-
-def _industries(
-    raw: Any, valid: dict[str, set[str]] | None, path: Path
-) -> dict[str, dict[str, str]]:
-    """sub_cluster_industries: cluster -> {3-digit NAICS subsector or 4-digit industry group:
-    sub-cluster}, validated."""
-    raw = {} if raw is None else raw
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: sub_cluster_industries must map clusters to lists of entries")
-    out: dict[str, dict[str, str]] = {}
-    for cluster, entries in raw.items():
-        where = f"{path}: sub_cluster_industries[{cluster!r}]"
-        _check_names(cluster, None, valid, where)
-        if not isinstance(entries, list):
-            raise ValueError(f"{where}: expected a list of entries (naics and sub_cluster)")
-        by_code = out.setdefault(cluster, {})
-        for j, entry in enumerate(entries):
-            at = f"{where} entry {j}"
-            if not isinstance(entry, dict) or set(entry) != _INDUSTRY_KEYS:
-                raise ValueError(f"{at}: expected exactly naics and sub_cluster")
-            if entry["sub_cluster"] is None:
-                raise ValueError(f"{at}: sub_cluster must name a sub-cluster of {cluster}")
-            _check_names(cluster, entry["sub_cluster"], valid, at)
-            codes = _codes(
-                entry["naics"],
-                _INDUSTRY_RE,
-                f"{at}: naics",
-                '3-digit subsectors or 4-digit industry groups such as "624" or "8131"',
-            )
-            for code in codes:
-                if code in by_code:
-                    raise ValueError(
-                        f"{at}: NAICS {code} is already aligned with {by_code[code]!r}"
-                    )
-                by_code[code] = entry["sub_cluster"]
-        for code in by_code:
-            if len(code) == 4 and code[:3] in by_code:
-                raise ValueError(
-                    f"{where}: industry group {code} lies in subsector {code[:3]}, which is "
-                    "aligned as a whole: list one or the other"
-                )
-    return out
 
 
 def _precedence(rule: ClusterRule) -> tuple[int, bool, int]:
