@@ -320,11 +320,27 @@ def failure_lines(result: ExecuteInProcessResult) -> list[str]:
     return lines
 
 
+# The code location's jobs (pipelines/definitions.py), named here so `--help` need not load
+# Dagster; tests/test_cli.py checks that the two agree.
+JOB_NAMES = (
+    "refresh_warehouse",
+    "qualify_occupations",
+    "assign_clusters",
+    "apply_review_decisions",
+    "render_reports",
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ccp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="materialize every asset (the main job)")
-    run_p.add_argument("--job", default="refresh_warehouse", help="job to run")
+    run_p.add_argument(
+        "--job",
+        default="refresh_warehouse",
+        help=f"job to run: {', '.join(JOB_NAMES)} (default: refresh_warehouse, every asset; "
+        "the README's table of jobs says what each does)",
+    )
     run_p.add_argument(
         "--release",
         help="OEWS release (partition) to build, e.g. 2024A01; default: the release the "

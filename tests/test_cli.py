@@ -62,6 +62,17 @@ def test_unknown_job_lists_the_jobs(tmp_path: Path) -> None:
     assert "__ASSET_JOB" not in done.stderr
 
 
+def test_run_help_names_the_code_locations_jobs(tmp_path: Path) -> None:
+    from pipelines.cli import JOB_NAMES
+    from pipelines.definitions import defs
+
+    jobs = {j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__")}
+    assert set(JOB_NAMES) == jobs
+    done = ccp(tmp_path, "run", "--help")
+    assert done.returncode == 0
+    assert ", ".join(JOB_NAMES) in " ".join(done.stdout.split())
+
+
 def test_failed_run_explains_and_exits_non_zero(tmp_path: Path) -> None:
     done = ccp(tmp_path, "run", CCP_SOURCE_MODE="live", CCP_BLS_BASE_URL="http://127.0.0.1:9/oe/")
     assert done.returncode == 1
