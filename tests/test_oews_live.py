@@ -183,6 +183,11 @@ def test_live_path_matches_embedded(
     assert "Provisional" not in index  # EP for every tier, and the crosswalk: no own rules
     assert "Employment projections: BLS Employment Projections program." in index
     assert "CC BY 4.0" not in index  # O*NET's attribution only where its Job Zones were used
+    # with EP loaded, the occupations table has its education and training column
+    page = next(settings.output.glob("*/digital-technology.html")).read_text(encoding="utf-8")
+    assert ">Typical education / training</th>" in page
+    row = page[page.index("<td data-search>15-1252</td>") :]
+    assert "Bachelor&#39;s degree" in row[: row.index("</tr>")]
     layers = read(settings.warehouse, "SELECT DISTINCT layer FROM out_clusters__occupation_cluster")
     assert set(layers["layer"]) == {"official", "rules"}
     agents = {r.header("User-Agent") for r in loopback_server.requests}
