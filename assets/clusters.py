@@ -34,7 +34,13 @@ from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, table_metadata
 from pipelines.policy.cluster_rules import DEFAULT_PATH as CLUSTER_RULES_PATH
 from pipelines.policy.cluster_rules import load_cluster_rules
-from pipelines.policy.cluster_tables import framework_names, framework_resolver, policy_frames
+from pipelines.policy.cluster_tables import (
+    POLICY_CHECKS,
+    POLICY_TABLES,
+    framework_names,
+    framework_resolver,
+    policy_frames,
+)
 from pipelines.policy.reviews import load_decisions
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
@@ -62,14 +68,7 @@ FRAMEWORK_TABLES = {
     "raw_framework__sub_clusters": "The 72 Sub-Clusters of the framework definition.",
     "raw_framework__cluster_sectors": "Each cluster's NAICS sectors and the OEWS sector codes "
     "they correspond to (OEWS writes 31--34 for NAICS 31-33 and has no sector 92).",
-    "raw_policy__cluster_default_sub_clusters": "The sub-cluster an occupation gets when a rule "
-    "or industry evidence places it in a cluster but nothing else names a sub-cluster.",
-    "raw_policy__evidence_sector_exclusions": "NAICS sectors of a cluster that do not count as "
-    "its industry evidence, each with the reason (pipelines/policy/cluster_rules.yaml).",
-    "raw_policy__evidence_industry_exclusions": "NAICS subsectors and industry groups within a "
-    "cluster's sectors that do not count as its industry evidence, each with the reason.",
-    "raw_policy__sub_cluster_industries": "The project's 3-digit NAICS subsector -> sub-cluster "
-    "alignments, for occupations that industry evidence alone places in a cluster.",
+    **POLICY_TABLES,
 }
 
 
@@ -382,6 +381,7 @@ _CHECKS = [
         blocking=False,
     ),
     SUB_CLUSTERS_AND_ONE_PRIMARY,
+    *POLICY_CHECKS,
 ]
 
 CHECKS = asset_checks(_CHECKS)

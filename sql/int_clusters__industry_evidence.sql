@@ -66,7 +66,10 @@ WITH sector_cells AS (
     ON g.occupation_code = e.occupation_code AND g.cluster_code = s.cluster_code
    AND g.subsector_code = i.naics_code
   WHERE e.release_code = $1 AND e.area_code = '0000000' AND i.industry_kind = 'naics'
-    AND i.naics_level IN (3, 4) AND e.employment_count > 0
+    AND i.naics_level IN (3, 4)
+    -- what is left of the cell once its excluded groups are out (BLS rounds each cell on its
+    -- own, so nothing, or less than nothing, may be left)
+    AND e.employment_count - coalesce(g.excluded_employment, 0) > 0
     AND NOT EXISTS (  -- an excluded subsector or group, or a group in an excluded subsector
       SELECT 1 FROM raw_policy__evidence_industry_exclusions AS x
       WHERE x.cluster_code = s.cluster_code AND starts_with(i.naics_code, x.naics_code))
@@ -101,14 +104,16 @@ WITH sector_cells AS (
     c.cluster_code,
     CAST(sum(c.counted_employment) AS BIGINT) AS cluster_employment,
     -- ties broken by code, so the same inputs always give the same evidence text
-    first(c.industry_code ORDER BY coalesce(c.counted_employment, 0) DESC, c.industry_code)
-      AS top_industry_code,
-    first(c.industry_name ORDER BY coalesce(c.counted_employment, 0) DESC, c.industry_code)
-      AS top_industry_name,
+    first(c.industry_code ORDER BY c.counted_employment DESC, c.industry_code)
+      FILTER (WHERE c.counted_employment > 0) AS top_industry_code,
+    first(c.industry_name ORDER BY c.counted_employment DESC, c.industry_code)
+      FILTER (WHERE c.counted_employment > 0) AS top_industry_name,
     max(coalesce(c.counted_employment, 0)) AS top_industry_employment
   FROM (
     SELECT c.*, s.cluster_code,
-           c.employment_count - coalesce(x.excluded_employment, 0) AS counted_employment
+           -- never below zero: BLS rounds the sector's cell and its parts' cells independently
+           greatest(c.employment_count - coalesce(x.excluded_employment, 0), 0)
+             AS counted_employment
     FROM sector_cells AS c
     JOIN counted AS s ON s.oews_sector_code = c.industry_code
     LEFT JOIN excluded_by_sector AS x

@@ -177,7 +177,12 @@ ALIGNED = {HHS: [{"naics": ["813"], "sub_cluster": "Community & Social Services"
         (
             "industry_evidence_exclusions",
             [{"cluster": EDU, "naics": ["611"], "reason": "x"}],
-            "unknown key 'naics'",
+            "unknown key(s) ['naics']",
+        ),
+        (
+            "industry_evidence_exclusions",
+            [dict(EXCLUSION, sector=["92"])],
+            "unknown key(s) ['sector']",
         ),
         ("industry_evidence_exclusions", [EXCLUSION, EXCLUSION], "NAICS 92 is excluded twice"),
         (
@@ -188,7 +193,15 @@ ALIGNED = {HHS: [{"naics": ["813"], "sub_cluster": "Community & Social Services"
         (
             "industry_evidence_exclusions",
             [{"cluster": HHS, "industries": ["811", "8113"], "reason": "x"}],
-            "NAICS 8113 is excluded twice",
+            "NAICS 8113 is excluded twice for the cluster (as 811)",
+        ),
+        (  # the other order, and across entries: a group would be taken out twice
+            "industry_evidence_exclusions",
+            [
+                {"cluster": HHS, "industries": ["8113"], "reason": "x"},
+                {"cluster": HHS, "industries": ["811"], "reason": "y"},
+            ],
+            "NAICS 811 is excluded twice for the cluster (as 8113)",
         ),
         (
             "sub_cluster_industries",

@@ -208,6 +208,28 @@ def test_repair_and_associations_are_not_healthcare_evidence(offline: Path) -> N
     assert "labor unions" in parts["reason"][0]
 
 
+def test_rule_file_naics_codes_are_checked_against_oews(offline: Path) -> None:
+    """A mistyped code in the rule file's industry sections would count for nothing: the
+    checks name it (and pass on the shipped file)."""
+    import duckdb
+
+    from pipelines.policy.cluster_tables import POLICY_CHECKS
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{offline}' AS w (READ_ONLY)")
+    con.execute("CREATE VIEW stg_oews__industries AS SELECT * FROM w.stg_oews__industries")
+    for check in POLICY_CHECKS:
+        con.execute(f"CREATE TABLE {check.asset} AS SELECT * FROM w.{check.asset}")
+        assert con.execute(check.failing_rows_sql).fetchall() == [], check.asset
+        con.execute(
+            f"INSERT INTO {check.asset} BY NAME "
+            "SELECT 'healthcare-human-services' AS cluster_code, '8193' AS naics_code"
+        )
+        assert con.execute(check.failing_rows_sql).fetchall() == [
+            ("healthcare-human-services", "8193")
+        ], check.asset
+
+
 def test_industry_profile_of_healthcare(offline: Path) -> None:
     top = read(
         offline,

@@ -59,11 +59,12 @@ def evidence_exclusions(
     for j, entry in enumerate(raw):
         where = f"{path}: industry_evidence_exclusions entry {j}"
         kinds = set(entry) - _EXCLUSION_KEYS if isinstance(entry, dict) else set()
+        unknown = sorted(kinds - {"sectors", "industries"})
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {unknown}; name sectors or industries")
         if not isinstance(entry, dict) or not set(entry) >= _EXCLUSION_KEYS or len(kinds) != 1:
             raise ValueError(f"{where}: expected cluster, reason and one of sectors or industries")
         kind = kinds.pop()
-        if kind not in ("sectors", "industries"):
-            raise ValueError(f"{where}: unknown key {kind!r}; name sectors or industries")
         check_names(entry["cluster"], None, valid, where)
         codes = (
             _codes(entry[kind], _SECTOR_RE, f"{where}: sectors", 'sectors such as "92" or "31-33"')
@@ -79,10 +80,12 @@ def evidence_exclusions(
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError(f"{where}: a non-empty reason is required (say why, for a reviewer)")
         listed = out[kind == "industries"].setdefault(entry["cluster"], [])
-        for code in codes:
-            taken = {c for c, _ in listed}
-            if code in taken or (len(code) == 4 and code[:3] in taken):
-                raise ValueError(f"{where}: NAICS {code} is excluded twice for the cluster")
+        for code in codes:  # a code, or one containing it or contained in it, excluded before
+            taken = [c for c, _ in listed if c.startswith(code) or code.startswith(c)]
+            if taken:
+                raise ValueError(
+                    f"{where}: NAICS {code} is excluded twice for the cluster (as {taken[0]})"
+                )
             listed.append((code, " ".join(reason.split())))
     sectors, industries = (
         {cluster: tuple(items) for cluster, items in kind.items()} for kind in out

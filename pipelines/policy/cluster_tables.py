@@ -8,11 +8,23 @@ from typing import Any
 
 import polars as pl
 
+from pipelines.checks import Check, sql_check
 from pipelines.framework.definition import Framework
 from pipelines.policy.cluster_rules import ClusterRules
 from pipelines.sources.naics import naics_sector
 
 Resolver = Callable[[str, str], tuple[str, str | None] | None]
+# The tables `policy_frames` builds, with their descriptions for the UI.
+POLICY_TABLES = {
+    "raw_policy__cluster_default_sub_clusters": "The sub-cluster an occupation gets when a rule "
+    "or industry evidence places it in a cluster but nothing else names a sub-cluster.",
+    "raw_policy__evidence_sector_exclusions": "NAICS sectors of a cluster that do not count as "
+    "its industry evidence, each with the reason (pipelines/policy/cluster_rules.yaml).",
+    "raw_policy__evidence_industry_exclusions": "NAICS subsectors and industry groups within a "
+    "cluster's sectors that do not count as its industry evidence, each with the reason.",
+    "raw_policy__sub_cluster_industries": "The project's 3-digit NAICS subsector -> sub-cluster "
+    "alignments, for occupations that industry evidence alone places in a cluster.",
+}
 
 
 def framework_resolver(framework: Framework) -> Resolver:
@@ -126,3 +138,27 @@ def policy_frames(
             schema=dict.fromkeys(("cluster_code", "naics_code", "sub_cluster_code"), pl.String),
         ),
     }
+
+
+def _published_check(table: str, what: str) -> Check:
+    return sql_check(
+        table,
+        "naics_codes_published_by_oews",
+        f"Every NAICS code the rule file lists as {what} is an industry OEWS publishes "
+        "estimates for (a mistyped code would silently count for nothing).",
+        f"""
+        SELECT p.cluster_code, p.naics_code
+        FROM {table} p
+        WHERE NOT EXISTS (SELECT 1 FROM stg_oews__industries i
+                          WHERE i.industry_kind = 'naics' AND i.naics_code = p.naics_code)
+        """,
+        deps=["stg_oews__industries"],
+        remedy="correct the code in pipelines/policy/cluster_rules.yaml",
+    )
+
+
+# The rule file's NAICS codes, checked once OEWS's industries are in the warehouse.
+POLICY_CHECKS = [
+    _published_check("raw_policy__evidence_industry_exclusions", "not industry evidence"),
+    _published_check("raw_policy__sub_cluster_industries", "aligned with a sub-cluster"),
+]

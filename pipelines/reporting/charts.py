@@ -51,7 +51,7 @@ def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
                 hovertemplate="%{y}<br>%{x:,} jobs in %{customdata} qualifying occupations"
                 "<extra></extra>",
                 # an empty bar says why it is empty
-                text=["" if e else "no qualifying occupation" for e in frame["employment"]],
+                text=["" if n else "no qualifying occupation" for n in frame["occupations"]],
                 textposition="outside",
                 cliponaxis=False,
             )
@@ -70,7 +70,7 @@ def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
         if top and top["employment"]
         else "No sub-cluster has qualifying employment."
     )
-    empty = frame.filter(pl.col("employment") == 0)["sub_cluster_name"].sort().to_list()
+    empty = frame.filter(pl.col("occupations") == 0)["sub_cluster_name"].sort().to_list()
     if empty and top and top["employment"]:
         summary += (
             f" No qualifying occupation in {_join(empty)}: the cluster's occupations there, "
