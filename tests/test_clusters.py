@@ -208,7 +208,7 @@ def test_repair_and_associations_are_not_healthcare_evidence(offline: Path) -> N
     assert "labor unions" in parts["reason"][0]
 
 
-def test_rule_file_naics_codes_are_checked_against_oews(offline: Path) -> None:
+def test_rule_file_naics_codes_are_checked_against_naics_2022(offline: Path) -> None:
     """A mistyped code in the rule file's industry sections would count for nothing: the
     checks name it (and pass on the shipped file)."""
     import duckdb
@@ -217,7 +217,7 @@ def test_rule_file_naics_codes_are_checked_against_oews(offline: Path) -> None:
 
     con = duckdb.connect()
     con.execute(f"ATTACH '{offline}' AS w (READ_ONLY)")
-    con.execute("CREATE VIEW stg_oews__industries AS SELECT * FROM w.stg_oews__industries")
+    con.execute("CREATE VIEW stg_naics__codes AS SELECT * FROM w.stg_naics__codes")
     for check in POLICY_CHECKS:
         con.execute(f"CREATE TABLE {check.asset} AS SELECT * FROM w.{check.asset}")
         assert con.execute(check.failing_rows_sql).fetchall() == [], check.asset

@@ -140,25 +140,24 @@ def policy_frames(
     }
 
 
-def _published_check(table: str, what: str) -> Check:
+def _naics_check(table: str, what: str) -> Check:
     return sql_check(
         table,
-        "naics_codes_published_by_oews",
-        f"Every NAICS code the rule file lists as {what} is an industry OEWS publishes "
-        "estimates for (a mistyped code would silently count for nothing).",
+        "naics_codes_exist",
+        f"Every NAICS code the rule file lists as {what} is a NAICS 2022 code (a mistyped "
+        "code would silently count for nothing).",
         f"""
         SELECT p.cluster_code, p.naics_code
         FROM {table} p
-        WHERE NOT EXISTS (SELECT 1 FROM stg_oews__industries i
-                          WHERE i.industry_kind = 'naics' AND i.naics_code = p.naics_code)
+        WHERE NOT EXISTS (SELECT 1 FROM stg_naics__codes n WHERE n.naics_code = p.naics_code)
         """,
-        deps=["stg_oews__industries"],
+        deps=["stg_naics__codes"],
         remedy="correct the code in pipelines/policy/cluster_rules.yaml",
     )
 
 
-# The rule file's NAICS codes, checked once OEWS's industries are in the warehouse.
+# The rule file's NAICS codes, checked against the NAICS 2022 list.
 POLICY_CHECKS = [
-    _published_check("raw_policy__evidence_industry_exclusions", "not industry evidence"),
-    _published_check("raw_policy__sub_cluster_industries", "aligned with a sub-cluster"),
+    _naics_check("raw_policy__evidence_industry_exclusions", "not industry evidence"),
+    _naics_check("raw_policy__sub_cluster_industries", "aligned with a sub-cluster"),
 ]
