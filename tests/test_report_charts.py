@@ -136,3 +136,12 @@ def test_figure_json_carries_no_nan_for_the_browser() -> None:
 
     figure = json.loads(text, parse_constant=refuse)
     assert figure["data"][0]["marker"]["color"] == [None, None, 1.1]
+
+
+def test_retrieval_times_read_as_dates_and_utc_times() -> None:
+    from pipelines.reporting.render import fmt_when
+
+    assert fmt_when("2026-12-05T05:05:07+00:00") == "2026-12-05 05:05 UTC"
+    assert fmt_when("2026-09-26") == "2026-09-26"
+    assert fmt_when("2026-12-05T05:05:07-05:00") == "2026-12-05T05:05:07-05:00"  # as recorded
+    assert fmt_when(None) == "—" and fmt_when("") == "—"

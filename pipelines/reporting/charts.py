@@ -142,7 +142,12 @@ def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
         "chart-industries",
         f"Top {min(limit, frame.height)} industry sectors",
         summary,
-        ["NAICS sector", "Jobs", "Share of the cluster's jobs", "Largest occupations"],
+        [
+            "NAICS sector",
+            "Jobs",
+            "Share of the cluster's jobs published by sector",
+            "Largest occupations",
+        ],
         rows,
         fig,
     )

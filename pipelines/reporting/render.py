@@ -68,6 +68,7 @@ def environment() -> jinja2.Environment:
         capitalize_first=lambda text: text[:1].upper() + text[1:],
         margin_pct=fmt_margin_pct,
         file_size=fmt_file_size,
+        when=fmt_when,
     )
     return env
 
@@ -83,6 +84,15 @@ def fmt_margin_pct(value: float | None) -> str:
         if round(abs(value), digits) >= 10**-digits:
             return f"{value:+.{digits}f}%"
     return "-<0.01%" if value < 0 else "+<0.01%"
+
+
+def fmt_when(value: object) -> str:
+    """A retrieval time as a reader reads it: '2026-12-05 05:05 UTC' for a recorded UTC
+    timestamp; a date, or anything else, as recorded; '—' for none."""
+    text = "" if value is None else str(value)
+    if "T" in text and text.endswith("+00:00"):
+        return text[:16].replace("T", " ") + " UTC"
+    return text or "—"
 
 
 def fmt_file_size(size: int) -> str:
