@@ -320,8 +320,7 @@ def failure_lines(result: ExecuteInProcessResult) -> list[str]:
     return lines
 
 
-# The code location's jobs (pipelines/definitions.py), named here so `--help` need not load
-# Dagster; tests/test_cli.py checks that the two agree.
+# The code location's jobs, named so `--help` need not load Dagster (tests/test_cli.py: equal).
 JOB_NAMES = (
     "refresh_warehouse",
     "qualify_occupations",
