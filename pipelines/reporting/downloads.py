@@ -113,16 +113,13 @@ DOWNLOAD_DESCRIPTIONS = {
 }
 
 
-def download_links(data: ClusterData, files: dict[str, bytes]) -> list[tuple[str, str, int, str]]:
-    """(name, href, bytes, description) per download; a table without rows says so, and why
-    when it is a comparison without an earlier release."""
+def download_links(
+    data: ClusterData, files: dict[str, bytes], tables: dict[str, pl.DataFrame]
+) -> list[tuple[str, str, int, str]]:
+    """(name, href, bytes, description) per download of `files`, written from `tables`; a
+    table without rows says so, and why when it is a comparison without an earlier release."""
     slug = data.cluster["cluster_code"]
-    rows = {
-        "changes.csv": data.changes.height,
-        "industry-changes.csv": data.industry_changes.height,
-        "states.csv": data.states.height,
-        "industries.csv": data.sectors.height + data.subsectors.height,
-    }
+    rows = {f"{name}.csv": frame.height for name, frame in tables.items()}
     links = []
     for name, blob in files.items():
         part = name.removeprefix(f"{slug}-") if name != f"{slug}.xlsx" else "xlsx"
@@ -137,22 +134,26 @@ def download_links(data: ClusterData, files: dict[str, bytes]) -> list[tuple[str
     return links
 
 
-def downloads(data: ClusterData) -> dict[str, bytes]:
-    """File name -> bytes for the cluster's download folder."""
-    slug = data.cluster["cluster_code"]
-    summary = pl.DataFrame([data.summary])
+def download_tables(data: ClusterData) -> dict[str, pl.DataFrame]:
+    """The cluster's tables, by download name: each a CSV and a sheet of the workbook."""
     industries = pl.concat([data.sectors, data.subsectors]).sort(
         "industry_level", "employment_count", "industry_code", descending=[False, True, False]
     )
-    sheet = review_sheet(data)
-    tables = {
-        "summary": summary,
+    return {
+        "summary": pl.DataFrame([data.summary]),
         "occupations": data.occupations,
         "industries": industries,
         "states": data.states,
         "changes": data.changes,
         "industry-changes": data.industry_changes,
     }
+
+
+def downloads(data: ClusterData, tables: dict[str, pl.DataFrame]) -> dict[str, bytes]:
+    """File name -> bytes for the cluster's download folder: `tables` (download_tables) and
+    the review sheet."""
+    slug = data.cluster["cluster_code"]
+    sheet = review_sheet(data)
     files = {f"{slug}-{name}.csv": frame.write_csv().encode() for name, frame in tables.items()}
     files[f"{slug}.xlsx"] = _xlsx(tables)
     files[f"{slug}-review-sheet.csv"] = sheet.write_csv().encode()

@@ -35,7 +35,7 @@ from pipelines.reporting.data import (
     ClusterData,
     bls_disclaimer,
 )
-from pipelines.reporting.downloads import download_links, downloads
+from pipelines.reporting.downloads import download_links, download_tables, downloads
 from pipelines.settings import PROJECT_ROOT
 
 TEMPLATES = PROJECT_ROOT / "reports" / "templates"
@@ -182,8 +182,9 @@ def render_cluster(
         state_map.state_chart(data.states),
         charts.outlook_chart(data.occupations, data.projection),
     ]
-    files = downloads(data)
-    links = download_links(data, files)
+    tables = download_tables(data)
+    files = downloads(data, tables)
+    links = download_links(data, files, tables)
     page = (
         environment()
         .get_template("cluster.html.j2")
