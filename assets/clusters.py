@@ -153,13 +153,17 @@ def _write_rule_table(
     return MaterializeResult(metadata=meta)
 
 
-@asset(
-    partitions_def=RELEASES,
-    group_name=GROUP,
-    pool=POOL,
-    kinds={"duckdb"},
-    deps=["stg_oews__occupations", "stg_oews__release", "raw_framework__sub_clusters"],
-)
+# The two tables the rule file builds from the release's occupations, declared alike.
+RULE_LAYER: dict = {
+    "partitions_def": RELEASES,
+    "group_name": GROUP,
+    "pool": POOL,
+    "kinds": {"duckdb"},
+    "deps": ["stg_oews__occupations", "stg_oews__release", "raw_framework__sub_clusters"],
+}
+
+
+@asset(**RULE_LAYER)
 def int_clusters__rule_matches(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
@@ -168,13 +172,7 @@ def int_clusters__rule_matches(
     return _write_rule_table(context, warehouse, "int_clusters__rule_matches", rule_matches)
 
 
-@asset(
-    partitions_def=RELEASES,
-    group_name=GROUP,
-    pool=POOL,
-    kinds={"duckdb"},
-    deps=["stg_oews__occupations", "stg_oews__release", "raw_framework__sub_clusters"],
-)
+@asset(**RULE_LAYER)
 def int_clusters__title_sub_clusters(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
