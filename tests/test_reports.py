@@ -200,6 +200,19 @@ def test_the_sources_notice_says_what_was_used(
     assert expected in text and absent not in text
 
 
+def test_offline_pages_tell_readers_what_is_missing_without_setting_names(built: Settings) -> None:
+    """Advisory-group members read these pages: what a run lacked (no earlier release, no EP) is
+    said in words, and setting names stay in the provenance table, where researchers look."""
+    page = (built.output / RELEASE / "construction.html").read_text()
+    provenance = re.search(r'<table class="sources">.*?</table>', page, re.S)
+    assert provenance and "CCP_EP_LOCAL_PATH" in provenance.group(0)
+    reader = page.replace(provenance.group(0), "")
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", reader)).split())
+    assert "This report covers May 2025 alone: no earlier OEWS release was loaded" in text
+    assert "BLS Employment Projections were not loaded in this run" in text
+    assert not re.findall(r"CCP_[A-Z_]+", text)
+
+
 def test_review_sheet_keeps_the_order_decisions_were_applied_in() -> None:
     """'add' to a sub-cluster and then 'remove' from the whole cluster leaves the occupation out;
     in the other order it stays in. The sheet lists one occupation's decisions as applied."""
