@@ -32,9 +32,11 @@ from pipelines.reporting.data import (
     sources_used,
 )
 from pipelines.reporting.freshness import (
+    index_out_of_date,
+    index_state,
     report_fingerprints,
-    rerender_command,
     screen_mismatch,
+    stale_note,
     stale_reports,
 )
 from pipelines.resources import PolicyResource, ReportsResource
@@ -334,24 +336,22 @@ def out_reports__cluster_reports(
             )
         stale = stale_reports(con, reports.path, release, fingerprints)
         if stale:  # rebuilt tables, but those reports were not selected in this run
-            context.log.warning(
-                f"[reports] {len(stale)} report(s) not rendered in this run show figures the "
-                f"tables no longer hold (e.g. the other cluster of a reviewer's move), or were "
-                f"made by a version that did not record their figures: "
-                f"{', '.join(stale)}. Re-render them: `{rerender_command(release, stale)}` (ccp "
-                "run does this by itself after a run with --cluster)."
-            )
-        if INDEX in selected:
-            info, clusters = load_index(con, release, used)
-            path = render.write_index(reports.path, info, clusters, summary, stale)
-            yield MaterializeResult(
-                asset_key=INDEX,
-                metadata={
-                    "path": MetadataValue.path(str(path)),
-                    "clusters": clusters.height,
-                    "reports_out_of_date": ", ".join(stale) or "none",
-                },
-            )
+            context.log.warning(f"[reports] {stale_note(release, stale)}")
+        if INDEX not in selected:
+            if note := index_out_of_date(con, reports.path, release, stale):
+                context.log.warning(f"[reports] {note}.")
+            return
+        info, clusters = load_index(con, release, used)
+        state = index_state(con, reports.path, release, stale)
+        path = render.write_index(reports.path, info, clusters, summary, stale, state)
+        yield MaterializeResult(
+            asset_key=INDEX,
+            metadata={
+                "path": MetadataValue.path(str(path)),
+                "clusters": clusters.height,
+                "reports_out_of_date": ", ".join(stale) or "none",
+            },
+        )
 
 
 _CHECKS = [

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipelines.reporting.freshness import rerender_command, stale_reports
+from pipelines.reporting.freshness import index_out_of_date, rerender_command, stale_reports
 from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
 from pipelines.warehouse import fetch_one
 
@@ -158,20 +158,18 @@ def _reports_lines(con: duckdb.DuckDBPyConnection, output: Path) -> list[str]:
     releases = sorted(p for p in output.glob("*/index.html")) if output.exists() else []
     if not releases:
         return ["", f"Reports: none yet in {output}."]
-    index = releases[-1]
+    index, release = releases[-1], releases[-1].parent.name
     pages = [p for p in index.parent.glob("*.html") if p.name != "index.html"]
-    lines = [
-        "",
-        f"Reports ({len(pages)} Career Cluster reports, {index.parent.name}; open in a browser):",
-        f"  {index}",
-    ]
-    stale = stale_reports(con, output, index.parent.name)
-    if stale:
+    lines = ["", f"Reports ({len(pages)} Career Cluster reports, {release}; open in a browser):"]
+    lines.append(f"  {index}")
+    if stale := stale_reports(con, output, release):
         lines.append(
             f"  Out of date (made from other figures than the warehouse holds now, or by an "
-            f"earlier version): {', '.join(stale)}; `{rerender_command(index.parent.name, stale)}` "
+            f"earlier version): {', '.join(stale)}; `{rerender_command(release, stale)}` "
             "re-renders them."
         )
+    if note := index_out_of_date(con, output, release, stale):
+        lines.append(f"  Index out of date: {note}.")
     return lines
 
 

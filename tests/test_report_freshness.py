@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 
 from pipelines.reporting.freshness import rendered_fingerprint, stale_reports
 from pipelines.settings import Settings
@@ -190,3 +190,50 @@ def test_a_page_without_a_fingerprint_counts_as_out_of_date(
         assert stale_reports(con, settings.output, "2024A01") == []
     finally:
         con.close()
+
+
+def test_a_report_rendered_without_the_index_says_the_index_is_out_of_date(
+    with_a_move: tuple[Settings, str, str], tmp_path: Path
+) -> None:
+    """In the UI a researcher may select one report and not the index: the report is current
+    again, the index still marks it out of date. The run and `ccp info` say so, and
+    materializing the index clears it."""
+    from assets.profiles import INDEX, REPORT_KEYS
+    from pipelines.definitions import build_definitions
+
+    settings, soc, _ = with_a_move
+    folder = settings.output / RELEASE
+    instance = DagsterInstance.ephemeral()
+    result = run_refresh(
+        settings,
+        "apply_review_decisions",
+        release=RELEASE,
+        only_clusters=[SOURCE],
+        instance=instance,
+    )
+    assert result.success, failure_text(result)
+    info = ccp(tmp_path, "info", **env_of(settings))
+    assert "Index out of date" not in info.stdout  # it marks the target, as it should
+
+    target_key = next(k for k, slug in REPORT_KEYS.items() if slug == TARGET)
+    job = build_definitions(settings).resolve_job_def("render_reports")
+
+    def render(*keys: AssetKey) -> list[str]:
+        done = job.execute_in_process(
+            instance=instance, partition_key=RELEASE, asset_selection=list(keys)
+        )
+        assert done.success, failure_text(done)
+        return [e.user_message for e in instance.all_logs(done.run_id) if e.level >= 30]
+
+    warnings = render(target_key)  # the report alone, as a UI selection can
+    assert row_of(folder / f"{TARGET}.html", soc)
+    assert STALE_MARK in (folder / "index.html").read_text()  # not selected: as it was
+    assert any(f"the index of {RELEASE} shows other figures" in w for w in warnings), warnings
+    info = ccp(tmp_path, "info", **env_of(settings))
+    assert "Index out of date: " in info.stdout and "Out of date (" not in info.stdout
+
+    warnings = render(INDEX)
+    assert STALE_MARK not in (folder / "index.html").read_text()
+    assert not any("the index of" in w for w in warnings), warnings
+    info = ccp(tmp_path, "info", **env_of(settings))
+    assert "Index out of date" not in info.stdout

@@ -11,8 +11,10 @@ not rendered in that run may disagree with the index and the tables. Each report
 a `<meta>` tag, a fingerprint of its cluster's rows in the tables it shows; a report whose
 fingerprint differs from the rows now, or that has none, is out of date. The page itself says
 what it was made from, so a copied or moved reports folder is judged as correctly as the one
-the run wrote. (DuckDB's `hash` may differ between DuckDB versions: after an upgrade every
-report counts as out of date once.)
+the run wrote. The index keeps, the same way, what it showed (`index_state`: its figures and
+marks), so a run that rendered reports without it can say the index is out of date. (DuckDB's
+`hash` may differ between DuckDB versions: after an upgrade every page counts as out of date
+once.)
 """
 
 from __future__ import annotations
@@ -137,16 +139,21 @@ def report_fingerprints(con: duckdb.DuckDBPyConnection, release: str) -> dict[st
 
 
 FINGERPRINT_META = "ccp-data-fingerprint"
-_META = re.compile(rf'<meta name="{FINGERPRINT_META}" content="([0-9-]+)">')
+INDEX_META = "ccp-index-state"
+
+
+def _meta(page: Path, name: str) -> str | None:
+    """The content of the page's `<meta name=...>` tag (in its head), or None."""
+    with page.open("rb") as handle:
+        head = handle.read(4096).decode("utf-8", "replace")
+    match = re.search(rf'<meta name="{name}" content="([^"]*)">', head)
+    return match.group(1) if match else None
 
 
 def rendered_fingerprint(page: Path) -> str | None:
     """The fingerprint a report page was rendered from (None: a page made before reports
     carried one, or not a report)."""
-    with page.open("rb") as handle:
-        head = handle.read(4096).decode("utf-8", "replace")
-    match = _META.search(head)
-    return match.group(1) if match else None
+    return _meta(page, FINGERPRINT_META)
 
 
 def stale_reports(
@@ -177,8 +184,54 @@ def stale_reports(
     ]
 
 
+def stale_note(release: str, stale: list[str]) -> str:
+    """The warning of a run that left `stale` reports of `release` out of date."""
+    return (
+        f"{len(stale)} report(s) not rendered in this run show figures the tables no longer "
+        "hold (e.g. the other cluster of a reviewer's move), or were made by a version that did "
+        f"not record their figures: {', '.join(stale)}. Re-render them: "
+        f"`{rerender_command(release, stale)}` (ccp run does this by itself after a run with "
+        "--cluster)."
+    )
+
+
 def rerender_command(release: str, clusters: list[str]) -> str:
     """The `ccp` command that re-renders `clusters`' reports of `release` (and the index)."""
     return f"ccp run --job render_reports --release {release} " + " ".join(
         f"--cluster {c}" for c in clusters
+    )
+
+
+def index_state(
+    con: duckdb.DuckDBPyConnection, output: Path, release: str, stale: list[str]
+) -> str:
+    """What the release's index shows, in short: a fingerprint of its figures (the summary
+    rows), the reports it marks out of date (`stale`) and those it marks not rendered yet."""
+    codes, figures = fetch_one(
+        con,
+        "SELECT list(cluster_code ORDER BY cluster_code), "
+        "CAST(coalesce(sum(hash(s)::HUGEINT), 0) AS VARCHAR) "
+        "FROM out_profiles__cluster_summary s WHERE release_code = ?",
+        [release],
+    ) or ([], "0")
+    absent = [c for c in codes or [] if not (output / release / f"{c}.html").exists()]
+    return f"{figures};out-of-date={','.join(stale)};not-rendered={','.join(absent)}"
+
+
+def index_out_of_date(
+    con: duckdb.DuckDBPyConnection, output: Path, release: str, stale: list[str]
+) -> str | None:
+    """What to do when the release's index in `output` no longer shows what the tables and
+    reports hold (`stale`: the reports out of date now), e.g. after a UI run that re-rendered
+    a report without it; None when it does, or when there is no index to judge."""
+    page = output / release / "index.html"
+    if not page.exists() or not table_exists(con, "out_profiles__cluster_summary"):
+        return None
+    if _meta(page, INDEX_META) == index_state(con, output, release, stale):
+        return None
+    return (
+        f"the index of {release} shows other figures, or marks other reports out of date or "
+        f"not rendered, than the tables and the reports hold now. Re-render it: materialize "
+        f"out_reports__index for {release} in the UI, or `ccp run --job render_reports "
+        f"--release {release}`"
     )

@@ -237,10 +237,11 @@ def write_index(
     summary: pl.DataFrame,
     policy_summary: list[str],
     out_of_date: list[str] | None = None,
+    state: str | None = None,
 ) -> Path:
     """The release's index (clusters by grouping) and the top-level list of releases.
     `out_of_date`: clusters whose report shows figures the tables (and this page) no longer
-    hold, marked as such."""
+    hold, marked as such; `state`: freshness.index_state, kept in the page to judge it by."""
     env = environment()
     release_dir = output_dir / release["release_code"]
     groupings: dict[str, list[dict]] = {}
@@ -256,6 +257,7 @@ def write_index(
         reports_out_of_date=set(out_of_date or ()),
         used=release["used"],
         onet_attribution=O_NET_ATTRIBUTION if release["used"].uses_onet else None,
+        index_state=state,
     )
     path = release_dir / "index.html"
     write_bytes(path, page.encode())
