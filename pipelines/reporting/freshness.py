@@ -227,11 +227,16 @@ def index_out_of_date(
     page = output / release / "index.html"
     if not page.exists() or not table_exists(con, "out_profiles__cluster_summary"):
         return None
-    if _meta(page, INDEX_META) == index_state(con, output, release, stale):
+    shown = _meta(page, INDEX_META)
+    if shown == index_state(con, output, release, stale):
         return None
+    why = (
+        "was made by an earlier version of the project, which did not record what it shows"
+        if shown is None
+        else "shows other figures, or marks other reports out of date or not rendered, than "
+        "the tables and the reports hold now"
+    )
     return (
-        f"the index of {release} shows other figures, or marks other reports out of date or "
-        f"not rendered, than the tables and the reports hold now. Re-render it: materialize "
-        f"out_reports__index for {release} in the UI, or `ccp run --job render_reports "
-        f"--release {release}`"
+        f"the index of {release} {why}. Re-render it: materialize out_reports__index for "
+        f"{release} in the UI, or `ccp run --job render_reports --release {release}`"
     )
