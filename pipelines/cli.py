@@ -169,7 +169,7 @@ def _reports_lines(con: duckdb.DuckDBPyConnection, output: Path) -> list[str]:
             "re-renders them."
         )
     if note := index_out_of_date(con, output, release, stale):
-        lines.append(f"  Index out of date: {note}.")
+        lines.append(f"  {note[0].upper()}{note[1:]}.")
     return lines
 
 

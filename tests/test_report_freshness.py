@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from pipelines.reporting.freshness import rendered_fingerprint, stale_reports
+from pipelines.reporting.freshness import index_out_of_date, rendered_fingerprint, stale_reports
 from pipelines.settings import Settings
 from tests.support.pipeline import (
     ccp,
@@ -171,6 +171,8 @@ def test_ccp_run_with_cluster_renders_both_sides_of_a_move_in_one_command(
         assert f"{SOURCE}/" not in review  # no sub-cluster codes
     # the clusters the move does not touch were left alone
     assert {n: (folder / n).stat().st_mtime_ns for n in untouched} == untouched
+    info = ccp(tmp_path, "info", **env_of(settings))  # both runs left the index current
+    assert info.returncode == 0 and "The index of" not in info.stdout, info.stdout
 
 
 def test_a_page_without_a_fingerprint_counts_as_out_of_date(
@@ -188,6 +190,13 @@ def test_a_page_without_a_fingerprint_counts_as_out_of_date(
         assert stale_reports(con, settings.output, RELEASE) == ["construction"]
         shutil.copytree(folder, settings.output / "2024A01")
         assert stale_reports(con, settings.output, "2024A01") == []
+        assert index_out_of_date(con, settings.output, "2024A01", []) is None
+        # the index too: made before it recorded what it shows
+        index = folder / "index.html"
+        assert index_out_of_date(con, settings.output, RELEASE, ["construction"]) is not None
+        index.write_text(re.sub(r'<meta name="ccp-index-state"[^>]*>\n?', "", index.read_text()))
+        note = index_out_of_date(con, settings.output, RELEASE, ["construction"])
+        assert note and "was made by an earlier version of the project" in note
     finally:
         con.close()
 
@@ -213,7 +222,7 @@ def test_a_report_rendered_without_the_index_says_the_index_is_out_of_date(
     )
     assert result.success, failure_text(result)
     info = ccp(tmp_path, "info", **env_of(settings))
-    assert "Index out of date" not in info.stdout  # it marks the target, as it should
+    assert "The index of" not in info.stdout  # it marks the target, as it should
 
     target_key = next(k for k, slug in REPORT_KEYS.items() if slug == TARGET)
     job = build_definitions(settings).resolve_job_def("render_reports")
@@ -228,12 +237,13 @@ def test_a_report_rendered_without_the_index_says_the_index_is_out_of_date(
     warnings = render(target_key)  # the report alone, as a UI selection can
     assert row_of(folder / f"{TARGET}.html", soc)
     assert STALE_MARK in (folder / "index.html").read_text()  # not selected: as it was
-    assert any(f"the index of {RELEASE} shows other figures" in w for w in warnings), warnings
+    assert any(f"the index of {RELEASE} no longer matches" in w for w in warnings), warnings
     info = ccp(tmp_path, "info", **env_of(settings))
-    assert "Index out of date: " in info.stdout and "Out of date (" not in info.stdout
+    assert f"The index of {RELEASE} no longer matches the tables and reports" in info.stdout
+    assert "Out of date (" not in info.stdout
 
     warnings = render(INDEX)
     assert STALE_MARK not in (folder / "index.html").read_text()
     assert not any("the index of" in w for w in warnings), warnings
     info = ccp(tmp_path, "info", **env_of(settings))
-    assert "Index out of date" not in info.stdout
+    assert "The index of" not in info.stdout

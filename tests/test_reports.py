@@ -208,8 +208,10 @@ def test_offline_pages_tell_readers_what_is_missing_without_setting_names(built:
     assert provenance and "CCP_EP_LOCAL_PATH" in provenance.group(0)
     reader = page.replace(provenance.group(0), "")
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", reader)).split())
-    assert "This report covers May 2025 alone: no earlier OEWS release was loaded" in text
-    assert "BLS Employment Projections were not loaded in this run" in text
+    assert (
+        "This report covers May 2025 alone: no earlier OEWS release was loaded alongside it" in text
+    )
+    assert "BLS Employment Projections were not loaded for this report" in text
     assert not re.findall(r"CCP_[A-Z_]+", text)
 
 

@@ -283,9 +283,9 @@ def outlook_chart(occupations: pl.DataFrame, projection: str | None, limit: int 
         summary = (
             f"No qualifying occupation has projected openings in BLS EP {projection}."
             if projection
-            else "BLS Employment Projections were not loaded in this run, so openings and "
+            else "BLS Employment Projections were not loaded for this report, so openings and "
             "growth are not shown. A researcher can load them (from BLS, or a copy of its EP "
-            "workbook; the project's README, Data sources) and render the reports again."
+            "workbook; see the project's README, Data sources) and render the reports again."
         )
         return Chart("chart-outlook", title, summary, [], [], None)
     shown = frame.reverse()

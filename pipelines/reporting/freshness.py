@@ -146,7 +146,7 @@ def _meta(page: Path, name: str) -> str | None:
     """The content of the page's `<meta name=...>` tag (in its head), or None."""
     with page.open("rb") as handle:
         head = handle.read(4096).decode("utf-8", "replace")
-    match = re.search(rf'<meta name="{name}" content="([^"]*)">', head)
+    match = re.search(rf'<meta name="{re.escape(name)}" content="([^"]*)">', head)
     return match.group(1) if match else None
 
 
@@ -206,14 +206,15 @@ def index_state(
     con: duckdb.DuckDBPyConnection, output: Path, release: str, stale: list[str]
 ) -> str:
     """What the release's index shows, in short: a fingerprint of its figures (the summary
-    rows), the reports it marks out of date (`stale`) and those it marks not rendered yet."""
+    rows; the rest of the page, sources and policy, changes only with them), the reports it
+    marks out of date (`stale`) and those it marks not rendered yet."""
     codes, figures = fetch_one(
         con,
         "SELECT list(cluster_code ORDER BY cluster_code), "
         "CAST(coalesce(sum(hash(s)::HUGEINT), 0) AS VARCHAR) "
         "FROM out_profiles__cluster_summary s WHERE release_code = ?",
         [release],
-    ) or ([], "0")
+    ) or (None, None)
     absent = [c for c in codes or [] if not (output / release / f"{c}.html").exists()]
     return f"{figures};out-of-date={','.join(stale)};not-rendered={','.join(absent)}"
 
@@ -223,9 +224,13 @@ def index_out_of_date(
 ) -> str | None:
     """What to do when the release's index in `output` no longer shows what the tables and
     reports hold (`stale`: the reports out of date now), e.g. after a UI run that re-rendered
-    a report without it; None when it does, or when there is no index to judge."""
+    a report without it; None when it does, or when there is nothing to judge: no index, or
+    no profile of `release` in this warehouse (the folder then comes from another one)."""
     page = output / release / "index.html"
-    if not page.exists() or not table_exists(con, "out_profiles__cluster_summary"):
+    summary = "out_profiles__cluster_summary"
+    if not page.exists() or not table_exists(con, summary):
+        return None
+    if not fetch_all(con, f"SELECT 1 FROM {summary} WHERE release_code = ? LIMIT 1", [release]):
         return None
     shown = _meta(page, INDEX_META)
     if shown == index_state(con, output, release, stale):
@@ -233,8 +238,8 @@ def index_out_of_date(
     why = (
         "was made by an earlier version of the project, which did not record what it shows"
         if shown is None
-        else "shows other figures, or marks other reports out of date or not rendered, than "
-        "the tables and the reports hold now"
+        else "no longer matches the tables and reports (its figures, or which reports it marks "
+        "out of date or not rendered, differ)"
     )
     return (
         f"the index of {release} {why}. Re-render it: materialize out_reports__index for "
