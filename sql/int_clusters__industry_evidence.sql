@@ -30,7 +30,9 @@ WITH sector_cells AS (
   ANTI JOIN raw_policy__evidence_sector_exclusions AS x USING (cluster_code, naics_sector)
 ), counted_lists AS (
   SELECT c.cluster_code,
-         string_agg(c.naics_sector, ', ' ORDER BY c.naics_sector)
+         -- OEWS writes public administration (NAICS 92) as sector 99: say so where it counts
+         string_agg(CASE c.naics_sector WHEN '92' THEN '92 = OEWS 99' ELSE c.naics_sector END,
+                    ', ' ORDER BY c.naics_sector)
            || coalesce(' less NAICS ' || any_value(x.codes), '') AS counted_sectors
   FROM counted AS c
   LEFT JOIN (

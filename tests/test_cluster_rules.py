@@ -320,6 +320,7 @@ def test_shipped_industry_policy_tables() -> None:
     assert [r[:2] for r in frames["raw_policy__evidence_industry_exclusions"].rows()] == [
         ("healthcare-human-services", "811"),
         ("healthcare-human-services", "8139"),
+        ("public-service-safety", "561"),
     ]
 
 

@@ -160,7 +160,7 @@ def test_government_is_not_education_evidence(offline: Path) -> None:
     )
     assert education["industry_share"] < 0.2
     public = evidence.filter(pl.col("cluster_name") == "Public Service & Safety").row(0)
-    assert public[3] == "56, 92"
+    assert public[3] == "56, 92 = OEWS 99 less NAICS 561"  # OEWS writes 92 as sector 99
     assert "Education" not in set(clusters_of(offline, "19-3011")["cluster_name"])
     excluded = read(offline, "SELECT * FROM raw_policy__evidence_sector_exclusions")
     assert excluded.select("naics_sector").to_series().to_list() == ["92"]
@@ -200,12 +200,45 @@ def test_repair_and_associations_are_not_healthcare_evidence(offline: Path) -> N
     assert labor < 0.2  # 80% with 8139 counted
     for soc in ("13-1075", "49-9031"):  # labor relations, home appliance repairers
         assert HHS_NAME not in set(clusters_of(offline, soc)["cluster_name"]), soc
-    parts = read(offline, "SELECT * FROM raw_policy__evidence_industry_exclusions")
+    parts = read(
+        offline,
+        "SELECT * FROM raw_policy__evidence_industry_exclusions ORDER BY cluster_code, naics_code",
+    )
     assert parts.select("cluster_code", "naics_code").rows() == [
         ("healthcare-human-services", "811"),
         ("healthcare-human-services", "8139"),
+        ("public-service-safety", "561"),
     ]
     assert "labor unions" in parts["reason"][0]
+
+
+def test_building_services_are_not_public_service_evidence(offline: Path) -> None:
+    """Sector 56 counts for Public Service & Safety, but not its 561 Administrative and Support
+    Services (offices, staffing, call centers, cleaning and pest control of buildings): janitors
+    and pest control workers are not Public Service & Safety; security guards, placed by the
+    SOC rules, still are."""
+    janitors = read(
+        offline,
+        "SELECT industry_share, counted_sectors FROM int_clusters__industry_evidence "
+        "WHERE cluster_code = 'public-service-safety' AND occupation_code = '372011'",
+    ).row(0, named=True)
+    cells = read(
+        offline,
+        "SELECT sum(employment_count) FILTER (WHERE i.industry_kind = 'sector') AS sectors, "
+        "sum(employment_count) FILTER (WHERE i.industry_code IN ('56--57', '99-100')) AS pss, "
+        "sum(employment_count) FILTER (WHERE i.industry_kind = 'naics' AND i.naics_code = '561') "
+        "AS excluded FROM stg_oews__estimates e JOIN stg_oews__industries i "
+        "USING (release_code, industry_code) WHERE e.area_code = '0000000' "
+        "AND e.occupation_code = '372011'",
+    ).row(0, named=True)
+    expected = (int(cells["pss"]) - int(cells["excluded"])) / int(cells["sectors"])
+    assert janitors["industry_share"] == pytest.approx(expected)
+    assert janitors["industry_share"] < 0.1  # 47% with 561 counted
+    name = "Public Service & Safety"
+    for soc in ("37-2011", "37-1011", "37-2021"):  # janitors, their supervisors, pest control
+        assert name not in set(clusters_of(offline, soc)["cluster_name"]), soc
+    guards = clusters_of(offline, "33-9032")
+    assert guards.filter(pl.col("is_primary"))["cluster_name"].to_list() == [name]
 
 
 def test_rule_file_naics_codes_are_checked_against_naics_2022(offline: Path) -> None:
