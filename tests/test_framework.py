@@ -404,11 +404,16 @@ def test_clusters_frame(fw: Framework) -> None:
 
 def test_sub_clusters_frame(fw: Framework) -> None:
     frame = fw.sub_clusters_frame()
-    assert frame.shape == (72, 6)
+    assert frame.shape == (72, 7)
     assert frame.columns == [
         "cluster_code", "sub_cluster_code", "sub_cluster_name", "is_provisional", "note",
-        "framework_version",
+        "data_note", "framework_version",
     ]  # fmt: skip
+    noted = frame.filter(pl.col("data_note").is_not_null())["sub_cluster_code"].to_list()
+    assert sorted(noted) == [
+        "digital-technology/unmanned-vehicle-technology",
+        "public-service-safety/military-national-security",
+    ]
     assert frame["sub_cluster_code"].is_unique().all()
     assert frame["note"].dtype == pl.String and frame["is_provisional"].sum() == 1
     codes = set(frame["sub_cluster_code"])

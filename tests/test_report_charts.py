@@ -49,6 +49,8 @@ def test_charts_say_so_when_nothing_qualifies() -> None:
                 "sub_cluster_name": ["A & B", "Empty", "Also empty", "C"],
                 "occupations": [3, 0, 0, 1],
                 "employment": [3000, 0, 0, 500],
+                "assigned_occupations": [4, 2, 0, 1],
+                "data_note": [None, None, "Not in OEWS.", None],
             }
         )
     )
@@ -59,7 +61,11 @@ def test_charts_say_so_when_nothing_qualifies() -> None:
         "C": "",
         "A &amp; B": "",
     }
-    assert "No qualifying occupation in Also empty and Empty:" in subs.summary
+    assert subs.summary.endswith(
+        " No qualifying occupation in Also empty: no occupation in the data is assigned to it."
+        " Not in OEWS. No qualifying occupation in Empty: its 2 assigned occupations are below"
+        " the skill or wage bar (see the occupations table)."
+    )
     sectors = pl.DataFrame(
         schema={
             "industry_name": pl.String,

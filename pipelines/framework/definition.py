@@ -88,6 +88,9 @@ class SubCluster(_Strict):
     aliases: tuple[str, ...] = ()
     is_provisional: bool = False
     note: str | None = None
+    # why the OEWS data may leave it (nearly) empty: said in the reports when it has no
+    # qualifying occupation
+    data_note: str | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -242,12 +245,13 @@ class Framework(_Strict):
                 "sub_cluster_name": s.name,
                 "is_provisional": s.is_provisional,
                 "note": s.note,
+                "data_note": s.data_note,
                 "framework_version": self.version,
             }
             for c in self.clusters
             for s in c.sub_clusters
         ]
-        return pl.DataFrame(rows, schema_overrides={"note": pl.String})
+        return pl.DataFrame(rows, schema_overrides={"note": pl.String, "data_note": pl.String})
 
     def cluster_sectors_frame(self) -> pl.DataFrame:
         """One row per (cluster, Advance CTE NAICS sector) with the derived OEWS sector code."""

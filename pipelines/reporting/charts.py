@@ -30,13 +30,22 @@ def fmt_pct(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{100 * value:.{digits}f}%"
 
 
-def _join(names: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def _empty_sub_cluster(row: dict) -> str:
+    """Why a sub-cluster has no qualifying occupation, for the chart's summary."""
+    assigned = row.get("assigned_occupations") or 0
+    why = (
+        f"its {assigned} assigned occupation{'s are' if assigned > 1 else ' is'} below the skill "
+        "or wage bar (see the occupations table)"
+        if assigned
+        else "no occupation in the data is assigned to it"
+    )
+    note = f" {row['data_note']}" if row.get("data_note") else ""
+    return f" No qualifying occupation in {row['sub_cluster_name']}: {why}.{note}"
 
 
 def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
-    """Qualifying employment per sub-cluster (sub_cluster_name, occupations, employment)."""
+    """Qualifying employment per sub-cluster (sub_cluster_name, occupations, employment; and,
+    to say why a sub-cluster is empty, assigned_occupations and data_note when given)."""
     frame = sub_clusters.sort("employment", "sub_cluster_name", descending=[False, True])
     names = [esc(n) for n in frame["sub_cluster_name"]]
     fig = figure(
@@ -70,11 +79,14 @@ def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
         if top and top["employment"]
         else "No sub-cluster has qualifying employment."
     )
-    empty = frame.filter(pl.col("occupations") == 0)["sub_cluster_name"].sort().to_list()
-    if empty and top and top["employment"]:
-        summary += (
-            f" No qualifying occupation in {_join(empty)}: the cluster's occupations there, "
-            "if any, are below the skill or wage bar (see the occupations table)."
+    if top and top["employment"]:
+        summary += "".join(
+            map(
+                _empty_sub_cluster,
+                frame.filter(pl.col("occupations") == 0)
+                .sort("sub_cluster_name")
+                .iter_rows(named=True),
+            )
         )
     rows = [
         [r["sub_cluster_name"], fmt_int(r["occupations"]), fmt_int(r["employment"])]

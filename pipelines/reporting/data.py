@@ -269,12 +269,15 @@ def load_cluster(
         con,
         """
         SELECT s.sub_cluster_code, s.sub_cluster_name,
-               CAST(count(DISTINCT o.occupation_code) AS BIGINT) AS occupations,
-               CAST(coalesce(sum(o.employment_count), 0) AS BIGINT) AS employment
+               CAST(count(DISTINCT o.occupation_code) FILTER (WHERE o.status = 'qualifies')
+                    AS BIGINT) AS occupations,
+               CAST(coalesce(sum(o.employment_count) FILTER (WHERE o.status = 'qualifies'), 0)
+                    AS BIGINT) AS employment,
+               CAST(count(DISTINCT o.occupation_code) AS BIGINT) AS assigned_occupations,
+               s.data_note
         FROM raw_framework__sub_clusters AS s
         LEFT JOIN out_clusters__occupation_cluster AS o
           ON o.sub_cluster_code = s.sub_cluster_code AND o.release_code = ?
-         AND o.status = 'qualifies'
         WHERE s.cluster_code = ?
         GROUP BY ALL ORDER BY s.sub_cluster_code
         """,
