@@ -372,7 +372,8 @@ def test_matching_semantics(tmp_path: Path) -> None:
     developer = rows["15-1252", DT]
     assert (developer["rule_group"], developer["weight"]) == ("15-1200", 0.9)
     assert developer["sub_cluster"] == SOFTWARE
-    assert developer["sub_cluster_method"] == "keyword:software" and developer["is_rule_primary"]
+    assert developer["sub_cluster_method"] == 'title keyword "software"'
+    assert developer["is_rule_primary"]
     support = rows["15-1232", DT]
     assert (support["weight"], support["sub_cluster_method"]) == (0.8, "rule")
     assert ("15-1253", DT) not in rows and rows["15-1253", ME]["is_rule_primary"]

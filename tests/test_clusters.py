@@ -130,7 +130,7 @@ def test_industry_evidence_alone_takes_sub_cluster_from_title_or_subsector(offli
     assert economists["evidence"].endswith("sub-cluster by default")
     repairers = by_soc["49-9062"]  # Medical Equipment Repairers, via wholesale trade
     assert repairers["sub_cluster_name"] == "Maintenance & Repair"
-    assert repairers["evidence"].endswith("sub-cluster by keyword:repairer")
+    assert repairers["evidence"].endswith('sub-cluster by title keyword "repairer"')
     for row in rows.iter_rows(named=True):
         assert "sub-cluster by " in row["evidence"], row
 

@@ -215,6 +215,28 @@ def test_offline_pages_tell_readers_what_is_missing_without_setting_names(built:
     assert not re.findall(r"CCP_[A-Z_]+", text)
 
 
+def test_exclusions_name_their_largest_occupations(built: Settings) -> None:
+    """A reviewer sees which occupations the policy leaves out, and how many of those excluded
+    for skill pay a living wage all the same (Public Service & Safety: patrol officers)."""
+    low = read(
+        built.warehouse,
+        "SELECT occupation_name, employment_count, living_wage_margin_usd "
+        "FROM out_profiles__cluster_occupations WHERE release_code = ? "
+        "AND cluster_code = 'public-service-safety' AND qualification_reason LIKE "
+        "'excluded: low skill%' ORDER BY employment_count DESC, occupation_name",
+        [RELEASE],
+    )
+    paying = low.filter(pl.col("living_wage_margin_usd") >= 0).height
+    assert "Police and Sheriff's Patrol Officers" in low["occupation_name"].head(3).to_list()
+    page = (built.output / RELEASE / "public-service-safety.html").read_text()
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert (
+        f"low skill (entry education and training): {low.height} occupations, "
+        f"{low['employment_count'].sum():,} jobs ({paying} of them pay at least the living "
+        f"wage); the largest: {'; '.join(low['occupation_name'].head(3))}"
+    ) in text
+
+
 def test_review_sheet_keeps_the_order_decisions_were_applied_in() -> None:
     """'add' to a sub-cluster and then 'remove' from the whole cluster leaves the occupation out;
     in the other order it stays in. The sheet lists one occupation's decisions as applied."""

@@ -265,12 +265,12 @@ def _sub_cluster(rule: ClusterRule, scope: str, rules: ClusterRules) -> tuple[st
 
 
 def keyword_sub_cluster(cluster: str, scope: str, rules: ClusterRules) -> tuple[str, str] | None:
-    """(sub-cluster, "keyword:<hit>") of the cluster's first keyword entry found in the title
-    scope, or None."""
+    """(sub-cluster, 'title keyword "<hit>"') of the cluster's first keyword entry found in the
+    title scope, or None."""
     for words, sub in rules.sub_cluster_keywords.get(cluster, ()):
         hit = next((w for w in words if w in scope), None)
         if hit is not None:
-            return sub, f"keyword:{hit}"
+            return sub, f'title keyword "{hit}"'
     return None
 
 

@@ -348,7 +348,13 @@ def load_cluster(
                      WHEN status = 'undetermined' THEN 'undetermined (no published wage)'
                      ELSE status END AS why,
                    CAST(count(*) AS BIGINT) AS occupations,
-                   CAST(coalesce(sum(employment_count), 0) AS BIGINT) AS employment
+                   CAST(coalesce(sum(employment_count), 0) AS BIGINT) AS employment,
+                   -- what a reviewer would look at first: the largest, and those that pay
+                   -- a living wage all the same (excluded for skill alone)
+                   list(occupation_name ORDER BY employment_count DESC NULLS LAST,
+                        occupation_name)[1:3] AS largest_occupations,
+                   CAST(count_if(living_wage_margin_usd >= 0) AS BIGINT)
+                     AS paying_living_wage_occupations
             FROM out_profiles__cluster_occupations
             WHERE release_code = ? AND cluster_code = ? AND status <> 'qualifies'
             GROUP BY 1 ORDER BY 2 DESC, 1
