@@ -151,3 +151,14 @@ def test_retrieval_times_read_as_dates_and_utc_times() -> None:
     assert fmt_when("2026-09-26") == "2026-09-26"
     assert fmt_when("2026-12-05T05:05:07-05:00") == "2026-12-05T05:05:07-05:00"  # as recorded
     assert fmt_when(None) == "—" and fmt_when("") == "—"
+
+
+def test_long_axis_labels_are_broken_into_escaped_lines() -> None:
+    """BLS's government sector name is 90 characters: on two lines, each escaped, the bars keep
+    the chart's width (and the label's words stay as BLS wrote them)."""
+    name = "Sector 99 - Federal, State, and Local Government, excl. State & Local Schools & USPS"
+    label = charts.tick_label(name)
+    lines = label.split("<br>")
+    assert len(lines) == 2 and all(len(line) <= 54 for line in lines)
+    assert " ".join(lines).replace("&amp;", "&") == name
+    assert charts.tick_label("Sector 51 - Information") == "Sector 51 - Information"

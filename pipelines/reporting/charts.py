@@ -8,6 +8,8 @@ map is in `state_map.py`.
 
 from __future__ import annotations
 
+import textwrap
+
 import polars as pl
 
 from pipelines.reporting.plotly_json import Chart, base_layout, esc, figure, trace
@@ -16,6 +18,12 @@ from pipelines.reporting.plotly_json import Chart, base_layout, esc, figure, tra
 BLUE = "#0b5394"
 ORANGE = "#b45309"
 GREEN = "#1b7a4b"
+
+
+def tick_label(name: str, width: int = 50) -> str:
+    """An axis label for Plotly: escaped, and a long name (BLS's sector names run to 90
+    characters) broken into lines so that the bars keep the chart's width."""
+    return "<br>".join(esc(line) for line in textwrap.wrap(name, width)) or esc(name)
 
 
 def fmt_int(value: float | int | None) -> str:
@@ -110,12 +118,14 @@ def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
     """Top NAICS sectors by the cluster's qualifying employment."""
     frame = sectors.sort("employment_count", "industry_name", descending=[True, False]).head(limit)
     shown = frame.reverse()
+    labels = [tick_label(n) for n in shown["industry_name"]]
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
     fig = figure(
         [
             trace(
                 "bar",
                 x=shown["employment_count"].to_list(),
-                y=[esc(n) for n in shown["industry_name"]],
+                y=labels,
                 orientation="h",
                 marker={"color": GREEN},
                 customdata=[round(100 * (s or 0), 1) for s in shown["employment_share"]],
@@ -124,7 +134,7 @@ def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
             )
         ],
         base_layout(
-            max(220, 60 + 30 * shown.height),
+            max(220, 60 + max(30, 16 * lines + 8) * shown.height),
             xaxis={
                 "title": {"text": "Jobs in the cluster's qualifying occupations"},
                 "tickformat": ",d",
