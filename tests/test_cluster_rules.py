@@ -320,7 +320,8 @@ def test_shipped_industry_policy_tables() -> None:
     assert [r[:2] for r in frames["raw_policy__evidence_industry_exclusions"].rows()] == [
         ("healthcare-human-services", "811"),
         ("healthcare-human-services", "8139"),
-        ("public-service-safety", "561"),
+        *(("public-service-safety", g) for g in ["5611", "5612", "5613", "5614", "5615", "5617"]),
+        ("public-service-safety", "5619"),
     ]
 
 

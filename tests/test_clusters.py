@@ -111,28 +111,47 @@ def test_industry_evidence_alone_takes_sub_cluster_from_title_or_subsector(offli
         "Community & Social Services",
     )
     assert fundraisers["evidence"].endswith(f"sub-cluster by industry: NAICS {group} {name}")
-    # Watch and Clock Repairers in Hospitality (retail, 44-45, is one of its sectors): mostly in
-    # 4583 jewelry retailers, aligned with no sub-cluster: the default, and the evidence says
-    # why, for a reviewer
-    assert top_within("499064", 4, ("44", "45"))[0] == "4583"
-    watches = by_soc["49-9064"]
-    assert (watches["cluster_name"], watches["sub_cluster_name"]) == (
-        "Hospitality, Events & Tourism",
-        "Travel & Leisure",
-    )
-    assert (
-        "sub-cluster by default (most of its jobs there are in NAICS 4583 " in (watches["evidence"])
-    )
     # Economists in Public Service & Safety: government, which OEWS does not split by
     # subsector, outweighs sector 56's subsectors, so no subsector decides
     economists = by_soc["19-3011"]
     assert economists["cluster_name"] == "Public Service & Safety"
     assert economists["evidence"].endswith("sub-cluster by default")
-    repairers = by_soc["49-9062"]  # Medical Equipment Repairers, via wholesale trade
-    assert repairers["sub_cluster_name"] == "Maintenance & Repair"
-    assert repairers["evidence"].endswith('sub-cluster by title keyword "repairer"')
+    receptionists = by_soc["43-4171"]  # in HHS by its industries, at the front desk
+    assert receptionists["sub_cluster_name"] == "Health Data & Administration"
+    assert receptionists["evidence"].endswith('sub-cluster by title keyword "receptionist"')
     for row in rows.iter_rows(named=True):
         assert "sub-cluster by " in row["evidence"], row
+
+
+def test_an_unaligned_subsector_leaves_the_default_and_says_so(
+    offline: Path, tmp_path: Path
+) -> None:
+    """Were the group that employs most of the fundraisers aligned with no sub-cluster, they
+    would take the cluster's default, and the evidence would name the group for a reviewer."""
+    import duckdb
+
+    from assets.clusters import MIN_INDUSTRY_SHARE
+    from pipelines.warehouse import sql_text
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(offline, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        group = con.execute(
+            "SELECT top_industry_group_code FROM int_clusters__industry_evidence "
+            "WHERE cluster_code = 'healthcare-human-services' AND occupation_code = '131131'"
+        ).fetchall()[0][0]
+        con.execute("DELETE FROM raw_policy__sub_cluster_industries WHERE naics_code = ?", [group])
+        evidence = con.execute(
+            f"SELECT sub_cluster_code, evidence FROM ({sql_text('int_clusters__rule_assignment')}) "
+            "WHERE occupation_code = '131131' AND cluster_code = 'healthcare-human-services'",
+            ["2025A01", MIN_INDUSTRY_SHARE],
+        ).fetchall()
+    finally:
+        con.close()
+    assert evidence[0][0] == "healthcare-human-services/physical-health"  # the default
+    assert f"sub-cluster by default (most of its jobs there are in NAICS {group} " in evidence[0][1]
+    assert evidence[0][1].endswith("which the rule file aligns with no sub-cluster)")
 
 
 def test_government_is_not_education_evidence(offline: Path) -> None:
@@ -160,7 +179,9 @@ def test_government_is_not_education_evidence(offline: Path) -> None:
     )
     assert education["industry_share"] < 0.2
     public = evidence.filter(pl.col("cluster_name") == "Public Service & Safety").row(0)
-    assert public[3] == "56, 92 = OEWS 99 less NAICS 561"  # OEWS writes 92 as sector 99
+    assert public[3] == (  # OEWS writes 92 as sector 99
+        "56, 92 = OEWS 99 less NAICS 5611, 5612, 5613, 5614, 5615, 5617, 5619"
+    )
     assert "Education" not in set(clusters_of(offline, "19-3011")["cluster_name"])
     excluded = read(offline, "SELECT * FROM raw_policy__evidence_sector_exclusions")
     assert excluded.select("naics_sector").to_series().to_list() == ["92"]
@@ -168,6 +189,8 @@ def test_government_is_not_education_evidence(offline: Path) -> None:
 
 
 HHS_NAME = "Healthcare & Human Services"
+# the groups of NAICS 561 that are not Public Service & Safety evidence: all but 5616
+PSS_GROUPS = ["5611", "5612", "5613", "5614", "5615", "5617", "5619"]
 
 
 def test_repair_and_associations_are_not_healthcare_evidence(offline: Path) -> None:
@@ -207,16 +230,16 @@ def test_repair_and_associations_are_not_healthcare_evidence(offline: Path) -> N
     assert parts.select("cluster_code", "naics_code").rows() == [
         ("healthcare-human-services", "811"),
         ("healthcare-human-services", "8139"),
-        ("public-service-safety", "561"),
+        *(("public-service-safety", g) for g in PSS_GROUPS),
     ]
     assert "labor unions" in parts["reason"][0]
 
 
 def test_building_services_are_not_public_service_evidence(offline: Path) -> None:
-    """Sector 56 counts for Public Service & Safety, but not its 561 Administrative and Support
-    Services (offices, staffing, call centers, cleaning and pest control of buildings): janitors
-    and pest control workers are not Public Service & Safety; security guards, placed by the
-    SOC rules, still are."""
+    """Sector 56 counts for Public Service & Safety, but not the groups of its 561 other than
+    5616 Investigation and Security Services (offices, staffing, call centers, cleaning and pest
+    control of buildings): janitors and pest control workers are not Public Service & Safety;
+    security guards are, and their evidence still counts the security services they work in."""
     janitors = read(
         offline,
         "SELECT industry_share, counted_sectors FROM int_clusters__industry_evidence "
@@ -226,8 +249,9 @@ def test_building_services_are_not_public_service_evidence(offline: Path) -> Non
         offline,
         "SELECT sum(employment_count) FILTER (WHERE i.industry_kind = 'sector') AS sectors, "
         "sum(employment_count) FILTER (WHERE i.industry_code IN ('56--57', '99-100')) AS pss, "
-        "sum(employment_count) FILTER (WHERE i.industry_kind = 'naics' AND i.naics_code = '561') "
-        "AS excluded FROM stg_oews__estimates e JOIN stg_oews__industries i "
+        "sum(employment_count) FILTER (WHERE i.industry_kind = 'naics' AND i.naics_code IN "
+        f"({', '.join(repr(g) for g in PSS_GROUPS)})) AS excluded "
+        "FROM stg_oews__estimates e JOIN stg_oews__industries i "
         "USING (release_code, industry_code) WHERE e.area_code = '0000000' "
         "AND e.occupation_code = '372011'",
     ).row(0, named=True)
@@ -237,8 +261,9 @@ def test_building_services_are_not_public_service_evidence(offline: Path) -> Non
     name = "Public Service & Safety"
     for soc in ("37-2011", "37-1011", "37-2021"):  # janitors, their supervisors, pest control
         assert name not in set(clusters_of(offline, soc)["cluster_name"]), soc
-    guards = clusters_of(offline, "33-9032")
-    assert guards.filter(pl.col("is_primary"))["cluster_name"].to_list() == [name]
+    guards = clusters_of(offline, "33-9032").filter(pl.col("is_primary"))
+    assert guards["cluster_name"].to_list() == [name]
+    assert int(guards["evidence"][0].split("%")[0]) > 50  # 5616 still counts
 
 
 def test_rule_file_naics_codes_are_checked_against_naics_2022(offline: Path) -> None:
