@@ -29,16 +29,23 @@ WITH sector_cells AS (
   FROM raw_framework__cluster_sectors AS s
   ANTI JOIN raw_policy__evidence_sector_exclusions AS x USING (cluster_code, naics_sector)
 ), counted_lists AS (
+  -- e.g. "92 = OEWS 99, 56 less NAICS 5611, 5612": each sector with the industries left out of
+  -- it right after it, last, so that the list of codes reads as that sector's (OEWS writes
+  -- public administration, NAICS 92, as sector 99: said where it counts)
   SELECT c.cluster_code,
-         -- OEWS writes public administration (NAICS 92) as sector 99: say so where it counts
-         string_agg(CASE c.naics_sector WHEN '92' THEN '92 = OEWS 99' ELSE c.naics_sector END,
-                    ', ' ORDER BY c.naics_sector)
-           || coalesce(' less NAICS ' || any_value(x.codes), '') AS counted_sectors
+         string_agg(
+           CASE c.naics_sector WHEN '92' THEN '92 = OEWS 99' ELSE c.naics_sector END
+             || coalesce(' less NAICS ' || x.codes, ''),
+           ', ' ORDER BY x.codes IS NOT NULL, c.naics_sector) AS counted_sectors
   FROM counted AS c
   LEFT JOIN (
-    SELECT cluster_code, string_agg(naics_code, ', ' ORDER BY naics_code) AS codes
-    FROM raw_policy__evidence_industry_exclusions GROUP BY cluster_code
-  ) AS x USING (cluster_code)
+    SELECT s.cluster_code, s.naics_sector,
+           string_agg(x.naics_code, ', ' ORDER BY x.naics_code) AS codes
+    FROM raw_policy__evidence_industry_exclusions AS x
+    JOIN counted AS s ON s.cluster_code = x.cluster_code
+     AND left(x.naics_code, 2) BETWEEN left(s.naics_sector, 2) AND right(s.naics_sector, 2)
+    GROUP BY ALL
+  ) AS x USING (cluster_code, naics_sector)
   GROUP BY c.cluster_code
 ), excluded_parts AS (
   -- the published national cells of the industries that are not the cluster's evidence

@@ -71,6 +71,66 @@ def test_well_known_occupations(offline: Path, soc: str, cluster: str, sub_clust
     assert "% of employment in" in primary["evidence"]
 
 
+@pytest.mark.parametrize(
+    ("soc", "expected"),
+    [
+        # not placed by the industries that employ them: stockers by retail (Hospitality),
+        # research assistants and technicians by universities (Education), medical equipment
+        # repairers by wholesalers (Supply Chain)
+        ("53-7065", {"Marketing & Sales": "Retail & Customer Experience",
+                     "Supply Chain & Transportation": "Purchasing & Warehousing"}),
+        ("19-4061", {"Marketing & Sales": "Market Research, Analytics, & Ethics"}),
+        ("19-4099", {"Energy & Natural Resources": "Ecological Research & Development"}),
+        ("49-9062", {"Healthcare & Human Services": "Physical Health",
+                     "Advanced Manufacturing": "Industrial Machinery"}),
+        # dry cleaners and laundries are a personal service, not manufacturing
+        ("51-6011", {"Healthcare & Human Services": "Personal Care Services"}),
+        ("51-6021", {"Healthcare & Human Services": "Personal Care Services"}),
+        # wellhead pumpers run wells; other pump operators also move goods
+        ("53-7073", {"Energy & Natural Resources": "Resource Extraction"}),
+        ("53-7072", {"Energy & Natural Resources": "Resource Extraction",
+                     "Supply Chain & Transportation": "Planning & Logistics"}),
+        # most home health aides work in services for the elderly and disabled (NAICS 624)
+        ("31-1120", {"Healthcare & Human Services": "Community & Social Services"}),
+    ],
+)  # fmt: skip
+def test_placements_the_rules_correct(offline: Path, soc: str, expected: dict[str, str]) -> None:
+    rows = clusters_of(offline, soc)
+    assert dict(zip(rows["cluster_name"], rows["sub_cluster_name"], strict=True)) == expected
+
+
+def test_exceptions_keep_their_cluster_out_even_by_industry(offline: Path) -> None:
+    """A weight-0 rule removes a cluster a less specific rule gives. Industry evidence could add
+    it back for an occupation a by_industry rule or no rule places: none of the shipped
+    exceptions has one (the rule file's header says so)."""
+    from dataclasses import replace
+
+    from pipelines.policy.cluster_rules import assign, load_cluster_rules
+
+    rules = load_cluster_rules()
+    # the exceptions, made to place, say which (occupation, cluster) pairs they keep out
+    flagged = replace(
+        rules, rules=tuple(replace(r, weight=1e-9) if r.weight == 0 else r for r in rules.rules)
+    )
+    occupations = read(
+        offline,
+        "SELECT soc_code, occupation_name, major_code, minor_code, broad_code, "
+        "is_broad_as_detailed FROM stg_oews__occupations WHERE is_detailed",
+    )
+    excepted = assign(occupations, flagged).filter(pl.col("weight") == 1e-9)
+    assert excepted.height >= 13  # one pair per shipped exception at least
+    placed = read(offline, f"SELECT DISTINCT soc_code, cluster_name FROM {OC}")
+    leaked = excepted.join(
+        placed, left_on=["soc_code", "cluster"], right_on=["soc_code", "cluster_name"]
+    )
+    assert leaked.is_empty(), leaked
+
+
+def test_evidence_reads_cleanly(offline: Path) -> None:
+    """A rule's reason ends its clause without doubling the punctuation ('.;')."""
+    assert read(offline, f"SELECT count(*) FROM {OC} WHERE evidence LIKE '%.;%'").item() == 0
+
+
 def test_marketing_managers_are_cross_cutting(offline: Path) -> None:
     names = set(clusters_of(offline, "11-2021")["cluster_name"])
     assert {"Marketing & Sales", "Management & Entrepreneurship"} <= names
@@ -180,7 +240,7 @@ def test_government_is_not_education_evidence(offline: Path) -> None:
     assert education["industry_share"] < 0.2
     public = evidence.filter(pl.col("cluster_name") == "Public Service & Safety").row(0)
     assert public[3] == (  # OEWS writes 92 as sector 99
-        "56, 92 = OEWS 99 less NAICS 5611, 5612, 5613, 5614, 5615, 5617, 5619"
+        "92 = OEWS 99, 56 less NAICS 5611, 5612, 5613, 5614, 5615, 5617, 5619"
     )
     assert "Education" not in set(clusters_of(offline, "19-3011")["cluster_name"])
     excluded = read(offline, "SELECT * FROM raw_policy__evidence_sector_exclusions")

@@ -63,8 +63,8 @@ def test_charts_say_so_when_nothing_qualifies() -> None:
     }
     assert subs.summary.endswith(
         " No qualifying occupation in Also empty: no occupation in the data is assigned to it."
-        " Not in OEWS. No qualifying occupation in Empty: its 2 assigned occupations are below"
-        " the skill or wage bar (see the occupations table)."
+        " Not in OEWS. No qualifying occupation in Empty: its 2 assigned occupations do not"
+        " qualify (the occupations table says why)."
     )
     sectors = pl.DataFrame(
         schema={
@@ -154,11 +154,17 @@ def test_retrieval_times_read_as_dates_and_utc_times() -> None:
 
 
 def test_long_axis_labels_are_broken_into_escaped_lines() -> None:
-    """BLS's government sector name is 90 characters: on two lines, each escaped, the bars keep
+    """BLS's government sector name is 96 characters: on two lines, each escaped, the bars keep
     the chart's width (and the label's words stay as BLS wrote them)."""
-    name = "Sector 99 - Federal, State, and Local Government, excl. State & Local Schools & USPS"
+    name = (
+        "Sector 99 - Federal, State, and Local Government, excl. State & Local Schools & "
+        "Hospitals & USPS"
+    )
     label = charts.tick_label(name)
     lines = label.split("<br>")
-    assert len(lines) == 2 and all(len(line) <= 54 for line in lines)
+    assert len(lines) == 2 and all(len(line.replace("&amp;", "&")) <= 50 for line in lines)
     assert " ".join(lines).replace("&amp;", "&") == name
     assert charts.tick_label("Sector 51 - Information") == "Sector 51 - Information"
+    hyphened = "x" * 44 + " Non-durable Goods"  # a hyphen at the line's end: not split there
+    assert charts.tick_label(hyphened).split("<br>")[1] == "Non-durable Goods"
+    assert all(line.strip() for line in charts.tick_label("x " * 60).split("<br>"))

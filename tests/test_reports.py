@@ -235,8 +235,8 @@ def test_exclusions_name_their_largest_occupations(built: Settings) -> None:
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
     assert (
         f"low skill (entry education and training): {low.height} occupations, "
-        f"{low['employment_count'].sum():,} jobs ({paying} of them pay at least the living "
-        f"wage); the largest: {'; '.join(low['occupation_name'].head(3))}"
+        f"{low['employment_count'].sum():,} jobs ({paying} of these occupations pay at least "
+        f"the living wage); the largest: {'; '.join(low['occupation_name'].head(3))}"
     ) in text
 
 

@@ -21,9 +21,10 @@ GREEN = "#1b7a4b"
 
 
 def tick_label(name: str, width: int = 50) -> str:
-    """An axis label for Plotly: escaped, and a long name (BLS's sector names run to 90
-    characters) broken into lines so that the bars keep the chart's width."""
-    return "<br>".join(esc(line) for line in textwrap.wrap(name, width)) or esc(name)
+    """An axis label for Plotly: escaped, and a long name (BLS's government sector name is 96
+    characters) broken into lines, between words, so that the bars keep the chart's width."""
+    lines = textwrap.wrap(name, width, break_on_hyphens=False)
+    return "<br>".join(esc(line) for line in lines) or esc(name)
 
 
 def fmt_int(value: float | int | None) -> str:
@@ -42,8 +43,8 @@ def _empty_sub_cluster(row: dict) -> str:
     """Why a sub-cluster has no qualifying occupation, for the chart's summary."""
     assigned = row.get("assigned_occupations") or 0
     why = (
-        f"its {assigned} assigned occupation{'s are' if assigned > 1 else ' is'} below the skill "
-        "or wage bar (see the occupations table)"
+        f"its {assigned} assigned occupation{'s do' if assigned > 1 else ' does'} not qualify "
+        "(the occupations table says why)"
         if assigned
         else "no occupation in the data is assigned to it"
     )
