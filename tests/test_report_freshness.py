@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult
 
 from pipelines.reporting.freshness import index_out_of_date, rendered_fingerprint, stale_reports
 from pipelines.settings import Settings
@@ -92,6 +92,21 @@ def apply_for_source(tmp_path: Path, settings: Settings) -> subprocess.Completed
     )
 
 
+def apply_in_process(settings: Settings) -> tuple[DagsterInstance, ExecuteInProcessResult]:
+    """`apply_review_decisions` with only the source cluster's report (and the index)
+    selected, as a UI selection does; on a fresh in-memory instance, returned for its logs."""
+    instance = DagsterInstance.ephemeral()
+    result = run_refresh(
+        settings,
+        "apply_review_decisions",
+        release=RELEASE,
+        only_clusters=[SOURCE],
+        instance=instance,
+    )
+    assert result.success, failure_text(result)
+    return instance, result
+
+
 def row_of(page: Path, soc: str) -> bool:
     return bool(re.search(rf"<td data-search>{soc}</td>", page.read_text()))
 
@@ -108,15 +123,7 @@ def test_a_run_that_renders_one_side_of_a_move_marks_the_other_out_of_date(
     )
 
     # As a UI selection does: only the source cluster's report (and the index) selected.
-    instance = DagsterInstance.ephemeral()
-    result = run_refresh(
-        settings,
-        "apply_review_decisions",
-        release=RELEASE,
-        only_clusters=[SOURCE],
-        instance=instance,
-    )
-    assert result.success, failure_text(result)
+    instance, result = apply_in_process(settings)
     assert not row_of(folder / f"{SOURCE}.html", soc)
     assert target_page.read_bytes() == before  # not selected: not rewritten, so out of date
     index = (folder / "index.html").read_text()
@@ -212,15 +219,7 @@ def test_a_report_rendered_without_the_index_says_the_index_is_out_of_date(
 
     settings, soc, _ = with_a_move
     folder = settings.output / RELEASE
-    instance = DagsterInstance.ephemeral()
-    result = run_refresh(
-        settings,
-        "apply_review_decisions",
-        release=RELEASE,
-        only_clusters=[SOURCE],
-        instance=instance,
-    )
-    assert result.success, failure_text(result)
+    instance, _ = apply_in_process(settings)
     info = ccp(tmp_path, "info", **env_of(settings))
     assert "The index of" not in info.stdout  # it marks the target, as it should
 
