@@ -6,10 +6,11 @@
 -- subsectors and industry groups within them it says do not count either
 -- (raw_policy__evidence_industry_exclusions: their published national cells are taken out; a
 -- suppressed one cannot be and stays counted). Shares use the sector cells whose employment
--- BLS published; suppressed sector cells are counted so the evidence can say how complete it is. top_subsector_* is the 3-digit NAICS subsector that
--- employs most of the occupation within those sectors, and top_industry_group_* the 4-digit
--- group that employs most of it within that subsector (how an occupation placed by industry
--- evidence alone may get its sub-cluster). Each is decisive (is_top_*_decisive) only if it
+-- BLS published; suppressed sector cells are counted so the evidence can say how complete it
+-- is. top_subsector_* is the 3-digit NAICS subsector that employs most of the occupation
+-- within those sectors, and top_industry_group_* the 4-digit group that employs most of it
+-- within that subsector (how an occupation placed by industry evidence alone may get its
+-- sub-cluster). Each is decisive (is_top_*_decisive) only if it
 -- employs more of the occupation than the part BLS publishes no finer cell for (suppressed
 -- cells, or government, which OEWS does not split by subsector). $1 release code.
 WITH sector_cells AS (
@@ -39,12 +40,9 @@ WITH sector_cells AS (
            ', ' ORDER BY x.codes IS NOT NULL, c.naics_sector) AS counted_sectors
   FROM counted AS c
   LEFT JOIN (
-    SELECT s.cluster_code, s.naics_sector,
-           string_agg(x.naics_code, ', ' ORDER BY x.naics_code) AS codes
-    FROM raw_policy__evidence_industry_exclusions AS x
-    JOIN counted AS s ON s.cluster_code = x.cluster_code
-     AND left(x.naics_code, 2) BETWEEN left(s.naics_sector, 2) AND right(s.naics_sector, 2)
-    GROUP BY ALL
+    SELECT cluster_code, naics_sector,
+           string_agg(naics_code, ', ' ORDER BY naics_code) AS codes
+    FROM raw_policy__evidence_industry_exclusions GROUP BY ALL
   ) AS x USING (cluster_code, naics_sector)
   GROUP BY c.cluster_code
 ), excluded_parts AS (

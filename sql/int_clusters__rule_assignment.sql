@@ -101,7 +101,8 @@ SELECT
       s.counted_sectors,
       CASE WHEN s.top_industry_name IS NOT NULL AND s.industry_share > 0
            THEN ', mostly ' || s.top_industry_name ELSE '' END) END,
-    CASE WHEN s.method = 'rule' THEN format('rule SOC {}: {}', s.rule_group, rtrim(s.rule_reason, '.'))
+    CASE WHEN s.method = 'rule'
+         THEN format('rule SOC {}: {}', s.rule_group, rtrim(s.rule_reason, '.'))
          ELSE 'no rule places it here: assigned by industry evidence' END,
     CASE WHEN s.sub_cluster_method <> 'rule' THEN 'sub-cluster by ' || s.sub_cluster_method END
   ) AS evidence

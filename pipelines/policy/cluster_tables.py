@@ -21,7 +21,8 @@ POLICY_TABLES = {
     "raw_policy__evidence_sector_exclusions": "NAICS sectors of a cluster that do not count as "
     "its industry evidence, each with the reason (pipelines/policy/cluster_rules.yaml).",
     "raw_policy__evidence_industry_exclusions": "NAICS subsectors and industry groups within a "
-    "cluster's sectors that do not count as its industry evidence, each with the reason.",
+    "cluster's sectors (naics_sector: which) that do not count as its industry evidence, each "
+    "with the reason.",
     "raw_policy__sub_cluster_industries": "The project's 3-digit NAICS subsector -> sub-cluster "
     "alignments, for occupations that industry evidence alone places in a cluster.",
 }
@@ -62,9 +63,9 @@ def _cluster(framework: Framework, name: str, where: str) -> Any:
         raise ValueError(f"{where}: unknown cluster {name!r}; known: {known}") from None
 
 
-def _check_industry(c: Any, code: str, rules: ClusterRules, where: str) -> None:
-    """ValueError naming `where` unless NAICS `code` lies in a sector of framework cluster `c`
-    that counts as its industry evidence."""
+def _check_industry(c: Any, code: str, rules: ClusterRules, where: str) -> str:
+    """The sector of NAICS `code`; ValueError naming `where` unless it is a sector of framework
+    cluster `c` that counts as its industry evidence."""
     sector = naics_sector(code)
     if sector not in c.naics_sectors:
         raise ValueError(
@@ -76,6 +77,7 @@ def _check_industry(c: Any, code: str, rules: ClusterRules, where: str) -> None:
             f"{where}: NAICS {code} lies in sector {sector}, which "
             "industry_evidence_exclusions excludes"
         )
+    return sector
 
 
 def policy_frames(
@@ -107,7 +109,9 @@ def policy_frames(
         c = _cluster(framework, cluster, f"{path}: industry_evidence_exclusions")
         aligned = rules.sub_cluster_industries.get(cluster, {})
         for code, reason in entries:
-            _check_industry(c, code, rules, f"{path}: industry_evidence_exclusions ({cluster})")
+            sector = _check_industry(
+                c, code, rules, f"{path}: industry_evidence_exclusions ({cluster})"
+            )
             both = [a for a in aligned if a.startswith(code) or code.startswith(a)]
             if both:
                 raise ValueError(
@@ -115,7 +119,14 @@ def policy_frames(
                     f"evidence, yet sub_cluster_industries aligns NAICS {both[0]} with a "
                     "sub-cluster: drop one of them"
                 )
-            parts.append({"cluster_code": c.slug, "naics_code": code, "reason": reason})
+            parts.append(
+                {
+                    "cluster_code": c.slug,
+                    "naics_code": code,
+                    "naics_sector": sector,
+                    "reason": reason,
+                }
+            )
     for cluster, by_code in rules.sub_cluster_industries.items():
         c = _cluster(framework, cluster, f"{path}: sub_cluster_industries")
         for code, sub in by_code.items():
@@ -131,7 +142,10 @@ def policy_frames(
             exclusions, schema=dict.fromkeys(("cluster_code", "naics_sector", "reason"), pl.String)
         ),
         "raw_policy__evidence_industry_exclusions": pl.DataFrame(
-            parts, schema=dict.fromkeys(("cluster_code", "naics_code", "reason"), pl.String)
+            parts,
+            schema=dict.fromkeys(
+                ("cluster_code", "naics_code", "naics_sector", "reason"), pl.String
+            ),
         ),
         "raw_policy__sub_cluster_industries": pl.DataFrame(
             industries,
