@@ -204,18 +204,21 @@ def rerender_command(release: str, clusters: list[str]) -> str:
 
 def index_state(
     con: duckdb.DuckDBPyConnection, output: Path, release: str, stale: list[str]
-) -> str:
+) -> str | None:
     """What the release's index shows, in short: a fingerprint of its figures (the summary
     rows; the rest of the page, sources and policy, changes only with them), the reports it
-    marks out of date (`stale`) and those it marks not rendered yet."""
+    marks out of date (`stale`) and those it marks not rendered yet. None when the warehouse
+    holds no profile of `release`."""
     codes, figures = fetch_one(
         con,
         "SELECT list(cluster_code ORDER BY cluster_code), "
-        "CAST(coalesce(sum(hash(s)::HUGEINT), 0) AS VARCHAR) "
+        "CAST(sum(hash(s)::HUGEINT) AS VARCHAR) "
         "FROM out_profiles__cluster_summary s WHERE release_code = ?",
         [release],
     ) or (None, None)
-    absent = [c for c in codes or [] if not (output / release / f"{c}.html").exists()]
+    if not codes:
+        return None
+    absent = [c for c in codes if not (output / release / f"{c}.html").exists()]
     return f"{figures};out-of-date={','.join(stale)};not-rendered={','.join(absent)}"
 
 
@@ -227,13 +230,11 @@ def index_out_of_date(
     a report without it; None when it does, or when there is nothing to judge: no index, or
     no profile of `release` in this warehouse (the folder then comes from another one)."""
     page = output / release / "index.html"
-    summary = "out_profiles__cluster_summary"
-    if not page.exists() or not table_exists(con, summary):
+    if not page.exists() or not table_exists(con, "out_profiles__cluster_summary"):
         return None
-    if not fetch_all(con, f"SELECT 1 FROM {summary} WHERE release_code = ? LIMIT 1", [release]):
-        return None
+    now = index_state(con, output, release, stale)
     shown = _meta(page, INDEX_META)
-    if shown == index_state(con, output, release, stale):
+    if now is None or shown == now:
         return None
     why = (
         "was made by an earlier version of the project, which did not record what it shows"
