@@ -160,8 +160,11 @@ def _reports_lines(con: duckdb.DuckDBPyConnection, output: Path) -> list[str]:
         return ["", f"Reports: none yet in {output}."]
     index, release = releases[-1], releases[-1].parent.name
     pages = [p for p in index.parent.glob("*.html") if p.name != "index.html"]
-    lines = ["", f"Reports ({len(pages)} Career Cluster reports, {release}; open in a browser):"]
-    lines.append(f"  {index}")
+    lines = [
+        "",
+        f"Reports ({len(pages)} Career Cluster reports, {release}; open in a browser):",
+        f"  {index}",
+    ]
     if stale := stale_reports(con, output, release):
         lines.append(
             f"  Out of date (made from other figures than the warehouse holds now, or by an "
