@@ -142,7 +142,7 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
         assert "Every skill tier comes from the project's built-in SOC-group rules" in text
         assert "Typical education / training" not in page  # no column of dashes without EP
         assert "Provisional: the project's own rules were used." in text
-        crosswalk = "Advance CTE's official Framework Crosswalk was not available for this report"
+        crosswalk = "Advance CTE's official Framework Crosswalk was not available for this release"
         assert crosswalk in text
         assert "BLS Employment Projections program" not in text  # not used, not credited
 
