@@ -1,10 +1,14 @@
 -- out_clusters__cluster_industry: for each Career Cluster, and each of its Sub-Clusters, the
 -- industries (NAICS sectors and 3-digit subsectors, as OEWS publishes them nationally) where its
--- QUALIFYING occupations work: employment, share of the cluster's qualifying employment at that
--- industry level, and the largest occupations. At cluster level each occupation counts once even
--- when it sits in several of the cluster's sub-clusters. Occupations in several clusters count in
--- each (these are per-cluster totals, not additive across clusters). Suppressed industry cells
--- are counted, not guessed. $1 release code.
+-- QUALIFYING occupations work: employment, share of the cluster's (or sub-cluster's) qualifying
+-- jobs in all industries (the national cross-industry estimates, the headline figure's total),
+-- and the largest occupations. One denominator for both levels, so a sector and a subsector
+-- holding the same jobs show the same share; shares add up to about 100% by sector (less where
+-- a sector's cell is not published) and to less by subsector (government and some sectors have
+-- no subsector estimates). At cluster level each occupation counts once even when it sits in
+-- several of the cluster's sub-clusters. Occupations in several clusters count in each (these
+-- are per-cluster totals, not additive across clusters). Suppressed industry cells are counted,
+-- not guessed. $1 release code.
 WITH qualifying AS (
   SELECT DISTINCT occupation_code, occupation_name, cluster_code, sub_cluster_code
   FROM out_clusters__occupation_cluster
@@ -32,6 +36,13 @@ WITH qualifying AS (
     EXCLUDE (occupation_code)
   FROM units AS u
   JOIN cells AS c USING (occupation_code)
+), totals AS (
+  SELECT u.cluster_code, u.sub_cluster_code, sum(e.employment_count) AS all_industries_count
+  FROM units AS u
+  JOIN stg_oews__estimates AS e
+    ON e.release_code = $1 AND e.area_code = '0000000' AND e.industry_code = '000000'
+   AND e.occupation_code = u.occupation_code
+  GROUP BY ALL
 ), grouped AS (
   SELECT
     cluster_code,
@@ -52,18 +63,21 @@ WITH qualifying AS (
 )
 SELECT
   $1 AS release_code,
-  cluster_code,
-  sub_cluster_code,
+  g.cluster_code,
+  g.sub_cluster_code,
   industry_level,
   industry_code,
   industry_name,
   naics_code,
   naics_sector_code,
-  coalesce(employment_count, 0) AS employment_count,
-  CAST(coalesce(employment_count, 0) AS DOUBLE) / nullif(sum(coalesce(employment_count, 0)) OVER (
-    PARTITION BY cluster_code, sub_cluster_code, industry_level), 0) AS employment_share,
+  coalesce(g.employment_count, 0) AS employment_count,
+  CAST(coalesce(g.employment_count, 0) AS DOUBLE) / nullif(t.all_industries_count, 0)
+    AS employment_share,
   occupation_count,
   suppressed_cell_count,
   array_to_string(occupations_by_employment[1:3], '; ') AS top_occupations
-FROM grouped
-WHERE coalesce(employment_count, 0) > 0 OR suppressed_cell_count > 0
+FROM grouped AS g
+LEFT JOIN totals AS t
+  ON t.cluster_code = g.cluster_code
+ AND t.sub_cluster_code IS NOT DISTINCT FROM g.sub_cluster_code
+WHERE coalesce(g.employment_count, 0) > 0 OR g.suppressed_cell_count > 0

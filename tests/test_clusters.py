@@ -359,6 +359,39 @@ def test_industry_profile_of_healthcare(offline: Path) -> None:
     assert top[0].startswith("Sector 62") and top[1] > 0.5
 
 
+def test_industry_shares_are_of_the_clusters_jobs_in_all_industries(offline: Path) -> None:
+    """A sector and a subsector holding the same jobs show the same share: both are shares of
+    the cluster's qualifying jobs in all industries (the headline total), not of what BLS
+    happened to publish at that level (government has no subsectors)."""
+    rows = read(
+        offline,
+        "SELECT c.cluster_code, c.industry_level, c.naics_code, c.employment_count, "
+        "c.employment_share, s.qualifying_employment_count "
+        "FROM out_clusters__cluster_industry AS c JOIN out_profiles__cluster_summary AS s "
+        "USING (release_code, cluster_code) WHERE c.sub_cluster_code IS NULL",
+    )
+    expected = rows["employment_count"] / rows["qualifying_employment_count"]
+    assert ((rows["employment_share"] - expected).abs() < 1e-12).all()
+    # the headline total is the national cross-industry employment of the qualifying occupations
+    dt = rows.filter(pl.col("cluster_code") == "digital-technology")
+    assert dt["qualifying_employment_count"][0] == read(
+        offline,
+        "SELECT sum(employment_count) FROM stg_oews__estimates WHERE area_code = '0000000' "
+        "AND industry_code = '000000' AND occupation_code IN (SELECT DISTINCT "
+        "occupation_code FROM out_clusters__occupation_cluster "
+        "WHERE cluster_code = 'digital-technology' AND status = 'qualifies')",
+    ).item()
+    # professional services: the sector (54) and its one subsector (541) share a figure
+    by_code = {r["naics_code"]: r for r in dt.iter_rows(named=True)}
+    assert by_code["54"]["employment_count"] == by_code["541"]["employment_count"]
+    assert by_code["54"]["employment_share"] == pytest.approx(by_code["541"]["employment_share"])
+    sums = rows.group_by("cluster_code", "industry_level").agg(pl.col("employment_share").sum())
+    assert sums.filter(pl.col("industry_level") == "sector")["employment_share"].is_between(
+        0.9, 1.0001
+    ).all()
+    assert (sums.filter(pl.col("industry_level") == "subsector")["employment_share"] < 1).all()
+
+
 def test_official_crosswalk_layer(offline: Path, tmp_path: Path) -> None:
     workbook = write_crosswalk_workbook(tmp_path / "crosswalk.xlsx", SAMPLE_ROWS)
     shutil.copy(offline, tmp_path / "warehouse.duckdb")

@@ -9,6 +9,7 @@ map is in `state_map.py`.
 from __future__ import annotations
 
 import textwrap
+from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
@@ -27,12 +28,23 @@ def tick_label(name: str, width: int = 50) -> str:
     return "<br>".join(esc(line) for line in lines) or esc(name)
 
 
+def half_up(value: float | int, digits: int = 0) -> Decimal:
+    """`value` rounded as a reader rounds it: half away from zero, on the decimal the value
+    prints as (a median of $46.805 shows as $46.81, where a float's binary form would round it
+    down and `round` rounds halves to even)."""
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
 def fmt_int(value: float | int | None) -> str:
-    return "—" if value is None else f"{round(value):,}"
+    return "—" if value is None else f"{half_up(value):,}"
 
 
 def fmt_usd(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.0f}"
+    return "—" if value is None else f"${half_up(value):,}"
+
+
+def fmt_usd2(value: float | None) -> str:
+    return "—" if value is None else f"${half_up(value, 2):,}"
 
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:
@@ -148,7 +160,7 @@ def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
         summary = (
             f"The cluster's qualifying occupations work mostly in {first['industry_name']} "
             f"({fmt_int(first['employment_count'])} jobs, "
-            f"{fmt_pct(first['employment_share'])} of those published by sector)."
+            f"{fmt_pct(first['employment_share'])} of the cluster's qualifying jobs)."
         )
     else:
         summary = "No sector employment is published for the cluster's qualifying occupations."
@@ -168,7 +180,7 @@ def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
         [
             "NAICS sector",
             "Jobs",
-            "Share of the cluster's jobs published by sector",
+            "Share of the cluster's qualifying jobs",
             "Largest occupations",
         ],
         rows,

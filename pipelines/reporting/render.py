@@ -61,7 +61,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(
         int=charts.fmt_int,
         usd=charts.fmt_usd,
-        usd2=lambda v: "—" if v is None else f"${v:,.2f}",
+        usd2=charts.fmt_usd2,
         pct=charts.fmt_pct,
         num=lambda v, d=1: "—" if v is None else f"{v:,.{d}f}",
         sort_value=lambda v: "" if v is None else (f"{v:.6f}" if isinstance(v, float) else v),

@@ -17,7 +17,10 @@ def _state_hover(row: dict) -> str:
         f"location quotient {'—' if lq is None else f'{lq:.2f}'}"
     )
     if row["suppressed_occupation_count"]:
-        text += f"<br>{row['suppressed_occupation_count']} occupations not published"
+        text += (
+            f"<br>{row['suppressed_occupation_count']} occupations not published: "
+            "both figures are lower bounds"
+        )
     return text
 
 
@@ -99,7 +102,7 @@ def state_chart(states: pl.DataFrame) -> Chart:
     ]
     notes = [
         "Employment sums the occupations BLS published for each state; where some were "
-        "not published the figure is a lower bound (last column).",
+        "not published (last column), the jobs and the location quotient are lower bounds.",
         "The map's colours stop at 0.5 and 1.5, so that the states near 1 are told apart: a "
         "state beyond either end has that end's colour; its value is in the table.",
     ]
