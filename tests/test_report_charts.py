@@ -91,7 +91,8 @@ def test_state_map_handles_unpublished_states() -> None:
     data = chart.figure["data"]
     assert [t["text"] for t in data] == [["AL"], ["AK"]]  # Alaska drawn apart, in grey
     assert data[1]["marker"]["color"] == "#d9d9d9"
-    assert "3 occupations not published" in data[1]["hovertext"][0]
+    assert "3 occupations not published: both figures are lower bounds" in data[1]["hovertext"][0]
+    assert "lower bounds" not in data[0]["hovertext"][0]
     assert "Alabama (1.20)" in chart.summary
     assert ["Alaska", "0", "—", "3"] in chart.rows
 
@@ -151,6 +152,18 @@ def test_retrieval_times_read_as_dates_and_utc_times() -> None:
     assert fmt_when("2026-09-26") == "2026-09-26"
     assert fmt_when("2026-12-05T05:05:07-05:00") == "2026-12-05T05:05:07-05:00"  # as recorded
     assert fmt_when(None) == "—" and fmt_when("") == "—"
+
+
+def test_money_and_counts_round_half_up_on_the_printed_decimal() -> None:
+    """Rounding happens at display only, the way a reader checks it by hand: $46.805 (a median
+    of two published medians) is $46.81, though the float is a hair below 46.805."""
+    from pipelines.reporting.charts import fmt_int, fmt_usd, fmt_usd2
+
+    assert f"{46.805:.2f}" == "46.80"  # what formatting the float would print
+    assert fmt_usd2(46.805) == "$46.81" and fmt_usd2(24.51) == "$24.51"
+    assert fmt_usd(125909.5) == "$125,910" and fmt_usd(125909.19528773702) == "$125,909"
+    assert fmt_int(2.5) == "3" and fmt_int(155495730) == "155,495,730"
+    assert fmt_usd2(None) == fmt_usd(None) == fmt_int(None) == "—"
 
 
 def test_long_axis_labels_are_broken_into_escaped_lines() -> None:
