@@ -5,9 +5,11 @@ the project's explainable rules (SOC groups, title keywords and industry evidenc
 computed, the only layer offline), and IAG reviewer decisions applied last.
 """
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -44,6 +46,7 @@ from pipelines.policy.cluster_tables import (
 from pipelines.policy.reviews import load_decisions
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
+from pipelines.review_tables import record_applied_decisions
 from pipelines.sources.crosswalk import read_crosswalk
 from pipelines.warehouse import (
     WarehouseResource,
@@ -300,6 +303,13 @@ SUB_CLUSTERS_AND_ONE_PRIMARY = sql_check(
 )
 
 
+def _checked_swap(release: str, con: duckdb.DuckDBPyConnection) -> None:
+    """In the assignment's swap: the blocking checks a decision can break, then the record of
+    the decisions applied (out_clusters__review_decisions), swapped in with it or not at all."""
+    before_swap([QUALIFYING_HAVE_A_CLUSTER, SUB_CLUSTERS_AND_ONE_PRIMARY], release)(con)
+    record_applied_decisions(con, release)
+
+
 @asset(
     partitions_def=RELEASES,
     group_name=GROUP,
@@ -317,7 +327,8 @@ def out_clusters__occupation_cluster(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
     """Every OEWS detailed occupation x Career Cluster x Sub-Cluster: primary flag, the layer
-    that placed it (official / rules / reviewer), evidence, and its national qualification."""
+    that placed it (official / rules / reviewer), evidence, and its national qualification.
+    Swapped in with out_clusters__review_decisions, the reviewer decisions it applied."""
     with warehouse.get_connection() as con:
         release = context.partition_key
         rules, official, decisions, result = layered_assignment(con, release)
@@ -328,9 +339,7 @@ def out_clusters__occupation_cluster(
             sql_text(OCCUPATION_CLUSTER),
             **enforce_contract(OCCUPATION_CLUSTER),
             keep_where=f"release_code <> '{release}'",
-            before_commit=before_swap(
-                [QUALIFYING_HAVE_A_CLUSTER, SUB_CLUSTERS_AND_ONE_PRIMARY], release
-            ),
+            before_commit=functools.partial(_checked_swap, release),
         )
         con.execute("DROP TABLE _occupation_cluster_layers")
         where = f"release_code = '{release}'"

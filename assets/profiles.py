@@ -40,6 +40,7 @@ from pipelines.reporting.freshness import (
     stale_reports,
 )
 from pipelines.resources import PolicyResource, ReportsResource
+from pipelines.review_tables import unapplied_decisions_note
 from pipelines.warehouse import WarehouseResource, fetch_all, fetch_one, query_frame, table_exists
 
 GROUP = "profiles"
@@ -337,6 +338,8 @@ def out_reports__cluster_reports(
         stale = stale_reports(con, reports.path, release, fingerprints)
         if stale:  # rebuilt tables, but those reports were not selected in this run
             context.log.warning(f"[reports] {stale_note(release, stale)}")
+        if note := unapplied_decisions_note(con, release):
+            context.log.warning(f"[reports] {note[0].upper()}{note[1:]}.")
         if INDEX not in selected:
             if note := index_out_of_date(con, reports.path, release, stale):
                 context.log.warning(f"[reports] {note}.")

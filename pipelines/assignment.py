@@ -17,7 +17,7 @@ from pipelines.policy.cluster_rules import (
 )
 from pipelines.policy.cluster_tables import Resolver
 from pipelines.policy.reviews import apply_decisions, ensure_one_primary
-from pipelines.reporting.data import decisions_table
+from pipelines.review_tables import decisions_table
 from pipelines.warehouse import fetch_all, query_frame
 
 

@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from pipelines.reporting.freshness import index_out_of_date, rerender_command, stale_reports
+from pipelines.review_tables import unapplied_decisions_note
 from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
 from pipelines.warehouse import fetch_one
+
+ASSIGNED = "out_clusters__occupation_cluster"
 
 if TYPE_CHECKING:
     from dagster import ExecuteInProcessResult
@@ -123,29 +126,32 @@ def summary(settings: Settings) -> str:
                 )
         names = {t[0] for t in tables}
         if "out_qualify__occupation_qualification" in names:
-            lines += ["", "Qualification (national):"]
+            (newest,) = fetch_one(con, "SELECT max(release_code) FROM stg_oews__release") or ("",)
+            lines += ["", f"Qualification (national, {newest}):"]
             for status, occupations, jobs, sources in con.execute(
                 "SELECT status, count(*), coalesce(sum(employment_count), 0), "
                 "string_agg(DISTINCT CASE skill_tier_source WHEN 'ep' THEN 'BLS EP' "
                 "WHEN 'job_zone' THEN 'O*NET Job Zones' ELSE 'built-in SOC-group rules' END, ', ') "
                 "FROM out_qualify__occupation_qualification WHERE area_type = 'national' "
-                "AND release_code = (SELECT max(release_code) FROM stg_oews__release) "
-                "GROUP BY 1 ORDER BY 1"
+                "AND release_code = ? GROUP BY 1 ORDER BY 1",
+                [newest],
             ).fetchall():
                 lines.append(
                     f"  {status:<13} {occupations:>4} occupations, {int(jobs):>12,} jobs "
                     f"(skill tier from: {sources})"
                 )
-        if "out_clusters__occupation_cluster" in names:
-            lines += ["", "Career Clusters (qualifying occupations / all assigned):"]
-            for cluster, qualifying, assigned in con.execute(
+        if ASSIGNED in names:
+            (assigned,) = fetch_one(con, f"SELECT max(release_code) FROM {ASSIGNED}") or ("",)
+            lines += ["", f"Career Clusters ({assigned}; qualifying occupations / all assigned):"]
+            for cluster, qualifying, total in con.execute(
                 "SELECT cluster_name, count(DISTINCT occupation_code) FILTER "
                 "(WHERE status = 'qualifies'), count(DISTINCT occupation_code) "
-                "FROM out_clusters__occupation_cluster WHERE release_code = "
-                "(SELECT max(release_code) FROM out_clusters__occupation_cluster) "
-                "GROUP BY 1 ORDER BY 1"
+                f"FROM {ASSIGNED} WHERE release_code = ? GROUP BY 1 ORDER BY 1",
+                [assigned],
             ).fetchall():
-                lines.append(f"  {cluster:<32} {qualifying:>4} / {assigned}")
+                lines.append(f"  {cluster:<32} {qualifying:>4} / {total}")
+            if note := unapplied_decisions_note(con, assigned):
+                lines.append(f"  Reviewer decisions: {note}.")
         lines += _reports_lines(con, settings.output)
         return "\n".join(lines)
     finally:

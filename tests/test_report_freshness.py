@@ -246,3 +246,83 @@ def test_a_report_rendered_without_the_index_says_the_index_is_out_of_date(
     assert not any("the index of" in w for w in warnings), warnings
     info = ccp(tmp_path, "info", **env_of(settings))
     assert "The index of" not in info.stdout
+
+
+def test_a_refused_decision_is_not_shown_as_applied(
+    with_a_move: tuple[Settings, str, str], tmp_path: Path
+) -> None:
+    """A decisions file whose assignment is refused (a remove that leaves a qualifying
+    occupation in no cluster) replaces raw_review__decisions but not the assignment: a report
+    rendered afterwards lists the decisions applied, not the refused one, and both the run and
+    `ccp info` say the two differ."""
+    settings, soc, _ = with_a_move
+    apply_in_process(settings)  # the move is applied
+    removed = read(
+        settings.warehouse,
+        "SELECT soc_code FROM out_profiles__cluster_occupations WHERE cluster_code = ? "
+        "AND cluster_count = 1 AND status = 'qualifies' AND soc_code <> ? "
+        "ORDER BY employment_count DESC LIMIT 1",
+        [SOURCE, soc],
+    ).item()
+    with settings.review_decisions_path.open() as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    for row in rows:
+        if row["soc_code"] == removed:
+            row.update(decision="remove", reviewer="IAG", date="2026-12-05", rationale="x")
+    with settings.review_decisions_path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    refused = run_refresh(settings, "apply_review_decisions", release=RELEASE)
+    assert not refused.success
+    assert "every_qualifying_occupation_has_a_cluster" in failure_text(refused)
+    decided = "SELECT soc_code, decision FROM {} ORDER BY 1"
+    assert (removed, "remove") in read(
+        settings.warehouse, decided.format("raw_review__decisions")
+    ).rows()
+    applied = read(settings.warehouse, decided.format("out_clusters__review_decisions")).rows()
+    assert applied == [(soc, "move")]
+
+    instance = DagsterInstance.ephemeral()
+    rendered = run_refresh(
+        settings, "render_reports", release=RELEASE, only_clusters=[SOURCE], instance=instance
+    )
+    assert rendered.success, failure_text(rendered)
+    page = (settings.output / RELEASE / f"{SOURCE}.html").read_text()
+    section = page[page.index("Reviewer decisions applied to this cluster") :]
+    section = section[: section.index("</section>")]
+    assert f'<td class="code">{soc}</td>' in section and "1 decision(s)" in section
+    assert removed not in section
+    warnings = [e.user_message for e in instance.all_logs(rendered.run_id) if e.level >= 30]
+    assert any("not the ones the cluster assignment of 2025A01 applied" in w for w in warnings)
+    info = ccp(tmp_path, "info", **env_of(settings))
+    assert "Reviewer decisions: the reviewer decisions last read" in info.stdout
+
+
+def test_only_the_clusters_a_decision_names_say_reviewers_placed_their_occupations(
+    with_a_move: tuple[Settings, str, str],
+) -> None:
+    """The notice of which layers placed a report's occupations is the cluster's own: a move
+    names the two clusters it touches, so a third cluster's report (not re-rendered) is still
+    exact. The index's notice is the release's."""
+    from pipelines.reporting.data import load_cluster, release_policy, sources_used
+
+    settings, _, _ = with_a_move
+    apply_in_process(settings)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        screened = release_policy(con, RELEASE)
+        used = sources_used(con, RELEASE, screened)
+        assert used.assignment_layers == ("reviewer", "rules")
+        layers = {
+            cluster: load_cluster(con, RELEASE, cluster, screened, used).used.assignment_layers
+            for cluster in (SOURCE, TARGET, "agriculture")
+        }
+    finally:
+        con.close()
+    assert layers == {
+        SOURCE: ("reviewer", "rules"),  # the move took an occupation away: no row, but named
+        TARGET: ("reviewer", "rules"),
+        "agriculture": ("rules",),
+    }

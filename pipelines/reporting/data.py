@@ -3,14 +3,15 @@ what a table already holds, so a report always equals the warehouse)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import polars as pl
 
 from pipelines.metadata import previous_release
 from pipelines.policy.qualification import SKILL_SOURCE_NAMES, SKILL_SOURCE_ORDER
-from pipelines.warehouse import fetch_one, query_frame, table_columns
+from pipelines.review_tables import applied_decisions_table
+from pipelines.warehouse import fetch_all, fetch_one, query_frame
 
 O_NET_ATTRIBUTION = (
     "This report includes information from the O*NET 29.1 Database by the U.S. Department of "
@@ -149,14 +150,6 @@ WHERE cluster_code = $2 OR to_cluster_code = $2 ORDER BY source_file, line
 """
 
 
-def decisions_table(con: duckdb.DuckDBPyConnection) -> str:
-    """raw_review__decisions, or, as an earlier version built it (one file, no source_file
-    column), that table with an empty source_file: rendering needs no re-assignment first."""
-    if any(name == "source_file" for name, _ in table_columns(con, "raw_review__decisions")):
-        return "raw_review__decisions"
-    return "(SELECT NULL::VARCHAR AS source_file, * FROM raw_review__decisions)"
-
-
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict:
     frame = query_frame(con, sql, params)
     if frame.height != 1:
@@ -190,6 +183,27 @@ def sources_used(con: duckdb.DuckDBPyConnection, release: str, policy: dict) -> 
         skill_sources=tuple(policy["skill_sources"] or []),
         assignment_layers=tuple(layers["layer"]),
     )
+
+
+def cluster_sources_used(
+    con: duckdb.DuckDBPyConnection,
+    release: str,
+    cluster: str,
+    used: SourcesUsed,
+    has_decisions: bool,
+) -> SourcesUsed:
+    """The release's `used`, with the assignment layers of one cluster's report: those that
+    placed its occupations, and the reviewer's when a decision applied names the cluster (a
+    remove or a move away leaves no row of it). A decision about another cluster does not
+    change this report's notice, so it does not leave the reports of other clusters stale."""
+    layers = fetch_all(
+        con,
+        "SELECT DISTINCT layer FROM out_clusters__occupation_cluster "
+        "WHERE release_code = ? AND cluster_code = ?",
+        [release, cluster],
+    )
+    found = {row[0] for row in layers} | ({"reviewer"} if has_decisions else set())
+    return replace(used, assignment_layers=tuple(sorted(found)))
 
 
 def release_info(con: duckdb.DuckDBPyConnection, release: str) -> dict:
@@ -290,7 +304,10 @@ def load_cluster(
         f"{ep_years['base_year'][0]}–{ep_years['projection_year'][0]}" if ep_years.height else None
     )
     previous = previous_release(con, release)
-    decisions = decisions_table(con)
+    decisions = applied_decisions_table(con, release)
+    applied = query_frame(
+        con, APPLIED_DECISIONS.format(decisions=decisions), [release, cluster_code]
+    )
     return ClusterData(
         release=release_info(con, release),
         cluster=cluster,
@@ -361,14 +378,14 @@ def load_cluster(
             """,
             [release, cluster_code],
         ),
-        decisions=query_frame(
-            con, APPLIED_DECISIONS.format(decisions=decisions), [release, cluster_code]
-        ),
+        decisions=applied,
         sheet_decisions=query_frame(
             con, SHEET_DECISIONS.format(decisions=decisions), [release, cluster_code]
         ),
         sources=sources_frame(con, release),
-        used=used,
+        used=cluster_sources_used(
+            con, release, cluster_code, used, has_decisions=applied.height > 0
+        ),
         threshold_label=screened["label"],
         threshold_hourly_usd=screened["hourly"],
         wage_statistic=screened["statistic"],

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.reporting.data import decisions_table
+from pipelines.review_tables import applied_decisions_table
 from pipelines.warehouse import fetch_all, fetch_one, table_exists
 
 # Each table a report reads that carries what the screen decided, and the rows that disagree
@@ -119,7 +119,7 @@ REPORT_TABLES = (
 def report_fingerprints(con: duckdb.DuckDBPyConnection, release: str) -> dict[str, str]:
     """cluster code -> fingerprint of the rows its report shows for `release` (every cluster of
     the framework; the reviewer decisions count for both clusters a move names)."""
-    decisions = decisions_table(con)
+    decisions = applied_decisions_table(con, release)
     parts = [
         f"SELECT cluster_code, hash(t) AS h FROM {table} t WHERE release_code = $1"
         for table in REPORT_TABLES
