@@ -270,7 +270,8 @@ def raw_naics__codes(
 def raw_soc__codes(
     context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
 ) -> MaterializeResult:
-    """SOC 2018 hierarchy: BLS's structure workbook, or offline the OEWS occupation list."""
+    """SOC 2018 hierarchy: BLS's structure workbook, or offline the OEWS occupation lists of
+    every release in the warehouse."""
     file = sources.optional_file(
         "soc",
         sources.soc_url,
@@ -281,13 +282,15 @@ def raw_soc__codes(
     )
     with warehouse.get_connection() as con:
         if file is None:
+            # every release's list, each code as its newest release shows it: an earlier
+            # release from BLS's national workbook also publishes the broad groups
             occupations = query_frame(
                 con,
-                "SELECT occupation_code, occupation_name, CAST(display_level AS INTEGER) "
-                "AS display_level FROM raw_oews__occupation WHERE release_code = "
-                "(SELECT max(release_code) FROM raw_oews__occupation)",
+                "SELECT occupation_code, arg_max(occupation_name, release_code) AS "
+                "occupation_name, CAST(arg_max(display_level, release_code) AS INTEGER) "
+                "AS display_level FROM raw_oews__occupation GROUP BY 1 ORDER BY 1",
             )
-            frame, label = soc_from_oews_occupations(occupations), "OEWS occupation list"
+            frame, label = soc_from_oews_occupations(occupations), "the OEWS occupation lists"
         else:
             frame, label = soc_from_structure_xlsx(Path(file.path)), file.url
         write_frame(con, "raw_soc__codes", frame)

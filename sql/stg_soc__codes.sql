@@ -1,5 +1,6 @@
 -- stg_soc__codes: the SOC 2018 hierarchy, from BLS's soc_structure_2018.xlsx or, offline, from
--- the OEWS occupation list (parsed by pipelines/sources/soc.py into raw_soc__codes).
+-- the OEWS occupation lists of every release in the warehouse (parsed by pipelines/sources/soc.py
+-- into raw_soc__codes).
 SELECT
   soc_code,
   soc_title,

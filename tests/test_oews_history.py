@@ -204,6 +204,32 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     )
 
 
+def test_offline_backfill_needs_no_soc_workbook(tmp_path: Path) -> None:
+    """The README's command as written: the workbook alone. Offline, the SOC hierarchy comes
+    from the OEWS occupation lists of every release, so the national workbook's broad groups
+    (not in the time series' list) are placed by their codes."""
+    current = isolated_settings(tmp_path)
+    assert run_refresh(current).success
+    result = run_refresh(isolated_settings(tmp_path, oews_xlsx_local_path=WORKBOOK))
+    assert result.success, failure_text(result)
+    levels = read(
+        current.warehouse,
+        "SELECT soc_level, count(*) AS n, count(major_code) AS majors FROM "
+        "stg_oews__occupations WHERE release_code = '2024A01' GROUP BY 1 ORDER BY 1",
+    )
+    assert levels["soc_level"].to_list() == ["broad", "detailed", "major", "minor", "total"]
+    broad = levels.row(0, named=True)
+    assert broad["n"] > 250 and broad["majors"] == broad["n"]
+    placed = read(
+        current.warehouse,
+        "SELECT soc_level, major_code, minor_code FROM stg_oews__occupations "
+        "WHERE release_code = '2024A01' AND soc_code = '15-1250'",
+    )
+    assert placed.rows() == [("broad", "15-0000", "15-1200")]
+    soc = read(current.warehouse, "SELECT DISTINCT source FROM raw_soc__codes")
+    assert soc["source"].to_list() == ["oews"]
+
+
 def test_live_backfill_downloads_the_zip(tmp_path: Path, loopback_server: LoopbackServer) -> None:
     archive = tmp_path / "oesm24nat.zip"
     with zipfile.ZipFile(archive, "w") as zf:

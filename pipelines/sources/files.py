@@ -49,7 +49,9 @@ def describe_local_file(path: Path, *, source: str, name: str, expect: Expect) -
         raise SourceError(
             source,
             f"the local copy {path} does not exist or is not a file",
-            "Check the path configured for this file, or unset it to download instead.",
+            "Check the path configured for this file, or unset that setting to use the default "
+            "source instead: offline the embedded data or the project's fallback, in live mode "
+            "a download.",
         )
     digest = digest_file(path)
     found = digest.problem(expect)
