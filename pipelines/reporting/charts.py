@@ -275,7 +275,8 @@ def wage_chart(occupations: pl.DataFrame, threshold_annual_usd: float, limit: in
     )
     medians = frame["wage_annual_median_usd"].drop_nulls()
     summary = (
-        f"Annual wage ranges of the {frame.height} largest qualifying occupations. Their median "
+        f"Annual wage ranges of the {frame.height} largest qualifying occupations (by jobs), "
+        "ordered by median wage. Their median "
         f"wages run from {fmt_usd(medians.min())} to {fmt_usd(medians.max())}; the living-wage "
         f"threshold is {fmt_usd(threshold_annual_usd)} a year."
         if medians.len()
@@ -292,7 +293,14 @@ def wage_chart(occupations: pl.DataFrame, threshold_annual_usd: float, limit: in
         [r["occupation_name"], *[fmt_usd(r[c]) for c in cols]]
         for r in frame.reverse().iter_rows(named=True)
     ]
-    notes = ["'—' means BLS did not publish the value (suppressed, or at or above its top code)."]
+    notes = (
+        [
+            "In the data table, '—' means BLS did not publish the value (suppressed, or at or "
+            "above its top code)."
+        ]
+        if any("—" in row for row in rows)
+        else []
+    )
     return Chart(
         "chart-wages",
         "Wage ranges of the largest qualifying occupations",
