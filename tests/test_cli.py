@@ -79,6 +79,18 @@ def test_failed_run_explains_and_exits_non_zero(tmp_path: Path) -> None:
     assert "CCP_CONTACT" in done.stderr and "keeps its previous tables" in done.stderr
 
 
+def test_a_release_the_source_does_not_hold_stops_before_any_run(tmp_path: Path) -> None:
+    """Offline, without the history backfill, only the embedded 2025A01 can be ingested: the
+    main job for another release says so, and what to do, before anything runs."""
+    done = ccp(tmp_path, "run", "--release", "2024A01")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "holds release 2025A01, not 2024A01, and no history backfill is configured" in (
+        done.stderr
+    )
+    assert "CCP_OEWS_XLSX_LOCAL_PATH=.../national_M2024_dl.xlsx" in done.stderr
+    assert "Nothing ran" in done.stderr and not (tmp_path / "warehouse.duckdb").exists()
+
+
 def test_settings_typo_is_reported(tmp_path: Path) -> None:
     done = ccp(tmp_path, "settings", CCP_SOURCE_MOD="live")
     assert done.returncode == 2
