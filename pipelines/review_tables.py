@@ -83,5 +83,5 @@ def unapplied_decisions_note(con: duckdb.DuckDBPyConnection, release: str) -> st
         "read them stopped before the assignment, whose message says why (e.g. a remove that "
         "leaves a qualifying occupation in no cluster). The reports show the decisions applied. "
         "Fix the file (CCP_REVIEW_DECISIONS_PATH) and run `ccp run --job "
-        "apply_review_decisions`"
+        f"apply_review_decisions --release {release}`"
     )
