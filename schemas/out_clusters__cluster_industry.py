@@ -15,6 +15,8 @@ class OutClustersClusterIndustry(pa.DataFrameModel):
     naics_sector_code: str = pa.Field(nullable=True)
     employment_count: pl.Int64 = pa.Field(ge=0)
     employment_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1.0001)
+    # NULL only in rows an earlier version built (kept for other releases until rebuilt)
+    share_base_employment_count: pl.Int64 = pa.Field(nullable=True, ge=0)
     occupation_count: pl.Int64 = pa.Field(ge=0)
     suppressed_cell_count: pl.Int64 = pa.Field(ge=0)
     top_occupations: str = pa.Field(nullable=True)

@@ -1,14 +1,17 @@
 -- out_clusters__cluster_industry: for each Career Cluster, and each of its Sub-Clusters, the
 -- industries (NAICS sectors and 3-digit subsectors, as OEWS publishes them nationally) where its
--- QUALIFYING occupations work: employment, share of the cluster's (or sub-cluster's) qualifying
--- jobs in all industries (the national cross-industry estimates, the headline figure's total),
--- and the largest occupations. One denominator for both levels, so a sector and a subsector
--- holding the same jobs show the same share; shares add up to about 100% by sector (less where
--- a sector's cell is not published) and to less by subsector (government and some sectors have
--- no subsector estimates). At cluster level each occupation counts once even when it sits in
--- several of the cluster's sub-clusters. Occupations in several clusters count in each (these
--- are per-cluster totals, not additive across clusters). Suppressed industry cells are counted,
--- not guessed. $1 release code.
+-- QUALIFYING occupations work: employment, the share of the cluster's (or sub-cluster's)
+-- qualifying jobs in all industries, and the largest occupations. The share's base
+-- (share_base_employment_count) is the headline total, the occupations' national
+-- cross-industry employment, except that an occupation counts with at least the sum of its
+-- published figures at either industry level (its total unpublished, or BLS's separately
+-- rounded industry figures adding up to a few jobs more): so no share passes 100%. One base for
+-- both levels, so a sector and a subsector holding the same jobs show the same share; shares add
+-- up to about 100% by sector (less where a sector's cell is not published) and to less by
+-- subsector (government and some sectors have no subsector estimates). At cluster level each
+-- occupation counts once even when it sits in several of the cluster's sub-clusters.
+-- Occupations in several clusters count in each (these are per-cluster totals, not additive
+-- across clusters). Suppressed industry cells are counted, not guessed. $1 release code.
 WITH qualifying AS (
   SELECT DISTINCT occupation_code, occupation_name, cluster_code, sub_cluster_code
   FROM out_clusters__occupation_cluster
@@ -36,12 +39,24 @@ WITH qualifying AS (
     EXCLUDE (occupation_code)
   FROM units AS u
   JOIN cells AS c USING (occupation_code)
-), totals AS (
-  SELECT u.cluster_code, u.sub_cluster_code, sum(e.employment_count) AS all_industries_count
+), occupation_bases AS (  -- per occupation: its total, or more if its industries add up to more
+  SELECT
+    q.occupation_code,
+    greatest(
+      coalesce(any_value(t.employment_count), 0),
+      coalesce(sum(c.employment_count) FILTER (WHERE c.industry_level = 'sector'), 0),
+      coalesce(sum(c.employment_count) FILTER (WHERE c.industry_level = 'subsector'), 0)
+    ) AS base_count
+  FROM (SELECT DISTINCT occupation_code FROM qualifying) AS q
+  LEFT JOIN stg_oews__estimates AS t
+    ON t.release_code = $1 AND t.area_code = '0000000' AND t.industry_code = '000000'
+   AND t.occupation_code = q.occupation_code
+  LEFT JOIN cells AS c ON c.occupation_code = q.occupation_code
+  GROUP BY q.occupation_code
+), bases AS (
+  SELECT u.cluster_code, u.sub_cluster_code, CAST(sum(b.base_count) AS BIGINT) AS base_count
   FROM units AS u
-  JOIN stg_oews__estimates AS e
-    ON e.release_code = $1 AND e.area_code = '0000000' AND e.industry_code = '000000'
-   AND e.occupation_code = u.occupation_code
+  JOIN occupation_bases AS b USING (occupation_code)
   GROUP BY ALL
 ), grouped AS (
   SELECT
@@ -71,13 +86,13 @@ SELECT
   naics_code,
   naics_sector_code,
   coalesce(g.employment_count, 0) AS employment_count,
-  CAST(coalesce(g.employment_count, 0) AS DOUBLE) / nullif(t.all_industries_count, 0)
-    AS employment_share,
+  CAST(coalesce(g.employment_count, 0) AS DOUBLE) / nullif(b.base_count, 0) AS employment_share,
+  b.base_count AS share_base_employment_count,
   occupation_count,
   suppressed_cell_count,
   array_to_string(occupations_by_employment[1:3], '; ') AS top_occupations
 FROM grouped AS g
-LEFT JOIN totals AS t
-  ON t.cluster_code = g.cluster_code
- AND t.sub_cluster_code IS NOT DISTINCT FROM g.sub_cluster_code
+LEFT JOIN bases AS b
+  ON b.cluster_code = g.cluster_code
+ AND b.sub_cluster_code IS NOT DISTINCT FROM g.sub_cluster_code
 WHERE coalesce(g.employment_count, 0) > 0 OR g.suppressed_cell_count > 0

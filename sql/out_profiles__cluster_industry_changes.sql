@@ -35,7 +35,10 @@ WITH codes AS (
     coalesce(c.naics_code, p.naics_code) AS naics_code,
     p.employment_count AS previous_employment_count,
     c.employment_count,
-    p.employment_share AS previous_employment_share,
+    -- recomputed from the previous row's own base: NULL for a row an earlier version built,
+    -- whose share had another base, rather than a comparison of unlike shares
+    CAST(p.employment_count AS DOUBLE) / nullif(p.share_base_employment_count, 0)
+      AS previous_employment_share,
     c.employment_share
   FROM current_rows AS c
   FULL JOIN previous_rows AS p USING (cluster_code, industry_code)

@@ -361,35 +361,105 @@ def test_industry_profile_of_healthcare(offline: Path) -> None:
 
 def test_industry_shares_are_of_the_clusters_jobs_in_all_industries(offline: Path) -> None:
     """A sector and a subsector holding the same jobs show the same share: both are shares of
-    the cluster's qualifying jobs in all industries (the headline total), not of what BLS
-    happened to publish at that level (government has no subsectors)."""
+    the cluster's qualifying jobs in all industries (the headline total, each occupation at
+    least as BLS's industry figures add it up), not of what BLS happened to publish at that
+    level (government has no subsectors). Recomputed here with polars from the estimates."""
     rows = read(
         offline,
-        "SELECT c.cluster_code, c.industry_level, c.naics_code, c.employment_count, "
-        "c.employment_share, s.qualifying_employment_count "
-        "FROM out_clusters__cluster_industry AS c JOIN out_profiles__cluster_summary AS s "
-        "USING (release_code, cluster_code) WHERE c.sub_cluster_code IS NULL",
+        "SELECT c.*, s.qualifying_employment_count FROM out_clusters__cluster_industry AS c "
+        "JOIN out_profiles__cluster_summary AS s USING (release_code, cluster_code)",
     )
-    expected = rows["employment_count"] / rows["qualifying_employment_count"]
+    expected = rows["employment_count"] / rows["share_base_employment_count"]
     assert ((rows["employment_share"] - expected).abs() < 1e-12).all()
-    # the headline total is the national cross-industry employment of the qualifying occupations
-    dt = rows.filter(pl.col("cluster_code") == "digital-technology")
-    assert dt["qualifying_employment_count"][0] == read(
+    cells = read(
         offline,
-        "SELECT sum(employment_count) FROM stg_oews__estimates WHERE area_code = '0000000' "
-        "AND industry_code = '000000' AND occupation_code IN (SELECT DISTINCT "
-        "occupation_code FROM out_clusters__occupation_cluster "
-        "WHERE cluster_code = 'digital-technology' AND status = 'qualifies')",
-    ).item()
+        "SELECT e.occupation_code, e.industry_code, i.industry_kind, i.naics_level, "
+        "e.employment_count FROM stg_oews__estimates AS e JOIN stg_oews__industries AS i "
+        "USING (release_code, industry_code) WHERE e.area_code = '0000000'",
+    )
+    level = (
+        pl.when(pl.col("industry_code") == "000000")
+        .then(pl.lit("total"))
+        .when(pl.col("industry_kind") == "sector")
+        .then(pl.lit("sector"))
+        .when((pl.col("industry_kind") == "naics") & (pl.col("naics_level") == 3))
+        .then(pl.lit("subsector"))
+    )
+    per_occupation = (
+        cells.with_columns(level=level)
+        .drop_nulls("level")
+        .group_by("occupation_code")
+        .agg(
+            *[
+                pl.col("employment_count").filter(pl.col("level") == name).sum().alias(name)
+                for name in ("total", "sector", "subsector")
+            ]
+        )
+        .with_columns(base=pl.max_horizontal("total", "sector", "subsector"))
+    )
+    members = read(
+        offline,
+        "SELECT DISTINCT cluster_code, occupation_code FROM out_clusters__occupation_cluster "
+        "WHERE status = 'qualifies'",
+    )
+    bases = (
+        members.join(per_occupation, on="occupation_code")
+        .group_by("cluster_code")
+        .agg(pl.col("base").sum(), pl.col("total").sum())
+    )
+    clusters = rows.filter(pl.col("sub_cluster_code").is_null())
+    found = clusters.group_by("cluster_code").agg(
+        pl.col("share_base_employment_count").unique(),
+        pl.col("qualifying_employment_count").first(),
+    )
+    joined = found.join(bases, on="cluster_code")
+    assert joined.height == 14
+    for row in joined.iter_rows(named=True):
+        assert row["share_base_employment_count"] == [row["base"]], row["cluster_code"]
+        # the headline is the cross-industry total; rounding adds at most a few jobs per 10,000
+        assert row["total"] == row["qualifying_employment_count"]
+        assert 0 <= row["base"] - row["total"] < row["total"] * 1e-4
     # professional services: the sector (54) and its one subsector (541) share a figure
+    dt = clusters.filter(pl.col("cluster_code") == "digital-technology")
     by_code = {r["naics_code"]: r for r in dt.iter_rows(named=True)}
     assert by_code["54"]["employment_count"] == by_code["541"]["employment_count"]
     assert by_code["54"]["employment_share"] == pytest.approx(by_code["541"]["employment_share"])
-    sums = rows.group_by("cluster_code", "industry_level").agg(pl.col("employment_share").sum())
-    assert sums.filter(pl.col("industry_level") == "sector")["employment_share"].is_between(
-        0.9, 1.0001
-    ).all()
-    assert (sums.filter(pl.col("industry_level") == "subsector")["employment_share"] < 1).all()
+    # every cluster and sub-cluster: no share passes 100%, by row or added up by level
+    sums = rows.group_by("cluster_code", "sub_cluster_code", "industry_level").agg(
+        pl.col("employment_share").sum()
+    )
+    assert (sums["employment_share"] <= 1 + 1e-12).all()
+    by_sector = clusters.filter(pl.col("industry_level") == "sector").group_by("cluster_code")
+    assert (by_sector.agg(pl.col("employment_share").sum())["employment_share"] > 0.9).all()
+
+
+def test_an_unpublished_national_total_cannot_push_a_share_past_100_percent(
+    offline: Path, tmp_path: Path
+) -> None:
+    """An occupation whose national total BLS did not publish still counts with the sum of its
+    industry figures, so no share of its sub-cluster passes 100% (the contract would stop the
+    run) - the cluster-industry SQL run on a copy where one total is unpublished."""
+    import duckdb
+
+    from pipelines.warehouse import sql_text
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(offline, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute(  # farm equipment mechanics: most of an Agriculture sub-cluster's jobs
+            "UPDATE stg_oews__estimates SET employment_count = NULL WHERE area_code = '0000000' "
+            "AND industry_code = '000000' AND occupation_code = '493041'"
+        )
+        shares = con.execute(
+            f"SELECT max(employment_share), max(s) FROM (SELECT employment_share, sum("
+            f"employment_share) OVER (PARTITION BY cluster_code, sub_cluster_code, "
+            f"industry_level) AS s FROM ({sql_text('out_clusters__cluster_industry')}))",
+            ["2025A01"],
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert 0 < shares[0] <= 1 and shares[1] <= 1 + 1e-12
 
 
 def test_official_crosswalk_layer(offline: Path, tmp_path: Path) -> None:

@@ -201,6 +201,7 @@ def render_cluster(
             generated=generated,
             downloads=links,
             subsectors=data.subsectors.head(25).to_dicts(),
+            share_base=share_base(data.sectors),
             occupations=data.occupations.to_dicts(),
             onet_attribution=O_NET_ATTRIBUTION if data.used.uses_onet else None,
             bls_disclaimer=bls_disclaimer(data.projection is not None),
@@ -209,6 +210,15 @@ def render_cluster(
         )
     )
     return page, files
+
+
+def share_base(sectors: pl.DataFrame) -> int | None:
+    """The jobs the industry shares are of (one base for the cluster's rows); None for rows an
+    earlier version built, whose shares had another base."""
+    if "share_base_employment_count" not in sectors.columns or not sectors.height:
+        return None
+    value = sectors["share_base_employment_count"].max()
+    return None if value is None else int(value)
 
 
 def write_cluster(
