@@ -17,7 +17,42 @@ from pipelines.warehouse import fetch_one, table_columns, table_exists
 
 RAW = "raw_review__decisions"
 APPLIED = "out_clusters__review_decisions"
-ASSIGNMENT = "out_clusters__occupation_cluster"
+# The releases whose assignment recorded its decisions (none applied leaves no row in APPLIED):
+# a release an earlier version assigned has none, and its decisions are the ones read.
+RECORDED = "_review_decisions_recorded"
+
+
+# Every reviewer decision with the framework's and SOC's names ($1 is the release).
+_NAMED_DECISIONS = """
+SELECT d.*, coalesce(o.occupation_name, '') AS occupation_name, c.cluster_name,
+       s.sub_cluster_name, tc.cluster_name AS to_cluster_name,
+       ts.sub_cluster_name AS to_sub_cluster_name
+FROM {decisions} d
+JOIN raw_framework__clusters c ON c.cluster_code = d.cluster_code
+LEFT JOIN raw_framework__sub_clusters s
+  ON s.cluster_code = d.cluster_code AND s.sub_cluster_code = d.sub_cluster_code
+LEFT JOIN raw_framework__clusters tc ON tc.cluster_code = d.to_cluster_code
+LEFT JOIN raw_framework__sub_clusters ts
+  ON ts.cluster_code = d.to_cluster_code AND ts.sub_cluster_code = d.to_sub_cluster_code
+LEFT JOIN stg_oews__occupations o
+  ON o.release_code = $1 AND o.soc_code = d.soc_code AND o.is_detailed
+"""
+# The decisions keyed to one cluster (its adds, removes and moves away), in the review sheet's
+# columns with framework names: the cluster's next review sheet carries them, so a sheet filled
+# in and saved as the decisions file keeps the decisions already made ($2 is the cluster).
+SHEET_DECISIONS = f"""
+SELECT soc_code, occupation_name AS occupation_title, cluster_name AS cluster,
+       coalesce(sub_cluster_name, '') AS sub_cluster, decision,
+       coalesce(to_cluster_name, '') AS to_cluster,
+       coalesce(to_sub_cluster_name, '') AS to_sub_cluster,
+       reviewer, decided_on AS date, rationale
+FROM ({_NAMED_DECISIONS}) WHERE cluster_code = $2 ORDER BY source_file, line
+"""
+# The decisions that name the cluster (from or to), for the report's table of decisions applied.
+APPLIED_DECISIONS = f"""
+SELECT * FROM ({_NAMED_DECISIONS})
+WHERE cluster_code = $2 OR to_cluster_code = $2 ORDER BY source_file, line
+"""
 
 
 def decisions_table(con: duckdb.DuckDBPyConnection) -> str:
@@ -31,10 +66,18 @@ def decisions_table(con: duckdb.DuckDBPyConnection) -> str:
 def applied_decisions_table(con: duckdb.DuckDBPyConnection, release: str) -> str:
     """The decisions the assignment of `release` applied, in raw_review__decisions' columns;
     for a warehouse whose assignment an earlier version built (no record), the decisions read."""
-    if not table_exists(con, APPLIED):
+    if not is_recorded(con, release):
         return decisions_table(con)
     quoted = release.replace("'", "''")
     return f"(SELECT * EXCLUDE (release_code) FROM {APPLIED} WHERE release_code = '{quoted}')"
+
+
+def is_recorded(con: duckdb.DuckDBPyConnection, release: str) -> bool:
+    """Whether the assignment of `release` recorded the decisions it applied."""
+    if not (table_exists(con, RECORDED) and table_exists(con, APPLIED)):
+        return False
+    found = fetch_one(con, f"SELECT count(*) FROM {RECORDED} WHERE release_code = ?", [release])
+    return bool(found and found[0])
 
 
 def record_applied_decisions(con: duckdb.DuckDBPyConnection, release: str) -> None:
@@ -57,31 +100,34 @@ def record_applied_decisions(con: duckdb.DuckDBPyConnection, release: str) -> No
         con.execute(
             f"CREATE TABLE {APPLIED} AS SELECT $1 AS release_code, * FROM {source}", [release]
         )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {RECORDED} (release_code VARCHAR PRIMARY KEY, "
+        "recorded_at TIMESTAMPTZ)"
+    )
+    con.execute(f"INSERT OR REPLACE INTO {RECORDED} VALUES (?, now())", [release])
 
 
 def unapplied_decisions_note(con: duckdb.DuckDBPyConnection, release: str) -> str | None:
     """What to tell the user when the decisions read from the file are not the ones the
     assignment of `release` applied; None when they are, or nothing is recorded to compare."""
-    if not all(table_exists(con, t) for t in (RAW, APPLIED, ASSIGNMENT)):
-        return None
-    assigned = fetch_one(
-        con, f"SELECT count(*) FROM {ASSIGNMENT} WHERE release_code = ?", [release]
-    )
-    if not assigned or not assigned[0]:
-        return None  # the release is not assigned to clusters: nothing was applied to it
+    if not table_exists(con, RAW) or not is_recorded(con, release):
+        return None  # nothing recorded: the decisions read are the ones shown
     read, applied = decisions_table(con), applied_decisions_table(con, release)
+    columns = ", ".join(f'"{name}"' for name, _ in table_columns(con, RAW))
     differ = fetch_one(
         con,
-        f"SELECT (SELECT count(*) FROM (SELECT * FROM {read} EXCEPT ALL SELECT * FROM {applied}))"
-        f" + (SELECT count(*) FROM (SELECT * FROM {applied} EXCEPT ALL SELECT * FROM {read}))",
+        f"SELECT (SELECT count(*) FROM (SELECT {columns} FROM {read} EXCEPT ALL "
+        f"SELECT {columns} FROM {applied})) + (SELECT count(*) FROM (SELECT {columns} "
+        f"FROM {applied} EXCEPT ALL SELECT {columns} FROM {read}))",
     )
     if not differ or not differ[0]:
         return None
     return (
         f"the reviewer decisions last read from the decisions file are not the ones the cluster "
-        f"assignment of {release} applied ({differ[0]} decision line(s) differ): the run that "
-        "read them stopped before the assignment, whose message says why (e.g. a remove that "
-        "leaves a qualifying occupation in no cluster). The reports show the decisions applied. "
-        "Fix the file (CCP_REVIEW_DECISIONS_PATH) and run `ccp run --job "
+        f"assignment of {release} applied ({differ[0]} decision line(s) differ): either the run "
+        "that read them stopped before the assignment (its message says why, e.g. a remove "
+        f"that leaves a qualifying occupation in no cluster), or it assigned another release "
+        f"than {release}. The reports show the decisions applied. Fix the file "
+        "(CCP_REVIEW_DECISIONS_PATH) if a run refused it, and run `ccp run --job "
         f"apply_review_decisions --release {release}`"
     )

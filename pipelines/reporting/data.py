@@ -10,7 +10,11 @@ import polars as pl
 
 from pipelines.metadata import previous_release
 from pipelines.policy.qualification import SKILL_SOURCE_NAMES, SKILL_SOURCE_ORDER
-from pipelines.review_tables import applied_decisions_table
+from pipelines.review_tables import (
+    APPLIED_DECISIONS,
+    SHEET_DECISIONS,
+    applied_decisions_table,
+)
 from pipelines.warehouse import fetch_all, fetch_one, query_frame
 
 O_NET_ATTRIBUTION = (
@@ -115,39 +119,6 @@ class ClusterData:
     threshold_hourly_usd: float
     wage_statistic: str
     projection: str | None
-
-
-# Every reviewer decision with the framework's and SOC's names ($1 is the release).
-_NAMED_DECISIONS = """
-SELECT d.*, coalesce(o.occupation_name, '') AS occupation_name, c.cluster_name,
-       s.sub_cluster_name, tc.cluster_name AS to_cluster_name,
-       ts.sub_cluster_name AS to_sub_cluster_name
-FROM {decisions} d
-JOIN raw_framework__clusters c ON c.cluster_code = d.cluster_code
-LEFT JOIN raw_framework__sub_clusters s
-  ON s.cluster_code = d.cluster_code AND s.sub_cluster_code = d.sub_cluster_code
-LEFT JOIN raw_framework__clusters tc ON tc.cluster_code = d.to_cluster_code
-LEFT JOIN raw_framework__sub_clusters ts
-  ON ts.cluster_code = d.to_cluster_code AND ts.sub_cluster_code = d.to_sub_cluster_code
-LEFT JOIN stg_oews__occupations o
-  ON o.release_code = $1 AND o.soc_code = d.soc_code AND o.is_detailed
-"""
-# The decisions keyed to one cluster (its adds, removes and moves away), in the review sheet's
-# columns with framework names: the cluster's next review sheet carries them, so a sheet filled
-# in and saved as the decisions file keeps the decisions already made ($2 is the cluster).
-SHEET_DECISIONS = f"""
-SELECT soc_code, occupation_name AS occupation_title, cluster_name AS cluster,
-       coalesce(sub_cluster_name, '') AS sub_cluster, decision,
-       coalesce(to_cluster_name, '') AS to_cluster,
-       coalesce(to_sub_cluster_name, '') AS to_sub_cluster,
-       reviewer, decided_on AS date, rationale
-FROM ({_NAMED_DECISIONS}) WHERE cluster_code = $2 ORDER BY source_file, line
-"""
-# The decisions that name the cluster (from or to), for the report's table of decisions applied.
-APPLIED_DECISIONS = f"""
-SELECT * FROM ({_NAMED_DECISIONS})
-WHERE cluster_code = $2 OR to_cluster_code = $2 ORDER BY source_file, line
-"""
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict:
