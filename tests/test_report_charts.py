@@ -163,6 +163,7 @@ def test_money_and_counts_round_half_up_on_the_printed_decimal() -> None:
     assert fmt_usd2(46.805) == "$46.81" and fmt_usd2(24.51) == "$24.51"
     assert fmt_usd(125909.5) == "$125,910" and fmt_usd(125909.19528773702) == "$125,909"
     assert fmt_int(2.5) == "3" and fmt_int(155495730) == "155,495,730"
+    assert fmt_int(-2.5) == "-3" and fmt_int(-0.4) == "0" and fmt_usd2(-0.001) == "$0.00"
     assert fmt_usd2(None) == fmt_usd(None) == fmt_int(None) == "—"
 
 

@@ -32,7 +32,8 @@ def half_up(value: float | int, digits: int = 0) -> Decimal:
     """`value` rounded as a reader rounds it: half away from zero, on the decimal the value
     prints as (a median of $46.805 shows as $46.81, where a float's binary form would round it
     down and `round` rounds halves to even)."""
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return abs(rounded) if rounded == 0 else rounded  # never "-0"
 
 
 def fmt_int(value: float | int | None) -> str:
