@@ -94,6 +94,15 @@ def run(
             file=sys.stderr,
         )
         return 2
+    if missing := settings.missing_local_copies():
+        print(
+            f"ccp run: no file or folder at {'; '.join(missing)}.\nWhat to do: correct the "
+            "path, or unset the setting to use the default source instead (offline the "
+            "embedded data or the project's fallback, in live mode a download).\n\nNothing "
+            "ran; the warehouse keeps its previous tables.",
+            file=sys.stderr,
+        )
+        return 2
     job = definitions.resolve_job_def(job_name)
     started = time.monotonic()
     # The main job reads the release from the OEWS source: one it does not hold fails there,

@@ -211,6 +211,17 @@ class Settings(BaseModel):
             )
             raise SettingsError(f"Invalid setting: {problems}") from None
 
+    def missing_local_copies(self) -> list[str]:
+        """`CCP_X=path` for each local copy configured that is not there, so a run can stop
+        before it starts rather than at that source's step."""
+        return [
+            f"{self.env_var(name)}={value}"
+            for name in type(self).model_fields
+            if name.endswith(("_local_path", "_local_dir"))
+            and (value := getattr(self, name)) is not None
+            and not self.resolve(value).exists()
+        ]
+
     def describe(self) -> list[tuple[str, str, str]]:
         """(env var, current value, description) rows, for the CLI and the README."""
         return [

@@ -91,6 +91,13 @@ def test_a_release_the_source_does_not_hold_stops_before_any_run(tmp_path: Path)
     assert "Nothing ran" in done.stderr and not (tmp_path / "warehouse.duckdb").exists()
 
 
+def test_a_local_copy_that_is_not_there_stops_before_any_run(tmp_path: Path) -> None:
+    done = ccp(tmp_path, "run", CCP_SOC_LOCAL_PATH=str(tmp_path / "nope.xlsx"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"no file or folder at CCP_SOC_LOCAL_PATH={tmp_path / 'nope.xlsx'}" in done.stderr
+    assert "Nothing ran" in done.stderr and not (tmp_path / "warehouse.duckdb").exists()
+
+
 def test_settings_typo_is_reported(tmp_path: Path) -> None:
     done = ccp(tmp_path, "settings", CCP_SOURCE_MOD="live")
     assert done.returncode == 2
