@@ -228,6 +228,10 @@ def test_offline_backfill_needs_no_soc_workbook(tmp_path: Path) -> None:
     assert placed.rows() == [("broad", "15-0000", "15-1200")]
     soc = read(current.warehouse, "SELECT DISTINCT source FROM raw_soc__codes")
     assert soc["source"].to_list() == ["oews"]
+    # its reports have no industry estimates to show, and say so instead of an empty chart
+    page = (current.output / "2024A01" / "education.html").read_text()
+    assert "national workbook alone. The project" in page
+    assert 'id="chart-industries"' not in page and "Largest subsectors" not in page
 
 
 def test_live_backfill_downloads_the_zip(tmp_path: Path, loopback_server: LoopbackServer) -> None:

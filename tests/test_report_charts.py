@@ -75,6 +75,10 @@ def test_charts_say_so_when_nothing_qualifies() -> None:
         }
     )
     assert "No sector employment" in charts.industry_chart(sectors).summary
+    # a release loaded from the national workbook alone: no empty chart, a sentence saying why
+    national_only = charts.industry_chart(sectors, has_industry_estimates=False)
+    assert national_only.figure is None and national_only.title == "Industry sectors"
+    assert "came from BLS's national workbook alone" in national_only.summary
 
 
 def test_state_map_handles_unpublished_states() -> None:

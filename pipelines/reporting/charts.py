@@ -128,8 +128,20 @@ def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
     )
 
 
-def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
-    """Top NAICS sectors by the cluster's qualifying employment."""
+def industry_chart(
+    sectors: pl.DataFrame, limit: int = 12, has_industry_estimates: bool = True
+) -> Chart:
+    """Top NAICS sectors by the cluster's qualifying employment; without any, a sentence that
+    says why (no chart: an empty one reads as a broken page)."""
+    if not sectors.height:
+        why = (
+            "No sector employment is published for the cluster's qualifying occupations."
+            if has_industry_estimates
+            else "BLS's industry estimates were not loaded for this release, which came from "
+            "BLS's national workbook alone. The project's README (History backfill) says how to "
+            "add the release's industry workbooks."
+        )
+        return Chart("chart-industries", "Industry sectors", why, [], [], None)
     frame = sectors.sort("employment_count", "industry_name", descending=[True, False]).head(limit)
     shown = frame.reverse()
     labels = [tick_label(n) for n in shown["industry_name"]]
@@ -156,15 +168,12 @@ def industry_chart(sectors: pl.DataFrame, limit: int = 12) -> Chart:
             yaxis={"automargin": True},
         ),
     )
-    if frame.height:
-        first = frame.row(0, named=True)
-        summary = (
-            f"The cluster's qualifying occupations work mostly in {first['industry_name']} "
-            f"({fmt_int(first['employment_count'])} jobs, "
-            f"{fmt_pct(first['employment_share'])} of the cluster's qualifying jobs)."
-        )
-    else:
-        summary = "No sector employment is published for the cluster's qualifying occupations."
+    first = frame.row(0, named=True)
+    summary = (
+        f"The cluster's qualifying occupations work mostly in {first['industry_name']} "
+        f"({fmt_int(first['employment_count'])} jobs, "
+        f"{fmt_pct(first['employment_share'])} of the cluster's qualifying jobs)."
+    )
     rows = [
         [
             r["industry_name"],

@@ -104,6 +104,7 @@ class ClusterData:
     assignments: pl.DataFrame
     sectors: pl.DataFrame
     subsectors: pl.DataFrame
+    has_industry_estimates: bool  # False: the release came from the national workbook alone
     sub_cluster_employment: pl.DataFrame
     states: pl.DataFrame
     changes: pl.DataFrame
@@ -298,6 +299,14 @@ def load_cluster(
             "occupation_code, sub_cluster_code",
         ),
         sectors=industries.filter(pl.col("industry_level") == "sector"),
+        has_industry_estimates=bool(
+            fetch_one(
+                con,
+                "SELECT count(*) FROM stg_oews__industries WHERE release_code = ? "
+                "AND industry_kind = 'sector'",
+                [release],
+            )[0]
+        ),
         subsectors=industries.filter(pl.col("industry_level") == "subsector"),
         sub_cluster_employment=sub_cluster_employment,
         states=_cluster_rows(

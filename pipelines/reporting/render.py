@@ -177,7 +177,7 @@ def render_cluster(
     threshold_annual = data.threshold_hourly_usd * 2080
     chart_list = [
         charts.sub_cluster_chart(data.sub_cluster_employment),
-        charts.industry_chart(data.sectors),
+        charts.industry_chart(data.sectors, has_industry_estimates=data.has_industry_estimates),
         charts.wage_chart(data.occupations, threshold_annual),
         state_map.state_chart(data.states),
         charts.outlook_chart(data.occupations, data.projection),
