@@ -232,6 +232,7 @@ def test_offline_backfill_needs_no_soc_workbook(tmp_path: Path) -> None:
     page = (current.output / "2024A01" / "education.html").read_text()
     assert "national workbook alone. The project" in page
     assert 'id="chart-industries"' not in page and "Largest subsectors" not in page
+    assert 'id="chart-states"' not in page and "state estimates were not loaded" in page
 
 
 def test_live_backfill_downloads_the_zip(tmp_path: Path, loopback_server: LoopbackServer) -> None:

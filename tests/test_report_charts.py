@@ -79,6 +79,8 @@ def test_charts_say_so_when_nothing_qualifies() -> None:
     national_only = charts.industry_chart(sectors, has_industry_estimates=False)
     assert national_only.figure is None and national_only.title == "Industry sectors"
     assert "came from BLS's national workbook alone" in national_only.summary
+    no_states = state_map.state_chart(pl.DataFrame(schema={"state_code": pl.String}), False)
+    assert no_states.figure is None and "state estimates were not loaded" in no_states.summary
 
 
 def test_state_map_handles_unpublished_states() -> None:

@@ -105,6 +105,7 @@ class ClusterData:
     sectors: pl.DataFrame
     subsectors: pl.DataFrame
     has_industry_estimates: bool  # False: the release came from the national workbook alone
+    has_state_estimates: bool  # the same for states
     sub_cluster_employment: pl.DataFrame
     states: pl.DataFrame
     changes: pl.DataFrame
@@ -120,6 +121,13 @@ class ClusterData:
     threshold_hourly_usd: float
     wage_statistic: str
     projection: str | None
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, release: str) -> bool:
+    found = fetch_one(
+        con, f"SELECT count(*) FROM {table} WHERE release_code = ? AND {where}", [release]
+    )
+    return bool(found and found[0])
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict:
@@ -299,14 +307,10 @@ def load_cluster(
             "occupation_code, sub_cluster_code",
         ),
         sectors=industries.filter(pl.col("industry_level") == "sector"),
-        has_industry_estimates=bool(
-            fetch_one(
-                con,
-                "SELECT count(*) FROM stg_oews__industries WHERE release_code = ? "
-                "AND industry_kind = 'sector'",
-                [release],
-            )[0]
+        has_industry_estimates=_has_rows(
+            con, "stg_oews__industries", "industry_kind = 'sector'", release
         ),
+        has_state_estimates=_has_rows(con, "stg_oews__areas", "areatype_code = 'S'", release),
         subsectors=industries.filter(pl.col("industry_level") == "subsector"),
         sub_cluster_employment=sub_cluster_employment,
         states=_cluster_rows(

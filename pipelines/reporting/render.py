@@ -179,7 +179,7 @@ def render_cluster(
         charts.sub_cluster_chart(data.sub_cluster_employment),
         charts.industry_chart(data.sectors, has_industry_estimates=data.has_industry_estimates),
         charts.wage_chart(data.occupations, threshold_annual),
-        state_map.state_chart(data.states),
+        state_map.state_chart(data.states, has_state_estimates=data.has_state_estimates),
         charts.outlook_chart(data.occupations, data.projection),
     ]
     tables = download_tables(data)

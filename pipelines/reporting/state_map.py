@@ -24,8 +24,17 @@ def _state_hover(row: dict) -> str:
     return text
 
 
-def state_chart(states: pl.DataFrame) -> Chart:
-    """US tile-grid map of the location quotient: renders offline (no geography files)."""
+def state_chart(states: pl.DataFrame, has_state_estimates: bool = True) -> Chart:
+    """US tile-grid map of the location quotient: renders offline (no geography files).
+    Without a state row, a sentence that says why instead of an empty map."""
+    if not states.height:
+        why = (
+            "No state employment is published for the cluster's qualifying occupations."
+            if has_state_estimates
+            else "BLS's state estimates were not loaded for this release, which came from BLS's "
+            "national workbook alone."
+        )
+        return Chart("chart-states", "Where the qualifying jobs are", why, [], [], None)
     frame = states.join(STATE_TILES, on="state_code", how="inner").sort("state_code")
     known = frame.filter(pl.col("location_quotient").is_not_null())
     unknown = frame.filter(pl.col("location_quotient").is_null())
