@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.warehouse import fetch_one, table_columns, table_exists
+from pipelines.warehouse import (
+    fetch_one,
+    table_columns,
+    table_exists,
+    table_exists_in_transaction,
+)
 
 RAW = "raw_review__decisions"
 APPLIED = "out_clusters__review_decisions"
@@ -84,12 +89,7 @@ def record_applied_decisions(con: duckdb.DuckDBPyConnection, release: str) -> No
     """Inside the transaction that swaps in the assignment of `release`: record the decisions
     it applied (all of raw_review__decisions), replacing the release's earlier record."""
     source = decisions_table(con)
-    exists = fetch_one(  # not table_exists: inside a transaction a failed lookup aborts it
-        con,
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
-        [APPLIED],
-    )
-    if exists and exists[0]:  # BY NAME: a decisions layout of another version still joins
+    if table_exists_in_transaction(con, APPLIED):  # BY NAME: another version's layout joins
         con.execute(
             f"CREATE OR REPLACE TABLE {APPLIED} AS SELECT * FROM {APPLIED} "
             "WHERE release_code <> $1 "

@@ -188,6 +188,16 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return True
 
 
+def table_exists_in_transaction(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """`table_exists` inside an explicit transaction, where its failed lookup would abort it."""
+    found = fetch_one(
+        con,
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+        [table],
+    )
+    return bool(found and found[0])
+
+
 # What passed a contract: (table, contract fingerprint, row count, content digest), written in
 # the transaction that swaps the validated table in. The table's contract check recomputes the
 # digest and, when the live table is still exactly that content under the same contract, does
@@ -334,12 +344,8 @@ def _set_aside(con: duckdb.DuckDBPyConnection, table: str, keep_where: str) -> s
     columns = table_columns(con, table)
     digest = hashlib.sha256(column_signature(columns).encode()).hexdigest()[:8]
     aside = f"{table}__earlier_layout_{digest}"
-    exists = fetch_one(  # not table_exists: inside a transaction, a failed lookup aborts it
-        con,
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
-        [aside],
-    )
-    if exists and exists[0]:  # set aside before (a downgrade and back): add only what is new
+    if table_exists_in_transaction(con, aside):
+        # set aside before (a downgrade and back): add only what is new
         con.execute(
             f'INSERT INTO "{aside}" SELECT * FROM "{table}" WHERE {keep_where} '
             f'EXCEPT ALL SELECT * FROM "{aside}"'
