@@ -15,7 +15,7 @@ from pipelines.review_tables import (
     SHEET_DECISIONS,
     applied_decisions_table,
 )
-from pipelines.warehouse import fetch_all, fetch_one, query_frame
+from pipelines.warehouse import fetch_one, query_frame
 
 O_NET_ATTRIBUTION = (
     "This report includes information from the O*NET 29.1 Database by the U.S. Department of "
@@ -166,23 +166,14 @@ def sources_used(con: duckdb.DuckDBPyConnection, release: str, policy: dict) -> 
 
 
 def cluster_sources_used(
-    con: duckdb.DuckDBPyConnection,
-    release: str,
-    cluster: str,
-    used: SourcesUsed,
-    has_decisions: bool,
+    used: SourcesUsed, layers: pl.DataFrame, has_decisions: bool
 ) -> SourcesUsed:
     """The release's `used`, with the assignment layers of one cluster's report: those that
-    placed its occupations, and the reviewer's when a decision applied names the cluster (a
-    remove or a move away leaves no row of it). A decision about another cluster does not
-    change this report's notice, so it does not leave the reports of other clusters stale."""
-    layers = fetch_all(
-        con,
-        "SELECT DISTINCT layer FROM out_clusters__occupation_cluster "
-        "WHERE release_code = ? AND cluster_code = ?",
-        [release, cluster],
-    )
-    found = {row[0] for row in layers} | ({"reviewer"} if has_decisions else set())
+    placed its occupations (`layers`, the report's own count by layer), and the reviewer's when
+    a decision applied names the cluster (a remove or a move away leaves no row of it). A
+    decision about another cluster does not change this report's notice, so it does not leave
+    the reports of other clusters stale."""
+    found = set(layers["layer"]) | ({"reviewer"} if has_decisions else set())
     return replace(used, assignment_layers=tuple(sorted(found)))
 
 
@@ -288,6 +279,13 @@ def load_cluster(
     applied = query_frame(
         con, APPLIED_DECISIONS.format(decisions=decisions), [release, cluster_code]
     )
+    layers = query_frame(
+        con,
+        "SELECT layer, CAST(count(DISTINCT occupation_code) AS BIGINT) AS occupations "
+        "FROM out_clusters__occupation_cluster WHERE release_code = ? AND cluster_code = ? "
+        "GROUP BY 1 ORDER BY 1",
+        [release, cluster_code],
+    )
     return ClusterData(
         release=release_info(con, release),
         cluster=cluster,
@@ -331,13 +329,7 @@ def load_cluster(
             "industry_level, change_kind, employment_count DESC NULLS LAST, industry_code",
         ),
         previous_release=release_info(con, previous)["release_name"] if previous else None,
-        layers=query_frame(
-            con,
-            "SELECT layer, CAST(count(DISTINCT occupation_code) AS BIGINT) AS occupations "
-            "FROM out_clusters__occupation_cluster WHERE release_code = ? AND cluster_code = ? "
-            "GROUP BY 1 ORDER BY 1",
-            [release, cluster_code],
-        ),
+        layers=layers,
         exclusions=query_frame(
             con,
             """
@@ -367,9 +359,7 @@ def load_cluster(
             con, SHEET_DECISIONS.format(decisions=decisions), [release, cluster_code]
         ),
         sources=sources_frame(con, release),
-        used=cluster_sources_used(
-            con, release, cluster_code, used, has_decisions=applied.height > 0
-        ),
+        used=cluster_sources_used(used, layers, has_decisions=applied.height > 0),
         threshold_label=screened["label"],
         threshold_hourly_usd=screened["hourly"],
         wage_statistic=screened["statistic"],
