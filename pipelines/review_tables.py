@@ -71,8 +71,11 @@ def decisions_table(con: duckdb.DuckDBPyConnection) -> str:
 def applied_decisions_table(con: duckdb.DuckDBPyConnection, release: str) -> str:
     """The decisions the assignment of `release` applied, in raw_review__decisions' columns;
     for a warehouse whose assignment an earlier version built (no record), the decisions read."""
-    if not is_recorded(con, release):
-        return decisions_table(con)
+    return _recorded(release) if is_recorded(con, release) else decisions_table(con)
+
+
+def _recorded(release: str) -> str:
+    """The decisions recorded for `release` (check `is_recorded` first)."""
     quoted = release.replace("'", "''")
     return f"(SELECT * EXCLUDE (release_code) FROM {APPLIED} WHERE release_code = '{quoted}')"
 
@@ -112,7 +115,7 @@ def unapplied_decisions_note(con: duckdb.DuckDBPyConnection, release: str) -> st
     assignment of `release` applied; None when they are, or nothing is recorded to compare."""
     if not table_exists(con, RAW) or not is_recorded(con, release):
         return None  # nothing recorded: the decisions read are the ones shown
-    read, applied = decisions_table(con), applied_decisions_table(con, release)
+    read, applied = decisions_table(con), _recorded(release)
     columns = ", ".join(f'"{name}"' for name, _ in table_columns(con, RAW))
     differ = fetch_one(
         con,
