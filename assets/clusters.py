@@ -46,7 +46,7 @@ from pipelines.policy.cluster_tables import (
 from pipelines.policy.reviews import load_decisions
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
-from pipelines.review_tables import record_applied_decisions
+from pipelines.review_tables import APPLIED, record_applied_decisions
 from pipelines.sources.crosswalk import read_crosswalk
 from pipelines.warehouse import (
     WarehouseResource,
@@ -151,7 +151,13 @@ def _write_rule_table(
     with warehouse.get_connection() as con:
         release = context.partition_key
         frame = build(con, release, rules, framework_resolver(framework))
-        write_frame(con, table, frame, keep_where=f"release_code <> '{release}'")
+        write_frame(
+            con,
+            table,
+            frame,
+            keep_where=f"release_code <> '{release}'",
+            **enforce_contract(table),
+        )
         meta = table_metadata(con, table, f"release_code = '{release}'")
     return MaterializeResult(metadata=meta)
 
@@ -252,7 +258,9 @@ def raw_review__decisions(
     with warehouse.get_connection() as con:
         socs = detailed_socs(con)
         decisions = load_decisions(path, socs, resolve)
-        write_frame(con, "raw_review__decisions", decisions)
+        write_frame(
+            con, "raw_review__decisions", decisions, **enforce_contract("raw_review__decisions")
+        )
         meta = table_metadata(con, "raw_review__decisions")
     return MaterializeResult(metadata={**meta, "source": str(path)})
 
@@ -370,7 +378,18 @@ def out_clusters__cluster_industry(
 
 
 _CHECKS = [
+    *(
+        contract_check(t)
+        for t in (
+            "raw_review__decisions",
+            "int_clusters__rule_matches",
+            "int_clusters__title_sub_clusters",
+            "int_clusters__industry_evidence",
+            "int_clusters__rule_assignment",
+        )
+    ),
     contract_check(OCCUPATION_CLUSTER),
+    contract_check(APPLIED, asset=OCCUPATION_CLUSTER),
     contract_check("out_clusters__cluster_industry"),
     QUALIFYING_HAVE_A_CLUSTER,
     sql_check(
@@ -391,7 +410,14 @@ _CHECKS = [
     *POLICY_CHECKS,
 ]
 
-CHECKS = asset_checks(_CHECKS)
+# The three rule-layer inputs are siblings (each upstream of int_clusters__rule_assignment only):
+# their contracts share one step.
+_RULE_INPUTS = {
+    "int_clusters__rule_matches",
+    "int_clusters__title_sub_clusters",
+    "int_clusters__industry_evidence",
+}
+CHECKS = asset_checks(_CHECKS, one_step_for=_RULE_INPUTS, step_name="int_clusters__rule_inputs")
 
 ASSETS = [
     raw_framework,

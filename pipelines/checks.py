@@ -45,6 +45,11 @@ class Check:
     blocking: bool = True
     deps: tuple[str, ...] = ()
     remedy: str = ""
+    table: str = ""  # the table a contract check validates: the asset's own, unless named
+
+    @property
+    def contract_table(self) -> str:
+        return self.table or self.asset
 
     @property
     def key(self) -> AssetCheckKey:
@@ -60,13 +65,15 @@ class Check:
         )
 
 
-def contract_check(table: str) -> Check:
-    """A blocking check that validates `table` against its pandera model."""
+def contract_check(table: str, asset: str = "") -> Check:
+    """A blocking check that validates `table` against its pandera model: a check of the asset
+    `table`, or of `asset` when its step writes `table` beside its own."""
     model = CONTRACTS[table]
     return Check(
-        asset=table,
+        asset=asset or table,
         name=f"{table}__contract",
         description=f"Every row satisfies the contract in schemas/{table}.py ({model.__name__}).",
+        table=table if asset else "",
     )
 
 
@@ -121,12 +128,13 @@ def before_swap(
 
 
 def _run(check: Check, con: duckdb.DuckDBPyConnection) -> AssetCheckResult:
+    table = check.contract_table
     if check.failing_rows_sql is not None:
         failing = query_frame(con, check.failing_rows_sql)
         frame = None
-    elif not table_exists(con, check.asset):
-        return _result(check, False, {"problem": "table missing"})
-    elif (rows := passed_contract(con, check.asset, contract_sha256(check.asset))) is not None:
+    elif not table_exists(con, table):
+        return _result(check, False, {"problem": f"table {table} missing"})
+    elif (rows := passed_contract(con, table, contract_sha256(table))) is not None:
         return _result(
             check,
             True,
@@ -137,14 +145,14 @@ def _run(check: Check, con: duckdb.DuckDBPyConnection) -> AssetCheckResult:
             },
         )
     else:
-        frame = query_frame(con, f'SELECT * FROM "{check.asset}"')
+        frame = query_frame(con, f'SELECT * FROM "{table}"')
     if frame is None:
         meta: dict = {"failing_rows": failing.height}
         if failing.height:
             meta["examples"] = MetadataValue.md(markdown_table(failing, 20))
         return _result(check, failing.height == 0, meta)
     try:
-        validate_table(check.asset, frame)
+        validate_table(table, frame)
     except ContractError as err:
         return _result(
             check,

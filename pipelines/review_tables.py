@@ -15,10 +15,12 @@ import duckdb
 
 from pipelines.warehouse import (
     fetch_one,
+    query_frame,
     table_columns,
     table_exists,
     table_exists_in_transaction,
 )
+from schemas import validate_table
 
 RAW = "raw_review__decisions"
 APPLIED = "out_clusters__review_decisions"
@@ -103,6 +105,10 @@ def record_applied_decisions(con: duckdb.DuckDBPyConnection, release: str) -> No
         con.execute(
             f"CREATE TABLE {APPLIED} AS SELECT $1 AS release_code, * FROM {source}", [release]
         )
+    # its contract, on the rows recorded: a refusal rolls back the assignment's swap with them
+    validate_table(
+        APPLIED, query_frame(con, f"SELECT * FROM {APPLIED} WHERE release_code = ?", [release])
+    )
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {RECORDED} (release_code VARCHAR PRIMARY KEY, "
         "recorded_at TIMESTAMPTZ)"

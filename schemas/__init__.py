@@ -15,9 +15,14 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
+from schemas.int_clusters__industry_evidence import IntClustersIndustryEvidence
+from schemas.int_clusters__rule_assignment import IntClustersRuleAssignment
+from schemas.int_clusters__rule_matches import IntClustersRuleMatches
+from schemas.int_clusters__title_sub_clusters import IntClustersTitleSubClusters
 from schemas.int_qualify__skill_tiers import IntQualifySkillTiers
 from schemas.out_clusters__cluster_industry import OutClustersClusterIndustry
 from schemas.out_clusters__occupation_cluster import OutClustersOccupationCluster
+from schemas.out_clusters__review_decisions import OutClustersReviewDecisions
 from schemas.out_profiles__cluster_changes import OutProfilesClusterChanges
 from schemas.out_profiles__cluster_industry_changes import OutProfilesClusterIndustryChanges
 from schemas.out_profiles__cluster_occupations import OutProfilesClusterOccupations
@@ -25,6 +30,7 @@ from schemas.out_profiles__cluster_states import OutProfilesClusterStates
 from schemas.out_profiles__cluster_summary import OutProfilesClusterSummary
 from schemas.out_qualify__occupation_qualification import OutQualifyOccupationQualification
 from schemas.raw_oews__files import RawOewsFiles
+from schemas.raw_review__decisions import RawReviewDecisions
 from schemas.stg_ep__occupations import StgEpOccupations
 from schemas.stg_naics__codes import StgNaicsCodes
 from schemas.stg_oews__areas import StgOewsAreas
@@ -50,7 +56,13 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "stg_onet__job_zones": StgOnetJobZones,
     "int_qualify__skill_tiers": IntQualifySkillTiers,
     "out_qualify__occupation_qualification": OutQualifyOccupationQualification,
+    "raw_review__decisions": RawReviewDecisions,
+    "int_clusters__rule_matches": IntClustersRuleMatches,
+    "int_clusters__title_sub_clusters": IntClustersTitleSubClusters,
+    "int_clusters__industry_evidence": IntClustersIndustryEvidence,
+    "int_clusters__rule_assignment": IntClustersRuleAssignment,
     "out_clusters__occupation_cluster": OutClustersOccupationCluster,
+    "out_clusters__review_decisions": OutClustersReviewDecisions,
     "out_clusters__cluster_industry": OutClustersClusterIndustry,
     "out_profiles__cluster_summary": OutProfilesClusterSummary,
     "out_profiles__cluster_occupations": OutProfilesClusterOccupations,

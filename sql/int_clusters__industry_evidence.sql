@@ -141,11 +141,11 @@ SELECT
   END AS industry_share,
   b.top_industry_code,
   b.top_industry_name,
-  coalesce(t.suppressed_sectors, 0) AS suppressed_sector_count,
+  CAST(coalesce(t.suppressed_sectors, 0) AS BIGINT) AS suppressed_sector_count,
   l.counted_sectors,
   ts.top_subsector_code,
   ts.top_subsector_name,
-  ts.top_subsector_employment_count,
+  CAST(ts.top_subsector_employment_count AS BIGINT) AS top_subsector_employment_count,
   coalesce(ts.top_subsector_employment_count
            > b.cluster_employment - ts.published_employment, false)
     AS is_top_subsector_decisive,
