@@ -609,9 +609,18 @@ def test_every_report_renders_offline_in_chromium(built: Settings) -> None:
         folder / "index.html",
         *[folder / f"{slug}.html" for slug in CLUSTERS],
     ]
-    reports = inspect_pages(pages, screenshot_dir=ARTIFACTS)
+    reports = inspect_pages(
+        pages,
+        screenshot_dir=ARTIFACTS,
+        evaluate="""() => Array.from(new Set(Array.from(
+            document.querySelectorAll('.modebar-btn')).map(b => b.dataset.title)))""",
+    )
     for report in reports:
         name = report.path.name
+        # the charts' toolbars: nothing that sends the data elsewhere ("Share chart...")
+        if report.path.stem in CLUSTERS:
+            assert "Download plot as a PNG" in report.evaluated, name
+            assert not [t for t in report.evaluated if "hare" in t or "loud" in t], name
         assert report.console_errors == [], name
         assert report.page_errors == [], name
         assert report.blocked_requests == [], name

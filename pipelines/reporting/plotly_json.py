@@ -13,10 +13,14 @@ import math
 from dataclasses import dataclass, field
 
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
+# No "Share chart..." (plotly.js 4 offers to upload the chart's data to Plotly's cloud by
+# default): review material stays on the reader's machine. The local image download stays.
 CONFIG = {
     "displaylogo": False,
     "responsive": True,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud", "sendDataToCloud"],
 }
 
 
