@@ -754,3 +754,38 @@ def test_printed_report_hides_controls_and_shows_every_data_table(built: Setting
     assert report.evaluated["reasonsOpen"] == 0 and report.evaluated["percentiles"] == "none"
     assert report.evaluated["printNote"] == "inline"
     assert report.charts_rendered == report.chart_slots == 4
+
+
+@pytest.mark.skipif(not chromium(), reason="needs Debian's chromium")
+def test_reading_aids_a_reader_relies_on(built: Settings, tmp_path: Path) -> None:
+    """The occupations table keeps its heading row in view while it scrolls, a focused sort
+    heading shows its outline, and a page sent without its folder says so (not blank charts)."""
+    from tests.support.report_browser import inspect_pages
+
+    alone = tmp_path / "healthcare-human-services.html"
+    shutil.copy(built.output / RELEASE / alone.name, alone)
+    probe = """() => {
+        const notice = document.querySelector('.needs-files');
+        const shown = notice.getBoundingClientRect().height > 0;
+        const button = document.querySelector('#occupations-table thead th button');
+        if (!button) return {notice: shown};  // report.js did not load
+        const box = document.querySelector('#occupations-table').closest('.scroll');
+        box.scrollIntoView();
+        box.scrollTop = 2500;
+        button.focus({focusVisible: true});
+        const heading = button.closest('th').getBoundingClientRect();
+        return {
+            notice: shown,
+            scrolled: box.scrollTop,
+            headingInView: Math.abs(heading.top - box.getBoundingClientRect().top) < 2,
+            outline: getComputedStyle(button).outlineStyle,
+        };
+    }"""
+    in_place, copied = inspect_pages(
+        [built.output / RELEASE / alone.name, alone], evaluate=probe, full_page=False
+    )
+    assert in_place.evaluated["notice"] is False
+    assert in_place.evaluated["scrolled"] > 1000 and in_place.evaluated["headingInView"]
+    assert in_place.evaluated["outline"] == "solid"
+    assert copied.evaluated == {"notice": True}
+    assert copied.charts_rendered == 0  # no plotly.min.js beside it: the notice says why
