@@ -176,13 +176,18 @@ def run(
     return 0
 
 
-def error_message(error: Any) -> str:
-    """The message of the error that caused a step failure (a SerializableErrorInfo), not of
-    Dagster's wrapper around it ("Error occurred while executing op ..."); our errors start
-    with the source in brackets, so the exception's class name before them is dropped."""
+def root_error(error: Any) -> Any:
+    """The error that caused a step failure (a SerializableErrorInfo), not Dagster's wrapper
+    around it ("Error occurred while executing op ...")."""
     while error.cause is not None and error.cls_name and error.cls_name.startswith("Dagster"):
         error = error.cause
-    message = error.message.strip()
+    return error
+
+
+def error_message(error: Any) -> str:
+    """The message of the error that caused a step failure; our errors start with the source
+    in brackets, so the exception's class name before them is dropped."""
+    message = root_error(error).message.strip()
     head, sep, rest = message.partition(": ")
     return rest if sep and rest.startswith("[") and " " not in head else message
 
@@ -190,13 +195,21 @@ def error_message(error: Any) -> str:
 def failure_lines(result: ExecuteInProcessResult) -> list[str]:
     """What failed and why, and what the run did change before it stopped: steps that
     succeeded swapped their tables in (each passed its own contract); the failed ones did not."""
-    lines = []
+    lines, not_run = [], []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
+            if error and root_error(error).cls_name == "RunStoppedError":
+                not_run.append(event.step_key)
+                continue
             lines.append(
                 f"\n{event.step_key}: {error_message(error) if error else 'unknown error'}"
             )
+    if not_run:
+        lines.append(
+            f"\nNot run, as the warehouse was locked: {len(not_run)} later step(s) "
+            f"({', '.join(not_run[:4])}{', …' if len(not_run) > 4 else ''})."
+        )
     for check in result.get_asset_check_evaluations():
         if not check.passed and check.severity.value == "ERROR":
             shown = {

@@ -34,6 +34,10 @@ class WarehouseLockedError(RuntimeError):
     """Another process holds the warehouse file."""
 
 
+class RunStoppedError(WarehouseLockedError):
+    """A step of a run in which an earlier step found the warehouse locked: not run."""
+
+
 class WarehouseResource(DuckDBResource):
     """DuckDB warehouse connection with bounded lock waiting and a clear error.
 
@@ -48,9 +52,11 @@ class WarehouseResource(DuckDBResource):
     lock_wait_s: float = Field(10.0, description="seconds to wait for another process's lock")
     _in_run: bool = PrivateAttr(default=False)
     _shared: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _locked: bool = PrivateAttr(default=False)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self._in_run = True
+        self._locked = False
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         self._close_shared()
@@ -70,8 +76,21 @@ class WarehouseResource(DuckDBResource):
             finally:
                 con.close()
             return
+        if self._locked:
+            # Once another process held the file, the run stops writing: its later steps would
+            # otherwise write whenever the lock frees, leaving the warehouse half this run's.
+            raise RunStoppedError(
+                "[warehouse] not run: an earlier step of this run found the warehouse locked by "
+                "another process, so this run writes nothing more."
+            )
         if self._shared is None:
-            self._shared = connect(Path(self.database), self.connection_config, self.lock_wait_s)
+            try:
+                self._shared = connect(
+                    Path(self.database), self.connection_config, self.lock_wait_s
+                )
+            except WarehouseLockedError:
+                self._locked = True
+                raise
         con = self._shared
         try:
             yield con
@@ -98,18 +117,27 @@ def connect(path: Path, config: dict[str, Any], lock_wait_s: float) -> duckdb.Du
                 raise
             if time.monotonic() >= deadline:
                 raise WarehouseLockedError(_lock_message(path, str(err), lock_wait_s)) from None
+            if delay == 0.2 and lock_wait_s >= 1:  # the first refusal: say what it waits for
+                get_dagster_logger("pipelines.warehouse").warning(
+                    f"[warehouse] waiting up to {lock_wait_s:.0f} s for {_holder(str(err))} "
+                    f"to release {path} (CCP_LOCK_WAIT_S)"
+                )
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
 
-def _lock_message(path: Path, error: str, waited_s: float) -> str:
+def _holder(error: str) -> str:
     holder = re.search(r"held in (.+?) \(PID (\d+)\)", error)
-    who = f"process {holder.group(2)} ({holder.group(1)})" if holder else "another process"
+    return f"process {holder.group(2)} ({holder.group(1)})" if holder else "another process"
+
+
+def _lock_message(path: Path, error: str, waited_s: float) -> str:
     return (
-        f"[warehouse] {path} is locked by {who}; waited {waited_s:.0f} s. DuckDB allows one "
-        "writing process per file: usually another pipeline run (Dagster UI or `ccp run`), a "
-        "notebook or the duckdb CLI has it open.\nWhat to do: wait for that run to finish or close "
-        "that program, then run again. Nothing was changed in the warehouse."
+        f"[warehouse] {path} is locked by {_holder(error)}; waited {waited_s:.0f} s. DuckDB "
+        "allows one writing process per file: usually another pipeline run (Dagster UI or "
+        "`ccp run`), a notebook or the duckdb CLI has it open.\nWhat to do: wait for that run "
+        "to finish or close that program, then run again. This step changed nothing, and the "
+        "run writes nothing after it."
     )
 
 

@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.cli import failure_lines
 from pipelines.warehouse import (
     WarehouseLockedError,
     WarehouseResource,
@@ -82,6 +83,25 @@ def test_pipeline_run_against_locked_warehouse_explains(tmp_path: Path) -> None:
     assert "is locked by process" in failure_text(result)
     # The holder's data is intact and nothing else was written.
     assert read(settings.warehouse, "SELECT count(*) AS n FROM held")["n"][0] == 1
+
+
+def test_a_run_that_found_the_warehouse_locked_writes_nothing_after(tmp_path: Path) -> None:
+    """The lock is released while the run goes on: its later steps do not write then (a UI
+    run and `ccp run` at once would otherwise leave the warehouse half of each)."""
+    settings = isolated_settings(tmp_path, lock_wait_s=0.5)
+    holder = hold_lock(settings.warehouse, 3)
+    try:
+        result = run_refresh(settings)
+    finally:
+        holder.wait()
+    assert not result.success
+    assert result.get_asset_materialization_events() == []
+    tables = read(settings.warehouse, "SELECT table_name FROM duckdb_tables()")["table_name"]
+    assert tables.to_list() == ["held"]
+    lines = "".join(failure_lines(result))
+    assert lines.count("is locked by process") == 1
+    assert "Not run, as the warehouse was locked:" in lines
+    assert "The warehouse keeps its previous tables." in lines
 
 
 def test_failed_validation_keeps_the_previous_table(tmp_path: Path) -> None:
