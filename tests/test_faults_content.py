@@ -91,7 +91,7 @@ CASES = [
 # recorded the fetch: the fetched file's row in raw_oews__files is then the one thing changed.
 # stg_oews__files, what reports cite, still names the file behind the estimates.
 STAGING_CASES = [
-    (short_series_id, ["not 25 characters of the OEWS pattern", "Delete it from the cache"]),
+    (short_series_id, ["not 25 characters of the OEWS pattern", "a refused download is set aside"]),
     (non_numeric_value, ["neither numbers nor '-'", "'155,495,730'", NATIONAL_KEY]),
     (unknown_footnote, ["footnote codes ['9'] are not in oe.footnote", "Download all oe.*"]),
 ]
@@ -101,17 +101,38 @@ def serve_changed(case: Case, name: str, body: bytes) -> None:
     case.server.add(f"/oe/{name}", body, etag=f'"{name}-changed"')
 
 
+def assert_set_aside(case: Case, name: str, body: bytes, message: str) -> None:
+    """The refused download is kept beside the cache as `.refused`, and the copy it replaced
+    is the cached file again, with its validators (so a server serving it again answers 304)."""
+    cached = case.folder / "cache" / "oews" / name
+    assert cached.with_name(f"{name}.refused").read_bytes() == body
+    assert cached.read_bytes() == (case.bls_files / name).read_bytes()
+    assert not cached.with_name(f"{name}.previous").exists()
+    assert "and the copy it had replaced is back in the cache" in message
+
+
 @pytest.mark.parametrize(
     ("damage", "source", "fragments"), CASES, ids=[c[0].__name__ for c in CASES]
 )
 def test_bad_file_is_refused_before_anything_is_written(
     fault: Case, damage: Damage, source: str, fragments: list[str]
 ) -> None:
-    serve_changed(fault, *damage(fault.bls_files))
+    name, body = damage(fault.bls_files)
+    serve_changed(fault, name, body)
     result = fault.run()
     assert not result.success
     assert_explained(failure_text(result), source, *fragments)
     fault.assert_intact()
+    if damage is older_release:  # a whole file of another release: kept, not set aside
+        assert not list((fault.folder / "cache").rglob("*.refused"))
+        return
+    assert_set_aside(fault, name, body, failure_text(result))
+    if damage is cut_off_file:
+        # BLS serves the good file again, as it was: revalidated (304), the copy put back is used
+        fault.baseline.serve_good()
+        again = fault.run()
+        assert again.success, failure_text(again)
+        fault.assert_intact(may_change=frozenset({"raw_oews__files", "stg_oews__files"}))
 
 
 @pytest.mark.parametrize(
@@ -125,6 +146,7 @@ def test_bad_values_are_refused_and_the_tables_stay(
     result = fault.run()
     assert not result.success
     assert_explained(failure_text(result), f"oews ({DATA})", *fragments)
+    assert_set_aside(fault, name, body, failure_text(result))
     fault.assert_intact(may_change=frozenset({"raw_oews__files"}))
     # raw_oews__files records the fetch that was refused, and nothing else changed in it.
     sql = "SELECT file_name, sha256, etag, retrieved_at FROM raw_oews__files ORDER BY 1"

@@ -185,3 +185,19 @@ def test_unknown_setting_stops_ccp_run_before_it_starts(
         "Unknown setting CCP_SOURCE_MOD. Did you mean CCP_SOURCE_MODE?" in capsys.readouterr().err
     )
     fault.assert_intact()
+
+
+def test_a_refused_download_is_set_aside_and_the_copy_it_replaced_kept(fault: Case) -> None:
+    """BLS serves a changed EP workbook that downloads fine but is not the table (a moved
+    header): the refusal moves it aside and puts the cached workbook back, so the next run is
+    not stuck revalidating the refused bytes (a 304 would hand them to the reader again)."""
+    bad = broken.ep_workbook(fault.folder, "moved-header").read_bytes()
+    fault.server.add("/emp/occupation.xlsx", bad, etag='"ep-2"')
+    result = fault.run()
+    assert not result.success
+    message = failure_text(result)
+    assert_explained(message, EP, "no header row", "the copy it had replaced is back")
+    fault.assert_intact()
+    cached = fault.folder / "cache" / "ep" / "occupation.xlsx"
+    assert cached.with_name("occupation.xlsx.refused").read_bytes() == bad
+    assert cached.read_bytes() == (fault.baseline.root / "cache/ep/occupation.xlsx").read_bytes()

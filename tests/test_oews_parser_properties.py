@@ -197,7 +197,7 @@ def test_long_layout_problems_are_named(case: str) -> None:
     lines, fragment = LONG_LAYOUT_PROBLEMS[case]
     with pytest.raises(SourceError) as err:
         parse(encode(lines))
-    assert fragment in str(err.value) and "Delete it from the cache" in str(err.value)
+    assert fragment in str(err.value) and "a refused download is set aside" in str(err.value)
 
 
 BAD_VALUES = {

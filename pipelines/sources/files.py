@@ -15,8 +15,19 @@ from pipelines.sources.digest import Expect, digest_file
 class SourceError(Exception):
     """Clear, user-facing failure: names the source, what was wrong, and what to do."""
 
-    def __init__(self, source: str, problem: str, remedy: str, *, url: str | None = None):
+    def __init__(
+        self,
+        source: str,
+        problem: str,
+        remedy: str,
+        *,
+        url: str | None = None,
+        is_damaged: bool = True,
+    ):
         self.source, self.problem, self.remedy, self.url = source, problem, remedy, url
+        # False for a file that is whole but not wanted (e.g. an older release): a download
+        # refused as damaged is set aside (pipelines/sources/cache.py), this one is kept
+        self.is_damaged = is_damaged
         where = f" (URL: {url})" if url else ""
         super().__init__(f"[{source}] {problem}{where}\nWhat to do: {remedy}")
 

@@ -26,6 +26,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 
+from pipelines.sources.cache import keep_previous, sidecar
 from pipelines.sources.digest import CHUNK, Expect, StreamDigest, digest_file, identity, remember
 from pipelines.sources.files import FetchedFile, SourceError
 
@@ -197,7 +198,7 @@ class Downloader:
 
     def _usable_cache(self, url: str, target: Path) -> dict[str, Any] | None:
         """The sidecar of an intact cache file that may be revalidated, else None."""
-        meta_path = target.with_name(f"{target.name}.meta.json")
+        meta_path = sidecar(target)
         if not target.is_file() or not meta_path.is_file():
             return None
         try:
@@ -294,6 +295,7 @@ class Downloader:
                         f"{found[1]}, {_local_copy(source)}. The cached copy (if any) was kept.",
                         url=url,
                     )
+                keep_previous(target, digest.hexdigest())
                 os.replace(part, target)
                 remember(target, identity(target), digest.hexdigest())
                 meta = {
@@ -304,7 +306,7 @@ class Downloader:
                     "etag": resp.headers.get("ETag"),
                     "retrieved_at": _now(),
                 }
-                _write_json(target.with_name(f"{target.name}.meta.json"), meta)
+                _write_json(sidecar(target), meta)
                 return FetchedFile(
                     source=source,
                     name=name,

@@ -254,7 +254,8 @@ def check_header(file: FetchedFile) -> list[str]:
         raise SourceError(
             f"oews ({file.name})",
             "the file does not end with a line break: its last line is cut off (truncated)",
-            "Delete it from the cache folder (or replace your local copy) and run again.",
+            "Run again (a refused download is set aside and fetched again) or replace your "
+            "local copy.",
             url=file.url,
         )
     expected = allowed[0]
@@ -394,7 +395,8 @@ def _parse_error(file: FetchedFile, err: duckdb.Error) -> SourceError:
     return SourceError(
         f"oews ({file.name})",
         f"could not be read as a BLS tab-separated file: {str(err).splitlines()[0]}",
-        "The file may be truncated or not the BLS file. Delete it from the cache folder (or "
-        "replace your local copy) and run again. The previous release's tables are unchanged.",
+        "The file may be truncated or not the BLS file. Run again (a refused download is set "
+        "aside and fetched again) or replace your local copy. The previous release's tables "
+        "are unchanged.",
         url=file.url,
     )

@@ -120,8 +120,9 @@ def _check_long_layout(
     raise SourceError(
         f"oews ({file.name})",
         "; ".join(problems),
-        "The file is damaged or its layout changed. Delete it from the cache folder and run "
-        "again; if it persists, report it. The previous release's tables are unchanged.",
+        "The file is damaged or its layout changed. Run again (a refused download is set "
+        "aside and fetched again) or replace your local copy; if it persists, report it. The "
+        "previous release's tables are unchanged.",
         url=file.url,
     )
 

@@ -1,0 +1,93 @@
+"""The download cache's last good copy: a download that replaces a cached file keeps the one it
+replaces, and a download its reader refuses is set aside with that copy put back.
+
+HTTP-level checks (status, length, an HTML page, a damaged zip) stop a bad body before it
+reaches the cache. A body that passes them and is still not the data (a cut-off workbook served
+whole, a changed header) is only found by its reader, a step later. Left in the cache with its
+validators, it would be revalidated (304) and refused again on every run; and it would have
+replaced the archive's last good copy (BLS keeps only the current release online).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipelines.sources.files import FetchedFile, SourceError
+
+PREVIOUS = ".previous"  # the cached file a download replaced, until the next download
+REFUSED = ".refused"  # a download its reader refused, kept for the user to look at
+
+
+def sidecar(path: Path) -> Path:
+    """The JSON beside a cached file: URL, bytes, sha256, validators, retrieval time."""
+    return path.with_name(f"{path.name}.meta.json")
+
+
+def _move(path: Path, to: Path) -> Path:
+    """Move `path` and its sidecar to `to` (replacing what was there)."""
+    os.replace(path, to)
+    os.replace(sidecar(path), sidecar(to))
+    return to
+
+
+def _with_suffix(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def keep_previous(target: Path, new_sha256: str) -> None:
+    """Before a download replaces `target`: keep the cached copy (and its sidecar) as
+    `.previous` when the new bytes differ from it."""
+    if not (target.is_file() and sidecar(target).is_file()):
+        return
+    try:
+        old = json.loads(sidecar(target).read_text(encoding="utf-8")).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return  # an unreadable sidecar describes no good copy
+    if old != new_sha256:
+        _move(target, _with_suffix(target, PREVIOUS))
+
+
+def set_aside(file: FetchedFile) -> str | None:
+    """`file`, a cached download, was refused by its reader: move it (and its sidecar) to
+    `.refused` and put the copy it replaced back. Returns what was done, for the message;
+    None when `file` is not a cached download (a local copy, the embedded data)."""
+    path = Path(file.path)
+    try:
+        recorded = json.loads(sidecar(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict) or recorded.get("sha256") != file.sha256:
+        return None  # not the bytes that were refused (or not from the cache at all)
+    refused = _move(path, _with_suffix(path, REFUSED))
+    previous = _with_suffix(path, PREVIOUS)
+    if previous.is_file() and sidecar(previous).is_file():
+        _move(previous, path)
+        return (
+            f"The refused download was moved to {refused}, and the copy it had replaced is back "
+            "in the cache: the next run asks the server again and uses that copy if the server "
+            "says it is current."
+        )
+    return f"The refused download was moved to {refused}; the next run downloads it again."
+
+
+@contextmanager
+def refused_downloads_set_aside(files: Iterable[FetchedFile | None]) -> Iterator[None]:
+    """Around the reading of `files`: when a reader refuses one of them (a SourceError naming
+    it, or the only one of its source), set that download aside and say so in the error."""
+    given = [f for f in files if f is not None]
+    try:
+        yield
+    except SourceError as err:
+        if not err.is_damaged:
+            raise
+        named = [f for f in given if f"({f.name})" in err.source]
+        if not named:
+            named = [f for f in given if f.source == err.source.split(" (")[0]]
+        done = set_aside(named[0]) if len(named) == 1 else None
+        if done is None:
+            raise
+        raise SourceError(err.source, err.problem, f"{err.remedy} {done}", url=err.url) from None
