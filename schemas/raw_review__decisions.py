@@ -8,8 +8,10 @@ from schemas.int_clusters__rule_matches import CLUSTER_CODE, SUB_CLUSTER_CODE
 
 
 class RawReviewDecisions(pa.DataFrameModel):
-    source_file: str = pa.Field(str_endswith=".csv")
-    line: pl.Int32 = pa.Field(ge=2)  # line 1 is the header
+    source_file: str = pa.Field(str_matches=r"(?i)^.+\.(csv|xlsx)$")
+    line: pl.Int32 = pa.Field(
+        ge=2
+    )  # the line of a CSV file, the row of a workbook: 1 is the header
     soc_code: str = pa.Field(str_matches=r"^\d{2}-\d{4}$")
     decision: str = pa.Field(isin=["add", "remove", "move"])
     cluster_code: str = pa.Field(str_matches=CLUSTER_CODE)

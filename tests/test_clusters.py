@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 
@@ -589,7 +591,7 @@ def test_removing_a_qualifying_occupations_only_cluster_is_refused_before_the_sw
             ).encode("cp1252"),
             "is not UTF-8 text (line 2 has the byte 0xeb",
         ),
-        (b"PK\x03\x04 a workbook", "is a workbook (.xlsx), not a CSV file"),
+        (b"PK\x03\x04 a damaged workbook", "is not a readable .xlsx workbook"),
         (  # a rationale over two lines (Alt+Enter in Excel) and a blank line: real line numbers
             (
                 HEADER + '47-2111,x,Construction,Skilled Trades,remove,,,A,2026-01-01,"one\ntwo"\n'
@@ -653,11 +655,37 @@ def test_a_folder_of_returned_sheets_is_one_decisions_file(offline: Path, tmp_pa
         clusters_of(settings.warehouse, soc).select("cluster_name", "sub_cluster_name").iter_rows()
     )
 
-    # a workbook, Office's lock file and macOS's metadata file are not decisions files
-    for name in ("~$a-supply-chain.csv", "._a-supply-chain.csv", "c.xlsx"):
-        (folder / name).write_bytes(b"\x00 not a CSV")
+    # Office's lock file and macOS's metadata file are not decisions files
+    for name in ("~$a-supply-chain.csv", "._a-supply-chain.csv", "~$c-returned.xlsx"):
+        (folder / name).write_bytes(b"\x00 not a decisions file")
+    # a review sheet returned as the workbook the report offers is one (a date Excel stored as
+    # a date reads as YYYY-MM-DD)
+    other, other_cluster, other_sub = read(
+        offline,
+        f"SELECT soc_code, cluster_name, sub_cluster_name FROM {OC} WHERE soc_code IN "
+        f"(SELECT soc_code FROM {OC} GROUP BY soc_code HAVING count(*) > 1) "
+        f"AND soc_code NOT IN ('53-3032', '{soc}') ORDER BY soc_code LIMIT 1",
+    ).row(0)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "review"
+    sheet.append([*HEADER.strip().split(","), "context_status"])
+    sheet.append([other, "x", other_cluster, other_sub, "remove", None, None, "C", None, "no"])
+    sheet.cell(2, 9).value = dt.datetime(2026, 11, 22)
+    book.save(folder / "c-returned.xlsx")
     result = run_refresh(settings, "assign_clusters")
     assert result.success, failure_text(result)
+    assert (other_cluster, other_sub) not in set(
+        clusters_of(settings.warehouse, other)
+        .select("cluster_name", "sub_cluster_name")
+        .iter_rows()
+    )
+    applied = read(
+        settings.warehouse,
+        "SELECT source_file, line, decided_on FROM raw_review__decisions WHERE soc_code = ?",
+        [other],
+    )
+    assert applied.rows() == [("c-returned.xlsx", 2, "2026-11-22")]
 
     (folder / "c-again.CSV").write_text(HEADER + "\n" + move, encoding="utf-8")
     before = table_digests(settings.warehouse)
@@ -670,12 +698,19 @@ def test_a_folder_of_returned_sheets_is_one_decisions_file(offline: Path, tmp_pa
     )
     assert table_digests(settings.warehouse)[OC] == before[OC]
 
-    # returned as workbooks only: an error that says so, not zero decisions
-    for csv_file in folder.glob("*.[cC][sS][vV]"):
-        csv_file.unlink()
+    # a damaged workbook is named, not skipped
+    (folder / "c-again.CSV").unlink()
+    (folder / "d-damaged.xlsx").write_bytes(b"PK\x03\x04 cut off")
     result = run_refresh(settings, "assign_clusters")
     assert not result.success
-    assert "holds no CSV file (it holds workbooks: c.xlsx)" in failure_text(result)
+    assert "d-damaged.xlsx is not a readable .xlsx workbook" in failure_text(result)
+
+    # nothing to read: an error that says so, not zero decisions
+    for file in folder.iterdir():
+        file.unlink()
+    result = run_refresh(settings, "assign_clusters")
+    assert not result.success
+    assert "holds no CSV file or .xlsx review sheet" in failure_text(result)
     assert table_digests(settings.warehouse)[OC] == before[OC]
 
 

@@ -789,3 +789,43 @@ def test_reading_aids_a_reader_relies_on(built: Settings, tmp_path: Path) -> Non
     assert in_place.evaluated["outline"] == "solid"
     assert copied.evaluated == {"notice": True}
     assert copied.charts_rendered == 0  # no plotly.min.js beside it: the notice says why
+
+
+def test_the_review_workbook_filled_in_excel_is_a_decisions_file(
+    built: Settings, tmp_path: Path
+) -> None:
+    """The review sheet as the report offers it (.xlsx), filled in and returned: its decision
+    is applied, cited by the workbook's row, as the CSV's would be by its line."""
+    import openpyxl
+
+    settings = copy_of(built, tmp_path / "copy")
+    offered = settings.output / RELEASE / "downloads" / "digital-technology"
+    returned = tmp_path / "returned" / "digital-technology-review-sheet.xlsx"
+    returned.parent.mkdir()
+    book = openpyxl.load_workbook(offered / "digital-technology-review-sheet.xlsx")
+    sheet = book["review"]
+    header = [c.value for c in sheet[1]]
+    soc = read(
+        settings.warehouse,
+        "SELECT soc_code FROM out_profiles__cluster_occupations WHERE cluster_code = "
+        "'digital-technology' AND cluster_count > 1 ORDER BY employment_count DESC LIMIT 1",
+    )["soc_code"][0]
+    [number] = [r[0].row for r in sheet.iter_rows(min_row=2) if r[0].value == soc]
+    for column, value in {
+        "decision": "remove",
+        "reviewer": "IAG Digital",
+        "date": "2026-11-20",
+        "rationale": "works elsewhere",
+    }.items():
+        sheet.cell(number, header.index(column) + 1).value = value
+    book.save(returned)
+    settings = settings.model_copy(update={"review_decisions_path": returned.parent})
+    applied = run_refresh(
+        settings, "apply_review_decisions", release=RELEASE, only_clusters=["digital-technology"]
+    )
+    assert applied.success, failure_text(applied)
+    page = (settings.output / RELEASE / "digital-technology.html").read_text()
+    review = page[page.index('id="review"') : page.index('id="methodology"')]
+    assert f"digital-technology-review-sheet.xlsx, row {number}" in review
+    assert "works elsewhere" in review
+    assert not re.search(rf'<tr data-status="\w+">\s*<td data-search>{soc}</td>', page)

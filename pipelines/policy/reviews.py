@@ -1,8 +1,9 @@
 """Industry Advisory Group reviewer decisions: a versioned CSV applied after every other layer.
 
-The file has the review sheet's columns, so a filled-in review sheet can be saved as the
-decisions file unchanged: rows whose `decision` is blank (or `keep`) change nothing. The path
-may also be a folder of such files (one returned sheet per cluster), read in name order.
+The file has the review sheet's columns, so a filled-in review sheet is the decisions file
+unchanged, as the workbook it is returned as (.xlsx) or saved as CSV: rows whose `decision` is
+blank (or `keep`) change nothing. The path may also be a folder of such files (one returned
+sheet per cluster), read in name order.
 
     soc_code, occupation_title, cluster, sub_cluster, decision, to_cluster, to_sub_cluster,
     reviewer, date, rationale
@@ -18,7 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -74,21 +75,22 @@ def load_decisions(path: Path, known_socs: set[str], resolve: Resolver) -> pl.Da
 
 
 def _folder_files(folder: Path) -> list[Path]:
-    """The CSV files of a decisions folder, in name order: not Office's lock files (~$...) or
-    macOS's metadata files (._...). A folder without one is an error: the decisions returned
-    as workbooks, say, would otherwise be silently dropped."""
+    """The decisions files of a folder (CSV files and returned review-sheet workbooks), in name
+    order: not Office's lock files (~$...) or macOS's metadata files (._...). A folder without
+    one is an error: an empty or mistyped folder would otherwise apply no decisions silently."""
     files = sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(("~$", "._"))
+        if p.is_file()
+        and p.suffix.lower() in (".csv", ".xlsx")
+        and not p.name.startswith(("~$", "._"))
     )
     if not files:
-        workbooks = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".xlsx")
-        found = f" (it holds workbooks: {', '.join(workbooks)})" if workbooks else ""
         raise ReviewError(
-            f"[reviewer decisions] the folder {folder} holds no CSV file{found}.\nWhat to do: "
-            'save each returned review sheet in it as "CSV UTF-8 (Comma delimited)"; to apply '
-            "no decisions, put in one file holding only the header line."
+            f"[reviewer decisions] the folder {folder} holds no CSV file or .xlsx review "
+            "sheet.\nWhat to do: put the returned review sheets in it (as the .xlsx or .csv "
+            "files the reports offer); to apply no decisions, put in one file holding only the "
+            "header line."
         )
     return files
 
@@ -97,22 +99,19 @@ def _file_decisions(
     path: Path, known_socs: set[str], resolve: Resolver, seen: dict[tuple, tuple[str, int]]
 ) -> list[dict]:
     rows: list[dict] = []
-    text = _read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    data = _read_bytes(path)
+    header, records = (
+        workbook_records(path, data)
+        if data.startswith(b"PK\x03\x04") or path.suffix.lower() == ".xlsx"
+        else _csv_records(path, data)
+    )
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise ReviewError(
             f"[reviewer decisions] {path}: missing columns {missing} (found {header}).\n"
             f"What to do: use the review sheet's columns: {', '.join(COLUMNS)}."
         )
-    for raw in reader:
-        # the line the record starts on: reader.line_num is its last (a quoted field, e.g. a
-        # rationale typed with Alt+Enter in Excel, may span lines)
-        values = [v if isinstance(v, str) else ",".join(v or []) for v in raw.values()]
-        breaks = sum(v.count("\n") + v.count("\r") - v.count("\r\n") for v in values)
-        line = reader.line_num - breaks
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+    for line, row in records:
         decision = row["decision"].lower()
         if decision in ("", "keep"):
             continue
@@ -120,36 +119,102 @@ def _file_decisions(
     return rows
 
 
-def _read_text(path: Path) -> str:
-    """The file as text, or an error that says what it is instead (none, a folder, a workbook,
-    not UTF-8: Excel's plain "CSV" on Windows is not)."""
+Records = Iterator[tuple[int, dict[str, str]]]  # (line or row number, column -> text)
 
-    def fail(problem: str, remedy: str) -> ReviewError:
-        return ReviewError(f"[reviewer decisions] {path} {problem}\nWhat to do: {remedy}")
+
+def _csv_records(path: Path, data: bytes) -> tuple[list[str], Records]:
+    """A CSV decisions file's header and records, each with the line it starts on."""
+    reader = csv.DictReader(io.StringIO(_decode(path, data), newline=""))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+
+    def records() -> Records:
+        for raw in reader:
+            # the line the record starts on: reader.line_num is its last (a quoted field, e.g.
+            # a rationale typed with Alt+Enter in Excel, may span lines)
+            values = [v if isinstance(v, str) else ",".join(v or []) for v in raw.values()]
+            breaks = sum(v.count("\n") + v.count("\r") - v.count("\r\n") for v in values)
+            yield (
+                reader.line_num - breaks,
+                {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k},
+            )
+
+    return header, records()
+
+
+def workbook_records(path: Path, data: bytes) -> tuple[list[str], Records]:
+    """A returned review-sheet workbook's header and records, each with its row number: the
+    sheet named `review` (the reports' review sheet), else the first. Cells are read as text;
+    a date Excel stored as a date reads as YYYY-MM-DD."""
+    from openpyxl import load_workbook
 
     try:
-        data = path.read_bytes()
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises many kinds for a damaged or encrypted file
+        raise _fail(
+            path,
+            f"is not a readable .xlsx workbook ({type(err).__name__}: {err}).",
+            "open it in Excel and save it again as .xlsx (without a password), or save it as "
+            '"CSV UTF-8 (Comma delimited)".',
+        ) from None
+    sheet = book["review"] if "review" in book.sheetnames else book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [_cell_text(v).lower() for v in next(rows, ())]
+
+    def records() -> Records:
+        for number, values in enumerate(rows, start=2):
+            padded = [*values, *[None] * (len(header) - len(values))]
+            yield number, {h: _cell_text(v) for h, v in zip(header, padded, strict=False) if h}
+        book.close()
+
+    return header, records()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def place(file_name: str, number: int) -> str:
+    """Where a decision is in its file: the line of a CSV file, the row of a workbook."""
+    return f"{'row' if file_name.lower().endswith('.xlsx') else 'line'} {number}"
+
+
+def _fail(path: Path, problem: str, remedy: str) -> ReviewError:
+    return ReviewError(f"[reviewer decisions] {path} {problem}\nWhat to do: {remedy}")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
     except FileNotFoundError:
-        raise fail(
+        raise _fail(
+            path,
             "does not exist.",
             "check CCP_REVIEW_DECISIONS_PATH (or restore pipelines/policy/reviewer_decisions.csv); "
             "to apply no decisions, point it at a file holding only the header line.",
         ) from None
-    if data.startswith(b"PK\x03\x04"):
-        raise fail(
-            "is a workbook (.xlsx), not a CSV file.",
-            'open it in Excel and save it as "CSV UTF-8 (Comma delimited)", then point '
-            "CCP_REVIEW_DECISIONS_PATH at that file.",
-        )
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """A CSV file as text, or an error that says what it is instead (not UTF-8: Excel's plain
+    "CSV" on Windows is not)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise fail(
+        raise _fail(
+            path,
             f"is not UTF-8 text (line {line} has the byte 0x{data[err.start]:02x}; Excel's plain "
             '"CSV" format writes Windows-1252).',
             'save it from Excel as "CSV UTF-8 (Comma delimited)" (or from another program as '
-            "UTF-8) and run again.",
+            "UTF-8), or keep the review sheet as the .xlsx it came as, and run again.",
         ) from None
 
 
@@ -164,7 +229,8 @@ def _decision(
 ) -> dict:
     def fail(problem: str, remedy: str) -> ReviewError:
         return ReviewError(
-            f"[reviewer decisions] {path}, line {line}: {problem}\nWhat to do: {remedy}"
+            f"[reviewer decisions] {path}, {place(path.name, line)}: {problem}\n"
+            f"What to do: {remedy}"
         )
 
     if decision not in DECISIONS:
@@ -209,7 +275,7 @@ def _decision(
     for key in {(soc, *source), (soc, *target)} - {(soc, None, None)}:
         if key in seen:
             other, other_line = seen[key]
-            where = f"line {other_line}" + ("" if other == path.name else f" of {other}")
+            where = place(other, other_line) + ("" if other == path.name else f" of {other}")
             raise fail(
                 f"it conflicts with the decision on {where} for the same occupation and "
                 "sub-cluster.",
@@ -254,7 +320,7 @@ def apply_decisions(assignments: pl.DataFrame, decisions: pl.DataFrame) -> pl.Da
     for d in decisions.iter_rows(named=True):
         note = (
             f"reviewer {d['reviewer']} ({d['decided_on']}, "
-            f"{d['source_file'] or 'decisions file'} line {d['line']}): "
+            f"{d['source_file'] or 'decisions file'} {place(d['source_file'] or '', d['line'])}): "
             f"{d['rationale']}"
         )
 
