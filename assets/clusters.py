@@ -343,15 +343,17 @@ def out_clusters__occupation_cluster(
         release = context.partition_key
         rules, official, decisions, result = layered_assignment(con, release)
         write_frame(con, "_occupation_cluster_layers", result)
-        write_table(
-            con,
-            OCCUPATION_CLUSTER,
-            sql_text(OCCUPATION_CLUSTER),
-            **enforce_contract(OCCUPATION_CLUSTER),
-            keep_where=f"release_code <> '{release}'",
-            before_commit=functools.partial(_checked_swap, release),
-        )
-        con.execute("DROP TABLE _occupation_cluster_layers")
+        try:
+            write_table(
+                con,
+                OCCUPATION_CLUSTER,
+                sql_text(OCCUPATION_CLUSTER),
+                **enforce_contract(OCCUPATION_CLUSTER),
+                keep_where=f"release_code <> '{release}'",
+                before_commit=functools.partial(_checked_swap, release),
+            )
+        finally:  # a refused swap too: no scratch table left in the warehouse
+            con.execute("DROP TABLE IF EXISTS _occupation_cluster_layers")
         where = f"release_code = '{release}'"
         meta = table_metadata(con, OCCUPATION_CLUSTER, where)
         meta.update(layer_summary(con, OCCUPATION_CLUSTER, where))

@@ -572,6 +572,8 @@ def test_removing_a_qualifying_occupations_only_cluster_is_refused_before_the_sw
     assert "check every_qualifying_occupation_has_a_cluster failed for 1 row(s)" in message
     assert soc in message and "decision 'move'" in message
     assert table_digests(settings.warehouse)[OC] == before[OC]
+    scratch = "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE '%layers'"
+    assert read(settings.warehouse, scratch)["n"][0] == 0  # no scratch table left behind
     # what `ccp run` prints: the check's own message, and what the run did update
     from pipelines.cli import failure_lines
 
