@@ -129,10 +129,7 @@ def raw_crosswalk__rows(
         write_frame(con, "raw_crosswalk__rows", frame)
         meta = table_metadata(con, "raw_crosswalk__rows")
         if file is None:
-            meta["note"] = (
-                "not available offline (source mode embedded); set CCP_CROSSWALK_LOCAL_PATH or "
-                "live mode"
-            )
+            meta["note"] = sources.unavailable_note("CCP_CROSSWALK_URL", "CCP_CROSSWALK_LOCAL_PATH")
         else:
             meta["note"] = f"Advance CTE Framework Crosswalk: {frame.height} rows"
         record_source(con, "crosswalk", file, meta["note"])

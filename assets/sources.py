@@ -340,7 +340,7 @@ def raw_ep__occupations(
     )
     if file is None:
         frame = pl.DataFrame(schema=EP_SCHEMA)
-        note = "not available offline (source mode embedded); set CCP_EP_LOCAL_PATH or live mode"
+        note = sources.unavailable_note("CCP_EP_URL", "CCP_EP_LOCAL_PATH")
     else:
         with refused_downloads_set_aside([file]):
             frame = ep_occupations_from_xlsx(Path(file.path))
@@ -384,7 +384,7 @@ def raw_onet__job_zones(
         zones = pl.DataFrame(
             schema={c: pl.Int8 if c == "job_zone" else pl.String for c in JOB_ZONES_COLUMNS}
         )
-        note = "not available offline (source mode embedded); set CCP_ONET_LOCAL_PATH or live mode"
+        note = sources.unavailable_note("CCP_ONET_URL", "CCP_ONET_LOCAL_PATH")
     else:
         with refused_downloads_set_aside([file]):
             zones = read_job_zones(paths["Job Zones.txt"])

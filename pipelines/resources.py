@@ -244,9 +244,22 @@ class SourcesResource(ConfigurableResource):
         mode = self.mode_for(local)
         if mode == "local":
             return describe_local_file(Path(str(local)), source=source, name=name, expect=expect)
-        if mode == "live":
+        if mode == "live" and url:  # an empty URL leaves the source out of a live run
             return self.downloader(logger).fetch(url, source=source, name=name, expect=expect)
         return None
+
+    def unavailable_note(self, url_setting: str, local_setting: str) -> str:
+        """Why a source `optional_file` returned None was not used, and how to use it (the
+        reports' provenance table shows it, for the researcher who runs the pipeline)."""
+        if self.source_mode == "live":
+            return (
+                f"left out of this run ({url_setting} is empty); to use it, set {url_setting} "
+                f"or {local_setting}"
+            )
+        return (
+            "no copy offline (the pipeline ran from its embedded data); to use it, set "
+            f"{local_setting} or run in live mode"
+        )
 
 
 class PolicyResource(ConfigurableResource):

@@ -17,8 +17,8 @@ import pytest
 
 from pipelines import cli
 from tests.support import broken_files as broken
-from tests.support.faults import Case, assert_explained
-from tests.support.pipeline import failure_text
+from tests.support.faults import Case, assert_explained, run_job
+from tests.support.pipeline import failure_text, read
 
 HISTORY = "oews history (national_M2024_dl.xlsx)"
 EP = "ep (occupation.xlsx)"
@@ -201,3 +201,19 @@ def test_a_refused_download_is_set_aside_and_the_copy_it_replaced_kept(fault: Ca
     cached = fault.folder / "cache" / "ep" / "occupation.xlsx"
     assert cached.with_name("occupation.xlsx.refused").read_bytes() == bad
     assert cached.read_bytes() == (fault.baseline.root / "cache/ep/occupation.xlsx").read_bytes()
+
+
+def test_an_empty_url_leaves_a_source_out_of_a_live_run(fault: Case) -> None:
+    """Live mode reaches every publisher; a source the user cannot reach (here Advance CTE's
+    crosswalk) is left out by emptying its URL, and the reports say it was not used."""
+    fault.server.add("/crosswalk.xlsx", b"", status=500)  # would fail the run if asked for
+    settings = fault.settings().model_copy(update={"crosswalk_url": ""})
+    result = run_job(settings)
+    assert result.success, failure_text(result)
+    [note] = read(
+        settings.warehouse,
+        "SELECT note FROM raw_sources__files WHERE source = 'crosswalk' AND NOT is_used",
+    )["note"]
+    assert note.startswith("left out of this run (CCP_CROSSWALK_URL is empty); to use it")
+    page = (fault.folder / "reports" / "2025A01" / "construction.html").read_text()
+    assert f"not used: {note}</td>" in page  # in the provenance table

@@ -199,7 +199,8 @@ def sources_frame(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
         UNION ALL
         SELECT source, file_name, url, size_bytes, sha256, retrieved_at,
                CASE WHEN is_used THEN 'file used'
-                    WHEN note LIKE 'not available%' THEN 'not used'
+                    WHEN note LIKE 'no copy offline%' OR note LIKE 'left out%'
+                      OR note LIKE 'not available%' THEN 'not used'
                     ELSE 'no file needed' END, note
         FROM raw_sources__files
         ORDER BY source, file_name NULLS FIRST
