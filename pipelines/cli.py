@@ -84,6 +84,7 @@ def run(
     from pipelines.releases import run_job
     from pipelines.resources import SourcesResource
     from pipelines.sources.files import SourceError
+    from pipelines.sources.http import user_agent
 
     definitions = build_definitions(settings)
     jobs = sorted(j.name for j in definitions.resolve_all_job_defs() if not j.name.startswith("__"))
@@ -109,12 +110,21 @@ def run(
     # after a screenful of logs; say so before anything runs.
     asked, backfill = release, settings.oews_xlsx_local_path or settings.oews_xlsx_year
     try:
+        if settings.source_mode == "live" and job_name == "refresh_warehouse":
+            user_agent(settings.contact)  # a live refresh downloads: refuse before it starts
         if not release or (job_name == "refresh_warehouse" and not backfill):
             release = SourcesResource.from_settings(settings).current_release()
     except SourceError as err:
         print(f"Could not tell which OEWS release to run:\n{err}", file=sys.stderr)
+        if job_name != "refresh_warehouse" and err.source != "settings":
+            print(
+                f"The {job_name} job itself downloads nothing: name a release the warehouse "
+                f"holds (`ccp info` lists them), e.g. `ccp run --job {job_name} --release "
+                "2025A01`, and it runs without asking the source.",
+                file=sys.stderr,
+            )
         print("\nNothing ran; the warehouse keeps its previous tables.", file=sys.stderr)
-        return 1
+        return 2 if err.source == "settings" else 1
     if asked and asked != release:
         print(
             f"ccp run: the configured OEWS source holds release {release}, not {asked}, and no "

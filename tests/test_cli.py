@@ -9,6 +9,8 @@ import duckdb
 
 from tests.support.pipeline import ccp
 
+UNREACHABLE = "http://127.0.0.1:9/oe/"  # the discard port: nothing listens there
+
 
 def test_run_prints_where_the_warehouse_is_and_what_it_holds(tmp_path: Path) -> None:
     done = ccp(tmp_path, "run")
@@ -73,10 +75,29 @@ def test_run_help_names_the_code_locations_jobs(tmp_path: Path) -> None:
     assert ", ".join(JOB_NAMES) in " ".join(done.stdout.split())
 
 
-def test_failed_run_explains_and_exits_non_zero(tmp_path: Path) -> None:
-    done = ccp(tmp_path, "run", CCP_SOURCE_MODE="live", CCP_BLS_BASE_URL="http://127.0.0.1:9/oe/")
-    assert done.returncode == 1
-    assert "CCP_CONTACT" in done.stderr and "keeps its previous tables" in done.stderr
+def test_a_live_refresh_without_a_contact_is_a_settings_error(tmp_path: Path) -> None:
+    for release in ((), ("--release", "2025A01")):
+        done = ccp(tmp_path, "run", *release, CCP_SOURCE_MODE="live", CCP_BLS_BASE_URL=UNREACHABLE)
+        assert done.returncode == 2, release  # a setting it cannot use, as the README says
+        assert "CCP_CONTACT" in done.stderr and "keeps its previous tables" in done.stderr
+
+
+def test_a_job_that_downloads_nothing_says_how_to_run_without_the_source(tmp_path: Path) -> None:
+    """Live, with BLS unreachable, render_reports cannot ask which release is current: it says
+    so (exit 1) and that naming the release runs it without asking."""
+    done = ccp(
+        tmp_path,
+        "run",
+        "--job",
+        "render_reports",
+        CCP_SOURCE_MODE="live",
+        CCP_CONTACT="ccp-tests@example.org",
+        CCP_BLS_BASE_URL=UNREACHABLE,
+        CCP_HTTP_MAX_RETRIES="0",
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "Could not tell which OEWS release to run" in done.stderr
+    assert "`ccp run --job render_reports --release 2025A01`" in done.stderr
 
 
 def test_a_release_the_source_does_not_hold_stops_before_any_run(tmp_path: Path) -> None:
