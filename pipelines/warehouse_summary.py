@@ -9,7 +9,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.reporting.freshness import index_out_of_date, rerender_command, stale_reports
+from pipelines.reporting.freshness import (
+    index_out_of_date,
+    rerender_command,
+    stale_reports,
+    tables_behind_screen,
+)
 from pipelines.review_tables import unapplied_decisions_note
 from pipelines.settings import Settings
 from pipelines.warehouse import fetch_one
@@ -95,6 +100,13 @@ def summary(settings: Settings) -> str:
                 lines.append(f"  {cluster:<32} {qualifying:>4} / {total}")
             if note := unapplied_decisions_note(con, assigned):
                 lines.append(f"  Reviewer decisions: {note}.")
+            if behind := tables_behind_screen(con, assigned):
+                lines.append(
+                    f"  Built from an earlier screen of {assigned} than the one in the warehouse "
+                    f"(a run re-screened it, then stopped): {', '.join(behind)}. These figures "
+                    "and the reports still show the earlier screen; `ccp run --job "
+                    f"qualify_occupations --release {assigned}` rebuilds them from the screen on."
+                )
         lines += _reports_lines(con, settings.output)
         return "\n".join(lines)
     finally:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.warehouse_summary import summary
 from tests.support import broken_files
 from tests.support.faults import RELEASE, Case, assert_explained, file_digests, run_job
 from tests.support.pipeline import failure_text, read
@@ -147,3 +148,8 @@ def test_reports_never_state_a_policy_their_figures_were_not_screened_with(fault
         message = failure_text(result)
         assert "built from an earlier screen" in message and f"{table} (" in message, message
         assert file_digests(raised.output) == rendered
+        # and `ccp info` says so beside the qualification it prints
+        info = summary(stale)
+        assert f"Built from an earlier screen of {RELEASE}" in info and f"{table} (" in info
+        assert f"ccp run --job qualify_occupations --release {RELEASE}" in info
+    assert "earlier screen" not in summary(raised)

@@ -81,6 +81,21 @@ def screen_mismatch(con: duckdb.DuckDBPyConnection, release: str, fingerprint: s
             "those it was screened with: after an edit, or an update of the project), so its "
             "reports would state a policy their figures were not screened with"
         )
+    if stale := tables_behind_screen(con, release):
+        return (
+            "tables its reports read were built from an earlier screen of it and disagree "
+            f"with the screen now in the warehouse: {', '.join(stale)}"
+        )
+    return None
+
+
+def tables_behind_screen(con: duckdb.DuckDBPyConnection, release: str) -> list[str]:
+    """The tables a report reads whose copy of `release`'s screen disagrees with the screen in
+    the warehouse (a run re-screened it, then stopped before the clusters and profiles), each
+    with its number of rows that disagree."""
+    needed = ["out_qualify__occupation_qualification", *_SCREEN_COPIES]
+    if not all(table_exists(con, table) for table in needed):
+        return []  # a warehouse that never got that far: nothing to disagree
     # one query: the screen is read once for the four comparisons
     counts = fetch_all(
         con,
@@ -93,15 +108,9 @@ def screen_mismatch(con: duckdb.DuckDBPyConnection, release: str, fingerprint: s
         + " ORDER BY i",
         [release],
     )
-    stale = [
+    return [
         f"{table} ({n} rows)" for table, (_, n) in zip(_SCREEN_COPIES, counts, strict=True) if n
     ]
-    if stale:
-        return (
-            "tables its reports read were built from an earlier screen of it and disagree "
-            f"with the screen now in the warehouse: {', '.join(stale)}"
-        )
-    return None
 
 
 # The tables a cluster's report shows, each keyed by release and cluster.
