@@ -171,7 +171,8 @@ def test_each_page_lists_the_policy_it_was_screened_with(built: Settings) -> Non
             ("official", "rules"),
             "Occupations are assigned to clusters by: Advance CTE's official Framework Crosswalk; "
             "the project's rules (SOC groups and industry evidence). Provisional: the project's "
-            "own rules were used. Some occupations are not covered by BLS Employment Projections "
+            "own rules were used. Why, and what that means "
+            "Some occupations are not covered by BLS Employment Projections "
             "(typical entry education and training) or O*NET Job Zones, so their skill tiers "
             "come from the project's built-in SOC-group rules",
             "Crosswalk was not available",
