@@ -390,6 +390,11 @@ def raw_onet__job_zones(
             zones = read_job_zones(paths["Job Zones.txt"])
             read_job_zone_reference(paths["Job Zone Reference.txt"])  # validates the release
         note = f"O*NET {release} Job Zones. {attribution(release)}"
+        if not sources.onet_release and release.startswith("(release not stated"):
+            context.log.warning(
+                f"O*NET: the release of {name} is not in its name, so the reports' attribution "
+                "says 'release not stated'; set CCP_ONET_RELEASE (e.g. 29.1) to name it"
+            )
     zones = zones.with_columns(pl.lit(release if file else None, pl.String).alias("onet_release"))
     with warehouse.get_connection() as con:
         write_frame(con, "raw_onet__job_zones", zones)

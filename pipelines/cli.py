@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -256,6 +257,16 @@ JOB_NAMES = (
 )
 
 
+def release_code(value: str) -> str:
+    """An OEWS release code as `--release` takes it: the year, A and the period (2025A01)."""
+    if not re.fullmatch(r"\d{4}A\d{2}", value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an OEWS release code: write the year, A and 01, e.g. 2024A01 "
+            "for May 2024"
+        )
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ccp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -268,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     run_p.add_argument(
         "--release",
+        type=release_code,
         help="OEWS release (partition) to build, e.g. 2024A01; default: the release the "
         "configured source holds (the history backfill's year when one is set)",
     )

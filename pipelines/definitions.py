@@ -28,7 +28,8 @@ __all__ = ["build_definitions", "defs"]
 refresh_warehouse = define_asset_job(
     "refresh_warehouse",
     selection=AssetSelection.all(),
-    description="Fetch every source and rebuild every table (the main job).",
+    description="Fetch every source, rebuild every table and render the 14 cluster reports "
+    "and the index (the main job).",
 )
 
 

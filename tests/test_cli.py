@@ -156,3 +156,9 @@ def test_instance_settings_follow_the_project_unless_the_user_took_them_over(
     copy.write_text("telemetry:\n  enabled: true\n", encoding="utf-8")
     ensure_dagster_home(settings)
     assert copy.read_text(encoding="utf-8") == "telemetry:\n  enabled: true\n"
+
+
+def test_a_release_code_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    done = ccp(tmp_path, "run", "--release", "May2024")
+    assert done.returncode == 2
+    assert "'May2024' is not an OEWS release code" in done.stderr and "2024A01" in done.stderr

@@ -602,6 +602,12 @@ def test_removing_a_qualifying_occupations_only_cluster_is_refused_before_the_sw
             "line 5: it conflicts with the decision on line 2",
         ),
         (None, "does not exist"),
+        (  # saved by a spreadsheet set to a European locale
+            (HEADER + "47-2111,x,Construction,Skilled Trades,remove,,,A,2026-01-01,r\n")
+            .replace(",", ";")
+            .encode(),
+            "The file is separated by semicolons, not commas",
+        ),
         (  # a bare CR inside a quoted field is a line break too
             (
                 HEADER + '47-2111,x,Construction,Skilled Trades,remove,,,A,2026-01-01,"a\rb"\n'

@@ -12,6 +12,8 @@ run breaks two of them and checks both messages.
 from __future__ import annotations
 
 import os
+import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -187,20 +189,41 @@ def test_unknown_setting_stops_ccp_run_before_it_starts(
     fault.assert_intact()
 
 
-def test_a_refused_download_is_set_aside_and_the_copy_it_replaced_kept(fault: Case) -> None:
-    """BLS serves a changed EP workbook that downloads fine but is not the table (a moved
-    header): the refusal moves it aside and puts the cached workbook back, so the next run is
-    not stuck revalidating the refused bytes (a 304 would hand them to the reader again)."""
-    bad = broken.ep_workbook(fault.folder, "moved-header").read_bytes()
-    fault.server.add("/emp/occupation.xlsx", bad, etag='"ep-2"')
+def onet_zip_without_job_zones(folder: Path) -> bytes:
+    """A whole, readable zip that is not the O*NET text database."""
+    path = folder / "not-onet.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("db_29_1_text/Occupation Data.txt", "O*NET-SOC Code\tTitle\n")
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("route", "cached_as", "source", "fragment"),
+    [
+        ("/emp/occupation.xlsx", "ep/occupation.xlsx", EP, "no header row"),
+        ("/onet/db_29_1_text.zip", "onet/db_29_1_text.zip", "O*NET", "has no 'Job Zones.txt'"),
+    ],
+)
+def test_a_refused_download_is_set_aside_and_the_copy_it_replaced_kept(
+    fault: Case, route: str, cached_as: str, source: str, fragment: str
+) -> None:
+    """A publisher serves a changed file that downloads fine but is not the data (EP: a moved
+    header; O*NET: a zip without the Job Zones): the refusal moves it aside and puts the cached
+    file back, so the next run is not stuck revalidating the refused bytes (a 304 would hand
+    them to the reader again)."""
+    if source == EP:
+        bad = broken.ep_workbook(fault.folder, "moved-header").read_bytes()
+    else:
+        bad = onet_zip_without_job_zones(fault.folder)
+    fault.server.add(route, bad, etag='"changed"')
     result = fault.run()
     assert not result.success
     message = failure_text(result)
-    assert_explained(message, EP, "no header row", "the copy it had replaced is back")
+    assert_explained(message, source, fragment, "the copy it had replaced is back")
     fault.assert_intact()
-    cached = fault.folder / "cache" / "ep" / "occupation.xlsx"
-    assert cached.with_name("occupation.xlsx.refused").read_bytes() == bad
-    assert cached.read_bytes() == (fault.baseline.root / "cache/ep/occupation.xlsx").read_bytes()
+    cached = fault.folder / "cache" / cached_as
+    assert cached.with_name(f"{cached.name}.refused").read_bytes() == bad
+    assert cached.read_bytes() == (fault.baseline.root / "cache" / cached_as).read_bytes()
 
 
 def test_an_empty_url_leaves_a_source_out_of_a_live_run(fault: Case) -> None:

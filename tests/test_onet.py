@@ -314,7 +314,8 @@ def test_corrupt_zip(tmp_path: Path) -> None:
     zip_path.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 50)
     with pytest.raises(SourceError, match="not a readable zip archive") as err:
         extract_from_zip(zip_path, tmp_path / "out")
-    assert "download it again" in str(err.value)
+    assert "a refused download is set aside" in str(err.value)
+    assert "CCP_ONET_LOCAL_PATH" in str(err.value)
 
 
 def test_zip_without_job_zone_files(tmp_path: Path) -> None:

@@ -133,7 +133,10 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
     )
     assert "Bachelor's degree" not in text  # the EP rule is not stated where EP was not used
     # where the data came from, in words (the package address is in each report's sources)
-    assert "Data: BLS OEWS May 2025 (BLS's published release, from the copy installed" in text
+    assert (
+        "Data: BLS Occupational Employment and Wage Statistics (OEWS), May 2025 (BLS's "
+        "published release, from the copy installed" in text
+    )
     assert "pypi.org" not in index
     # offline there is no crosswalk either: the clusters are the project's rules, and every
     # output says so

@@ -107,9 +107,17 @@ def _file_decisions(
     )
     missing = [c for c in COLUMNS if c not in header]
     if missing:
+        # a spreadsheet set to a European locale saves "CSV" with semicolons
+        semicolons = len(header) == 1 and header[0].count(";") >= len(COLUMNS) - 1
+        hint = (
+            " The file is separated by semicolons, not commas: save it as "
+            '"CSV UTF-8 (Comma delimited)", or keep the .xlsx.'
+            if semicolons
+            else ""
+        )
         raise ReviewError(
             f"[reviewer decisions] {path}: missing columns {missing} (found {header}).\n"
-            f"What to do: use the review sheet's columns: {', '.join(COLUMNS)}."
+            f"What to do: use the review sheet's columns: {', '.join(COLUMNS)}.{hint}"
         )
     for line, row in records:
         decision = row["decision"].lower()

@@ -114,6 +114,9 @@ def state_chart(states: pl.DataFrame, has_state_estimates: bool = True) -> Chart
         "not published (last column), the jobs and the location quotient are lower bounds.",
         "The map's colours stop at 0.5 and 1.5, so that the states near 1 are told apart: a "
         "state beyond either end has that end's colour; its value is in the table.",
+        "BLS's national estimates cover the 50 states and the District of Columbia; Puerto "
+        "Rico, Guam and the U.S. Virgin Islands are estimated on their own, so with them the "
+        "table adds up to more than the national figures.",
     ]
     return Chart(
         "chart-states",

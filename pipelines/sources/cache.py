@@ -76,17 +76,17 @@ def set_aside(file: FetchedFile) -> str | None:
 
 @contextmanager
 def refused_downloads_set_aside(files: Iterable[FetchedFile | None]) -> Iterator[None]:
-    """Around the reading of `files`: when a reader refuses one of them (a SourceError naming
-    it, or the only one of its source), set that download aside and say so in the error."""
+    """Around the reading of `files` (and nothing else): when a reader refuses one of them (a
+    SourceError naming it, or raised while only one is read), set that download aside and say
+    so in the error."""
     given = [f for f in files if f is not None]
     try:
         yield
     except SourceError as err:
         if not err.is_damaged:
             raise
-        named = [f for f in given if f"({f.name})" in err.source]
-        if not named:
-            named = [f for f in given if f.source == err.source.split(" (")[0]]
+        # the block reads only `files`: the one named in the error, or the only one
+        named = [f for f in given if f"({f.name})" in err.source] or given
         done = set_aside(named[0]) if len(named) == 1 else None
         if done is None:
             raise

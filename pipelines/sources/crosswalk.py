@@ -55,7 +55,8 @@ CROSSWALK_SCHEMA: dict[str, pl.DataType] = {
 CROSSWALK_REMEDY = (
     "Download the Framework Crosswalk again from Advance CTE "
     f"({CROSSWALK_LANDING_URL}, file Full_Framework_Crosswalk_SOC-Career-Clusters.xlsx), "
-    f"save it unchanged as .xlsx and point the pipeline at it. The sheet {CROSSWALK_SHEET!r} "
+    f"save it unchanged as .xlsx and point CCP_CROSSWALK_LOCAL_PATH at it. The sheet "
+    f"{CROSSWALK_SHEET!r} "
     f"must keep its header {', '.join(repr(c) for c in CROSSWALK_COLUMNS.values())}."
 )
 _SHOWN_PROBLEMS = 10

@@ -44,7 +44,7 @@ EP_SHEET = "Table 1.2"
 EP_URL = "https://www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
 EP_REMEDY = (
     f"Download {EP_URL} again (BLS Employment Projections, 'Occupational projections and "
-    "worker characteristics'), save it unchanged as .xlsx and point the pipeline at it."
+    "worker characteristics'), save it unchanged as .xlsx and point CCP_EP_LOCAL_PATH at it."
 )
 EP_SCHEMA: dict[str, pl.DataType] = {
     "soc_code": pl.String(),

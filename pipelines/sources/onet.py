@@ -60,8 +60,8 @@ BY_SOC_SCHEMA: dict[str, pl.DataType] = {
 
 _REMEDY = (
     "Download the O*NET database text files again (db_<release>_text.zip from "
-    "https://www.onetcenter.org/database.html) and point the pipeline at the unpacked "
-    f"'{JOB_ZONES_FILE}' and '{JOB_ZONE_REFERENCE_FILE}'."
+    "https://www.onetcenter.org/database.html) and point CCP_ONET_LOCAL_PATH at the zip or at "
+    f"a folder holding the unpacked '{JOB_ZONES_FILE}' and '{JOB_ZONE_REFERENCE_FILE}'."
 )
 _HTML_MARKERS = (b"<!doctype", b"<html", b"<head", b"<body", b"<?xml")
 _ONET_CODE = re.compile(r"\d{2}-\d{4}\.\d{2}")
@@ -237,7 +237,7 @@ def extract_from_zip(zip_path: Path, out_dir: Path) -> dict[str, Path]:
         raise SourceError(
             SOURCE,
             f"{zip_path} is a web page (HTML), not the O*NET database zip",
-            f"Open {DEFAULT_ONET_URL} in a browser to see the page. {_REMEDY}",
+            f"Open the URL it came from (CCP_ONET_URL) in a browser to see the page. {_REMEDY}",
         )
     corrupt = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
     try:
@@ -273,8 +273,9 @@ def extract_from_zip(zip_path: Path, out_dir: Path) -> dict[str, Path]:
         raise SourceError(
             SOURCE,
             f"{zip_path} is not a readable zip archive (corrupt or truncated download): {err}",
-            f"Delete it and download it again ({DEFAULT_ONET_URL} or the release you use), "
-            "or unpack it yourself and point the pipeline at the unpacked text files.",
+            "Run again (a refused download is set aside and fetched again), or download it "
+            "yourself (https://www.onetcenter.org/database.html) and point CCP_ONET_LOCAL_PATH "
+            "at the zip or at a folder of its unpacked text files.",
         ) from err
 
 

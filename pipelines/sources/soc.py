@@ -68,7 +68,7 @@ OEWS_BROAD_AS_DETAILED = frozenset(
 STRUCTURE_REMEDY = (
     "Download the 2018 SOC structure again from BLS "
     "(https://www.bls.gov/soc/2018/soc_structure_2018.xlsx, linked from "
-    "https://www.bls.gov/soc/2018/home.htm), save it unchanged and point the pipeline at it."
+    "https://www.bls.gov/soc/2018/home.htm), save it unchanged and point CCP_SOC_LOCAL_PATH at it."
 )
 OEWS_REMEDY = (
     "Build the frame from the OEWS occupation code list (oe.occupation: occupation_code as "
