@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 import yaml
@@ -199,6 +200,18 @@ def test_job_zone_policy_uses_onet(with_ep: Path, tmp_path: Path) -> None:
     tiers = read(warehouse, "SELECT skill_tier_reason FROM int_qualify__skill_tiers "
                             "WHERE soc_code = '15-1252'")  # fmt: skip
     assert "Job Zone 4" in tiers["skill_tier_reason"][0]
+    # the reports and their workbooks carry O*NET's attribution, naming the release loaded
+    [release] = read(warehouse, "SELECT DISTINCT onet_release FROM stg_onet__job_zones")[
+        "onet_release"
+    ]
+    cited = f"information from the O*NET {release} Database"
+    page = (tmp_path / "reports" / "2025A01" / "digital-technology.html").read_text()
+    assert cited in page and "CC BY 4.0" in page
+    folder = tmp_path / "reports" / "2025A01" / "downloads" / "digital-technology"
+    book = openpyxl.load_workbook(folder / "digital-technology.xlsx", read_only=True)
+    assert book.sheetnames[0] == "about"
+    about = [row[0] for row in book["about"].iter_rows(min_row=2, values_only=True)]
+    assert any(cited in line and "CC BY 4.0" in line for line in about)
 
 
 def test_state_thresholds_from_csv(with_ep: Path, tmp_path: Path) -> None:

@@ -15,14 +15,8 @@ from pipelines.review_tables import (
     SHEET_DECISIONS,
     applied_decisions_table,
 )
-from pipelines.warehouse import fetch_one, query_frame
-
-O_NET_ATTRIBUTION = (
-    "This report includes information from the O*NET 29.1 Database by the U.S. Department of "
-    "Labor, Employment and Training Administration (USDOL/ETA). Used under the CC BY 4.0 license. "
-    "O*NET® is a trademark of USDOL/ETA. career-cluster-profiles has modified all or some of this "
-    "information. USDOL/ETA has not approved, endorsed, or tested these modifications."
-)
+from pipelines.sources.onet import attribution
+from pipelines.warehouse import fetch_one, query_frame, table_exists
 
 
 def bls_disclaimer(uses_projections: bool) -> str:
@@ -60,6 +54,7 @@ class SourcesUsed:
 
     skill_sources: tuple[str, ...]
     assignment_layers: tuple[str, ...]
+    onet_release: str | None = None  # the O*NET release in the warehouse, for its attribution
 
     @property
     def data_skill_labels(self) -> list[str]:
@@ -88,6 +83,13 @@ class SourcesUsed:
     @property
     def uses_onet(self) -> bool:
         return "job_zone" in self.skill_sources
+
+    @property
+    def onet_attribution(self) -> str | None:
+        """The CC BY 4.0 attribution, naming the release, for outputs whose tiers used O*NET."""
+        if not self.uses_onet:
+            return None
+        return attribution(self.onet_release or "(release not stated; set CCP_ONET_RELEASE)")
 
     @property
     def is_provisional(self) -> bool:
@@ -159,9 +161,15 @@ def sources_used(con: duckdb.DuckDBPyConnection, release: str, policy: dict) -> 
         "ORDER BY layer",
         [release],
     )
+    onet = (
+        fetch_one(con, "SELECT max(onet_release) FROM stg_onet__job_zones")
+        if table_exists(con, "stg_onet__job_zones")
+        else None
+    )
     return SourcesUsed(
         skill_sources=tuple(policy["skill_sources"] or []),
         assignment_layers=tuple(layers["layer"]),
+        onet_release=onet[0] if onet else None,
     )
 
 

@@ -11,7 +11,7 @@ import polars as pl
 import xlsxwriter
 
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
-from pipelines.reporting.data import ClusterData
+from pipelines.reporting.data import ClusterData, bls_disclaimer
 
 XLSX_EPOCH = dt.datetime(2000, 1, 1)  # fixed workbook timestamps: same data, same bytes
 
@@ -31,7 +31,8 @@ def _xlsx(sheets: dict[str, pl.DataFrame], *, for_review: bool = False) -> bytes
             sheet = book.add_worksheet(name[:31])
             for col, column in enumerate(frame.columns):
                 sheet.write_string(0, col, column, header)
-                sheet.set_column(col, col, min(60, max(10, len(column) + 2)), text)
+                width = 120 if name == "about" else min(60, max(10, len(column) + 2))
+                sheet.set_column(col, col, width, text)
             if for_review and "decision" in frame.columns:
                 col = frame.columns.index("decision")
                 sheet.data_validation(
@@ -107,7 +108,7 @@ DOWNLOAD_DESCRIPTIONS = {
     "states.csv": "qualifying jobs and location quotients by state",
     "changes.csv": "what changed for each occupation since the previous release",
     "industry-changes.csv": "what changed for each industry since the previous release",
-    "xlsx": "the six tables above, one sheet each",
+    "xlsx": "the six tables above, one sheet each, after a sheet on their sources",
     "review-sheet.csv": "the review sheet (CSV), to fill in as described above",
     "review-sheet.xlsx": "the review sheet (Excel), to fill in as described above",
 }
@@ -149,13 +150,32 @@ def download_tables(data: ClusterData) -> dict[str, pl.DataFrame]:
     }
 
 
+def about_sheet(data: ClusterData) -> pl.DataFrame:
+    """The workbook's first sheet: what it is, where its figures come from, and the
+    attributions its sources require (O*NET's CC BY 4.0 where its Job Zones set skill tiers),
+    so the file carries them wherever it is sent."""
+    release = data.release
+    lines = [
+        f"{data.cluster['cluster_name']}: Career Cluster industry profile, "
+        f"{release['release_name']} (career-cluster-profiles)",
+        f"Data: BLS Occupational Employment and Wage Statistics (OEWS), "
+        f"{release['release_name']} ({release['source_label']}).",
+        bls_disclaimer(data.projection is not None),
+        *([data.used.onet_attribution] if data.used.onet_attribution else []),
+        "The National Career Clusters® Framework is © Advance CTE; this workbook is not "
+        "produced or endorsed by Advance CTE.",
+        "Each of the following sheets is also a CSV file beside this workbook.",
+    ]
+    return pl.DataFrame({"about": lines})
+
+
 def downloads(data: ClusterData, tables: dict[str, pl.DataFrame]) -> dict[str, bytes]:
-    """File name -> bytes for the cluster's download folder: `tables` (download_tables) and
-    the review sheet."""
+    """File name -> bytes for the cluster's download folder: `tables` (download_tables), the
+    workbook of them all (with an `about` sheet first) and the review sheet."""
     slug = data.cluster["cluster_code"]
     sheet = review_sheet(data)
     files = {f"{slug}-{name}.csv": frame.write_csv().encode() for name, frame in tables.items()}
-    files[f"{slug}.xlsx"] = _xlsx(tables)
+    files[f"{slug}.xlsx"] = _xlsx({"about": about_sheet(data), **tables})
     files[f"{slug}-review-sheet.csv"] = sheet.write_csv().encode()
     files[f"{slug}-review-sheet.xlsx"] = _xlsx({"review": sheet}, for_review=True)
     return files

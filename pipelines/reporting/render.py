@@ -30,7 +30,6 @@ import polars as pl
 from pipelines.reporting import charts, state_map
 from pipelines.reporting.data import (
     ASSIGNMENT_LAYER_LABELS,
-    O_NET_ATTRIBUTION,
     SOURCE_NAMES,
     ClusterData,
     bls_disclaimer,
@@ -203,7 +202,7 @@ def render_cluster(
             subsectors=data.subsectors.head(25).to_dicts(),
             share_base=share_base(data.sectors),
             occupations=data.occupations.to_dicts(),
-            onet_attribution=O_NET_ATTRIBUTION if data.used.uses_onet else None,
+            onet_attribution=data.used.onet_attribution,
             bls_disclaimer=bls_disclaimer(data.projection is not None),
             threshold_annual=threshold_annual,
             data_fingerprint=data_fingerprint,
@@ -266,7 +265,7 @@ def write_index(
         reports_present={p.stem for p in release_dir.glob("*.html")},
         reports_out_of_date=set(out_of_date or ()),
         used=release["used"],
-        onet_attribution=O_NET_ATTRIBUTION if release["used"].uses_onet else None,
+        onet_attribution=release["used"].onet_attribution,
         index_state=state,
     )
     path = release_dir / "index.html"
