@@ -181,6 +181,7 @@ def raw_oews(
                 f"CCP_OEWS_XLSX_YEAR={wanted[:4]} (live) or "
                 f"CCP_OEWS_XLSX_LOCAL_PATH=.../national_M{wanted[:4]}_dl.xlsx. No OEWS table "
                 "was changed.",
+                is_damaged=False,
             )
         keep = f"release_code <> '{release}'"
         files = files_frame(release, source, parsed)

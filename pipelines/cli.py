@@ -116,8 +116,11 @@ def run(
         if not release or (job_name == "refresh_warehouse" and not backfill):
             release = SourcesResource.from_settings(settings).current_release()
     except SourceError as err:
-        print(f"Could not tell which OEWS release to run:\n{err}", file=sys.stderr)
-        if job_name != "refresh_warehouse" and err.source != "settings":
+        if err.source == "settings":
+            print(f"ccp run: a live run needs a contact address:\n{err}", file=sys.stderr)
+        else:
+            print(f"Could not tell which OEWS release to run:\n{err}", file=sys.stderr)
+        if job_name != "refresh_warehouse":
             print(
                 f"The {job_name} job itself downloads nothing: name a release the warehouse "
                 f"holds (`ccp info` lists them), e.g. `ccp run --job {job_name} --release "

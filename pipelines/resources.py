@@ -23,6 +23,7 @@ from pydantic import Field
 
 from pipelines.policy.qualification import QualificationPolicy, load_policy
 from pipelines.settings import Settings
+from pipelines.sources.cache import refused_downloads_set_aside
 from pipelines.sources.files import FetchedFile, SourceError, describe_local_file
 from pipelines.sources.http import Downloader
 from pipelines.sources.oews import (
@@ -202,7 +203,8 @@ class SourcesResource(ConfigurableResource):
             url = self.oews_xlsx_base_url + name
             given = self.downloader(logger).fetch(url, source="oews", name=name, expect="zip")
             label = f"live: {url}"
-        workbook, year = workbook_from(given, Path(self.cache_dir))
+        with refused_downloads_set_aside([given]):
+            workbook, year = workbook_from(given, Path(self.cache_dir))
         files = [given]
         if workbook != given.path:  # unzipped: record the workbook that was parsed, too
             inner = describe_local_file(workbook, source="oews", name=workbook.name, expect="xlsx")
@@ -210,7 +212,9 @@ class SourcesResource(ConfigurableResource):
         industries = self.oews_history_industries(year, logger)
         if industries is not None:
             files.append(industries)
-            for path in industry_workbooks_from(industries, Path(self.cache_dir)):
+            with refused_downloads_set_aside([industries]):
+                paths = industry_workbooks_from(industries, Path(self.cache_dir))
+            for path in paths:
                 inner = describe_local_file(path, source="oews", name=path.name, expect="xlsx")
                 files.append(dataclasses.replace(inner, url=f"{industries.url}#{path.name}"))
             label += f" + {industries.name}"

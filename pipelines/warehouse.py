@@ -136,8 +136,8 @@ def _lock_message(path: Path, error: str, waited_s: float) -> str:
         f"[warehouse] {path} is locked by {_holder(error)}; waited {waited_s:.0f} s. DuckDB "
         "allows one writing process per file: usually another pipeline run (Dagster UI or "
         "`ccp run`), a notebook or the duckdb CLI has it open.\nWhat to do: wait for that run "
-        "to finish or close that program, then run again. This step changed nothing, and the "
-        "run writes nothing after it."
+        "to finish or close that program, then run again. Nothing was written (a pipeline "
+        "run writes nothing after this step)."
     )
 
 

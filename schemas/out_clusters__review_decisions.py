@@ -8,6 +8,9 @@ from schemas.raw_review__decisions import RawReviewDecisions
 
 class OutClustersReviewDecisions(RawReviewDecisions):
     release_code: str = pa.Field(str_matches=r"^\d{4}A\d{2}$")
+    # NULL when applied from a raw_review__decisions an earlier version read (one file, no
+    # file name recorded), until the decisions are read again
+    source_file: str = pa.Field(nullable=True, str_length={"min_value": 1})
 
     class Config:
         strict = True

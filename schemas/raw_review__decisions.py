@@ -8,7 +8,7 @@ from schemas.int_clusters__rule_matches import CLUSTER_CODE, SUB_CLUSTER_CODE
 
 
 class RawReviewDecisions(pa.DataFrameModel):
-    source_file: str = pa.Field(str_matches=r"(?i)^.+\.(csv|xlsx)$")
+    source_file: str = pa.Field(str_length={"min_value": 1})
     line: pl.Int32 = pa.Field(
         ge=2
     )  # the line of a CSV file, the row of a workbook: 1 is the header

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -749,3 +751,43 @@ def test_a_move_without_a_valid_target_lists_the_choices(
         message
     )
     assert choices in message
+
+
+def _load(path: Path) -> pl.DataFrame:
+    return load_decisions(path, {"47-2111"}, framework_resolver(load_framework()))
+
+
+def _review_workbook(path: Path, rows: list[list[str]]) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "review"
+    sheet.append(HEADER.strip().split(","))
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_returned_workbooks_are_read_whole_and_not_beside_their_csv(tmp_path: Path) -> None:
+    decision = ["47-2111", "x", "Construction", "Skilled Trades", "remove", "", "", "A"]
+    # a workbook whose stated size covers only its header (as some writers leave it)
+    path = _review_workbook(tmp_path / "stale.xlsx", [[*decision, "2026-01-05", "r"]])
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(tmp_path / "s.xlsx", "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:J1"', data)
+            new.writestr(item, data)
+    assert _load(tmp_path / "s.xlsx")["soc_code"].to_list() == ["47-2111"]
+    # a date written another ISO way is not the review sheet's YYYY-MM-DD
+    compact = _review_workbook(tmp_path / "compact.xlsx", [[*decision, "20260105", "r"]])
+    with pytest.raises(ReviewError, match=re.escape("compact.xlsx, row 2: date '20260105' is")):
+        _load(compact)
+    # the workbook and the CSV saved from it, side by side: both would be applied
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    _review_workbook(folder / "construction.xlsx", [[*decision, "2026-01-05", "r"]])
+    (folder / "construction.csv").write_text(HEADER, encoding="utf-8")
+    twice = "the same sheet twice: construction.csv and construction.xlsx"
+    with pytest.raises(ReviewError, match=re.escape(twice)):
+        _load(folder)

@@ -108,7 +108,7 @@ def assert_set_aside(case: Case, name: str, body: bytes, message: str) -> None:
     assert cached.with_name(f"{name}.refused").read_bytes() == body
     assert cached.read_bytes() == (case.bls_files / name).read_bytes()
     assert not cached.with_name(f"{name}.previous").exists()
-    assert "and the copy it had replaced is back in the cache" in message
+    assert "and the copy cached before it is back in the cache" in message
 
 
 @pytest.mark.parametrize(
@@ -162,3 +162,15 @@ def test_bad_values_are_refused_and_the_tables_stay(
         rendered = fault.run("render_reports")
     assert rendered.success, failure_text(rendered)
     fault.assert_intact(may_change=frozenset({"raw_oews__files"}))
+
+
+def test_a_failure_of_the_machine_does_not_set_the_download_aside(fault: Case) -> None:
+    """DuckDB out of memory while reading a changed, good data file: the message says so, not
+    that the file is damaged, and the file stays cached (no .refused, no earlier copy back)."""
+    serve_changed(fault, DATA, (fault.bls_files / DATA).read_bytes())  # a new ETag
+    result = fault.run(duckdb_memory_limit="1MB")
+    assert not result.success
+    message = failure_text(result)
+    assert "reading it failed for a reason outside the file" in message, message
+    assert "CCP_DUCKDB_MEMORY_LIMIT" in message
+    assert not list((fault.folder / "cache").rglob("*.refused"))

@@ -219,7 +219,7 @@ def test_a_refused_download_is_set_aside_and_the_copy_it_replaced_kept(
     result = fault.run()
     assert not result.success
     message = failure_text(result)
-    assert_explained(message, source, fragment, "the copy it had replaced is back")
+    assert_explained(message, source, fragment, "the copy cached before it is back")
     fault.assert_intact()
     cached = fault.folder / "cache" / cached_as
     assert cached.with_name(f"{cached.name}.refused").read_bytes() == bad

@@ -267,6 +267,22 @@ def test_live_backfill_downloads_the_zip(tmp_path: Path, loopback_server: Loopba
     )
     assert total["employment_count"].to_list() == [154_187_380]
 
+    # BLS serves a changed zip whose workbook the reader refuses: the download is set aside
+    # (found through the workbook unpacked from it) and the zip cached before is back
+    renamed = [("EMPLOYMENT" if c == "TOT_EMP" else c) for c in COLUMNS]
+    changed = tmp_path / "changed.zip"
+    with zipfile.ZipFile(changed, "w") as zf:
+        zf.write(_workbook(tmp_path / "bad.xlsx", renamed), "oesm24nat/national_M2024_dl.xlsx")
+    loopback_server.add(
+        "/oes/special-requests/oesm24nat.zip", changed.read_bytes(), content_type="application/zip"
+    )
+    result = run_refresh(settings)
+    assert not result.success
+    assert "the copy cached before it is back" in failure_text(result)
+    cached = settings.cache / "oews" / "oesm24nat.zip"
+    assert cached.read_bytes() == archive.read_bytes()
+    assert cached.with_name("oesm24nat.zip.refused").read_bytes() == changed.read_bytes()
+
 
 def _workbook(path: Path, header: list[str]) -> Path:
     with xlsxwriter.Workbook(str(path)) as book:

@@ -584,12 +584,27 @@ def test_reports_render_from_a_warehouse_an_earlier_version_built(
     folders): render_reports works without re-running the assignment first."""
     settings = copy_of(built, tmp_path)
     con = duckdb.connect(str(settings.warehouse))
-    try:
+    try:  # one decision, read by that version: a shared occupation out of Digital Technology
+        con.execute(
+            "INSERT INTO raw_review__decisions BY NAME SELECT 'decisions.csv' AS source_file, "
+            "2 AS line, soc_code, 'remove' AS decision, cluster_code, 'A' AS reviewer, "
+            "'2026-01-05' AS decided_on, 'r' AS rationale "
+            "FROM out_profiles__cluster_occupations WHERE cluster_code = 'digital-technology' "
+            "AND cluster_count > 1 ORDER BY employment_count DESC LIMIT 1"
+        )
         con.execute("ALTER TABLE raw_review__decisions DROP COLUMN source_file")
     finally:
         con.close()
     result = run_refresh(settings, "render_reports", release=RELEASE)
     assert result.success, failure_text(result)
+    # a re-screen re-assigns without reading the decisions again: their record (no file name)
+    # meets its contract, and the report cites the decision
+    result = run_refresh(settings, "qualify_occupations", release=RELEASE)
+    assert result.success, failure_text(result)
+    recorded = read(settings.warehouse, "SELECT source_file FROM out_clusters__review_decisions")
+    assert recorded["source_file"].to_list() == [None]
+    page = (settings.output / RELEASE / "digital-technology.html").read_text()
+    assert "the decisions file, line 2" in page
 
 
 def test_output_is_deterministic(built: Settings, tmp_path: Path) -> None:

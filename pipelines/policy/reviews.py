@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -85,6 +86,16 @@ def _folder_files(folder: Path) -> list[Path]:
         and p.suffix.lower() in (".csv", ".xlsx")
         and not p.name.startswith(("~$", "._"))
     )
+    stems: dict[str, list[str]] = {}
+    for p in files:
+        stems.setdefault(p.stem.lower(), []).append(p.name)
+    if twins := [names for names in stems.values() if len(names) > 1]:
+        raise ReviewError(
+            f"[reviewer decisions] the folder {folder} holds the same sheet twice: "
+            f"{'; '.join(' and '.join(names) for names in twins)}.\nWhat to do: keep one of "
+            "each (the workbook as returned, or the CSV saved from it): both would be applied, "
+            "and a decision changed in one would still stand in the other."
+        )
     if not files:
         raise ReviewError(
             f"[reviewer decisions] the folder {folder} holds no CSV file or .xlsx review "
@@ -165,6 +176,7 @@ def workbook_records(path: Path, data: bytes) -> tuple[list[str], Records]:
             '"CSV UTF-8 (Comma delimited)".',
         ) from None
     sheet = book["review"] if "review" in book.sheetnames else book.worksheets[0]
+    sheet.reset_dimensions()  # a stated size (some writers' A1:J1) would hide the rows
     rows = sheet.iter_rows(values_only=True)
     header = [_cell_text(v).lower() for v in next(rows, ())]
 
@@ -255,7 +267,9 @@ def _decision(
     for field in ("reviewer", "date", "rationale"):
         if not row[field]:
             raise fail(f"{field} is empty.", "every decision needs reviewer, date and rationale.")
-    try:
+    try:  # the date as the review sheet asks for it (fromisoformat alone takes 20260105 too)
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["date"]):
+            raise ValueError
         dt.date.fromisoformat(row["date"])
     except ValueError:
         raise fail(f"date {row['date']!r} is not a date.", "write it as YYYY-MM-DD.") from None

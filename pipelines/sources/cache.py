@@ -67,7 +67,7 @@ def set_aside(file: FetchedFile) -> str | None:
     if previous.is_file() and sidecar(previous).is_file():
         _move(previous, path)
         return (
-            f"The refused download was moved to {refused}, and the copy it had replaced is back "
+            f"The refused download was moved to {refused}, and the copy cached before it is back "
             "in the cache: the next run asks the server again and uses that copy if the server "
             "says it is current."
         )
@@ -87,6 +87,9 @@ def refused_downloads_set_aside(files: Iterable[FetchedFile | None]) -> Iterator
             raise
         # the block reads only `files`: the one named in the error, or the only one
         named = [f for f in given if f"({f.name})" in err.source] or given
+        if len(named) == 1 and "#" in named[0].url:  # a file unpacked from a downloaded zip
+            container = named[0].url.split("#")[0]
+            named = [f for f in given if f.url == container] or named
         done = set_aside(named[0]) if len(named) == 1 else None
         if done is None:
             raise

@@ -391,7 +391,21 @@ def verify_unchanged(file: FetchedFile) -> None:
         )
 
 
+# Errors of the machine, not of the file: out of memory, a full disk, an interrupt.
+_NOT_THE_FILE = (duckdb.OutOfMemoryException, duckdb.IOException, duckdb.InterruptException)
+
+
 def _parse_error(file: FetchedFile, err: duckdb.Error) -> SourceError:
+    if isinstance(err, _NOT_THE_FILE):  # the file may be fine: it is not set aside
+        return SourceError(
+            f"oews ({file.name})",
+            f"reading it failed for a reason outside the file: {str(err).splitlines()[0]}",
+            "Free memory or disk space (CCP_DUCKDB_MEMORY_LIMIT sets DuckDB's memory limit; "
+            "it spills to a temporary folder beyond it) and run again. The previous release's "
+            "tables are unchanged.",
+            url=file.url,
+            is_damaged=False,
+        )
     return SourceError(
         f"oews ({file.name})",
         f"could not be read as a BLS tab-separated file: {str(err).splitlines()[0]}",
