@@ -1,15 +1,13 @@
 """The DuckDB warehouse: one file, one writer, tables replaced only after they pass their contract.
 
-DuckDB allows a single writing process per file. `WarehouseResource` waits a bounded time for a lock
-held by another process and then fails with a message naming that process, instead of the
-~100 s of silent retries in `dagster_duckdb.DuckDBResource`.
+DuckDB allows a single writing process per file. `WarehouseResource` shares one connection per
+run, waits a bounded time for a lock held by another process (pipelines/warehouse_lock.py) and
+stops the run's writing once a step found the file locked.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
@@ -21,6 +19,8 @@ from dagster import InitResourceContext, get_dagster_logger
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
+from pipelines.warehouse_lock import RunStoppedError, WarehouseLockedError, connect
+
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 # Offline machines cannot download extensions; never try (read_xlsx etc. would hang or fail).
@@ -28,14 +28,6 @@ BASE_CONNECTION_CONFIG: dict[str, Any] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
-
-
-class WarehouseLockedError(RuntimeError):
-    """Another process holds the warehouse file."""
-
-
-class RunStoppedError(WarehouseLockedError):
-    """A step of a run in which an earlier step found the warehouse locked: not run."""
 
 
 class WarehouseResource(DuckDBResource):
@@ -102,43 +94,6 @@ class WarehouseResource(DuckDBResource):
 
 def connection_config(threads: int, memory_limit: str) -> dict[str, Any]:
     return {**BASE_CONNECTION_CONFIG, "threads": threads, "memory_limit": memory_limit}
-
-
-def connect(path: Path, config: dict[str, Any], lock_wait_s: float) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse for writing, waiting up to `lock_wait_s` for another process's lock."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + lock_wait_s
-    delay = 0.2
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=False, config=config)
-        except duckdb.IOException as err:
-            if "lock" not in str(err).lower():
-                raise
-            if time.monotonic() >= deadline:
-                raise WarehouseLockedError(_lock_message(path, str(err), lock_wait_s)) from None
-            if delay == 0.2 and lock_wait_s >= 1:  # the first refusal: say what it waits for
-                get_dagster_logger("pipelines.warehouse").warning(
-                    f"[warehouse] waiting up to {lock_wait_s:.0f} s for {_holder(str(err))} "
-                    f"to release {path} (CCP_LOCK_WAIT_S)"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-
-
-def _holder(error: str) -> str:
-    holder = re.search(r"held in (.+?) \(PID (\d+)\)", error)
-    return f"process {holder.group(2)} ({holder.group(1)})" if holder else "another process"
-
-
-def _lock_message(path: Path, error: str, waited_s: float) -> str:
-    return (
-        f"[warehouse] {path} is locked by {_holder(error)}; waited {waited_s:.0f} s. DuckDB "
-        "allows one writing process per file: usually another pipeline run (Dagster UI or "
-        "`ccp run`), a notebook or the duckdb CLI has it open.\nWhat to do: wait for that run "
-        "to finish or close that program, then run again. Nothing was written (a pipeline "
-        "run writes nothing after this step)."
-    )
 
 
 # ---- moving frames in and out (Arrow C stream interface; no pyarrow needed) ------------------

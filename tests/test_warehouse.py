@@ -15,14 +15,13 @@ import pytest
 
 from pipelines.cli import failure_lines
 from pipelines.warehouse import (
-    WarehouseLockedError,
     WarehouseResource,
-    connect,
     fetch_one,
     registered_frames,
     write_frame,
     write_table,
 )
+from pipelines.warehouse_lock import WarehouseLockedError, connect
 from tests.support.pipeline import failure_text, isolated_settings, read, run_refresh
 
 HOLD_LOCK = """
