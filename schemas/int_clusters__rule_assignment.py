@@ -5,13 +5,10 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.int_clusters__rule_matches import CLUSTER_CODE, SUB_CLUSTER_CODE
+from schemas.occupation_keys import OccupationKeys
 
 
-class IntClustersRuleAssignment(pa.DataFrameModel):
-    release_code: str = pa.Field(str_matches=r"^\d{4}A\d{2}$")
-    occupation_code: str = pa.Field(str_matches=r"^\d{6}$")
-    soc_code: str = pa.Field(str_matches=r"^\d{2}-\d{4}$")
-    occupation_name: str
+class IntClustersRuleAssignment(OccupationKeys):
     cluster_code: str = pa.Field(str_matches=CLUSTER_CODE)
     sub_cluster_code: str = pa.Field(str_matches=SUB_CLUSTER_CODE)
     method: str = pa.Field(isin=["rule", "industry"])

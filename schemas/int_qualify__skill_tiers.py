@@ -3,14 +3,12 @@
 import pandera.polars as pa
 import polars as pl
 
+from schemas.occupation_keys import OccupationKeys
+
 TIERS = ["low", "middle", "high"]
 
 
-class IntQualifySkillTiers(pa.DataFrameModel):
-    release_code: str = pa.Field(str_matches=r"^\d{4}A\d{2}$")
-    occupation_code: str = pa.Field(str_matches=r"^\d{6}$")
-    soc_code: str = pa.Field(str_matches=r"^\d{2}-\d{4}$")
-    occupation_name: str
+class IntQualifySkillTiers(OccupationKeys):
     skill_tier: str = pa.Field(isin=TIERS)
     skill_tier_source: str = pa.Field(isin=["ep", "job_zone", "fallback"])
     skill_tier_reason: str = pa.Field(str_length={"min_value": 10})

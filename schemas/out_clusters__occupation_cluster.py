@@ -3,12 +3,10 @@
 import pandera.polars as pa
 import polars as pl
 
+from schemas.occupation_keys import OccupationKeys
 
-class OutClustersOccupationCluster(pa.DataFrameModel):
-    release_code: str = pa.Field(str_matches=r"^\d{4}A\d{2}$")
-    occupation_code: str = pa.Field(str_matches=r"^\d{6}$")
-    soc_code: str = pa.Field(str_matches=r"^\d{2}-\d{4}$")
-    occupation_name: str
+
+class OutClustersOccupationCluster(OccupationKeys):
     cluster_code: str
     cluster_name: str
     sub_cluster_code: str
