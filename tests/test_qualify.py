@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from pipelines.policy.qualification import PolicyError, load_policy, load_state_thresholds
+from pipelines.reporting.data import SourcesUsed
 from tests.support.pipeline import (
     SHARED_DATA,
     failure_text,
@@ -47,7 +48,9 @@ def offline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def with_ep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("with_ep")
-    settings = isolated_settings(tmp, ep_local_path=EP_XLSX, onet_local_path=ONET_DIR)
+    settings = isolated_settings(
+        tmp, ep_local_path=EP_XLSX, onet_local_path=ONET_DIR, onet_release="29.1"
+    )
     result = run_refresh(settings)
     assert result.success, failure_text(result)
     return settings.warehouse
@@ -204,7 +207,8 @@ def test_job_zone_policy_uses_onet(with_ep: Path, tmp_path: Path) -> None:
     [release] = read(warehouse, "SELECT DISTINCT onet_release FROM stg_onet__job_zones")[
         "onet_release"
     ]
-    cited = f"information from the O*NET {release} Database"
+    assert release == "29.1"  # CCP_ONET_RELEASE: the folder's name does not say it
+    cited = "information from the O*NET 29.1 Database"
     page = (tmp_path / "reports" / "2025A01" / "digital-technology.html").read_text()
     assert cited in page and "CC BY 4.0" in page
     folder = tmp_path / "reports" / "2025A01" / "downloads" / "digital-technology"
@@ -212,6 +216,9 @@ def test_job_zone_policy_uses_onet(with_ep: Path, tmp_path: Path) -> None:
     assert book.sheetnames[0] == "about"
     about = [row[0] for row in book["about"].iter_rows(min_row=2, values_only=True)]
     assert any(cited in line and "CC BY 4.0" in line for line in about)
+    # a release nobody stated is said so in published text, without setup advice
+    unknown = SourcesUsed(("job_zone",), ("rules",)).onet_attribution
+    assert unknown and "O*NET (release not recorded) Database" in unknown and "CCP_" not in unknown
 
 
 def test_state_thresholds_from_csv(with_ep: Path, tmp_path: Path) -> None:
