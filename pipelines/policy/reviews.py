@@ -55,6 +55,8 @@ DECISIONS_SCHEMA = {
 # (raw cluster name, raw sub-cluster name or "") -> (cluster_code, sub_cluster_code or None),
 # or None when the name is not in the framework.
 Resolver = Callable[[str, str], tuple[str, str | None] | None]
+# A decisions file's records: (line of a CSV file or row of a workbook, column -> text).
+Records = Iterator[tuple[int, dict[str, str]]]
 
 
 class ReviewError(ValueError):
@@ -138,9 +140,6 @@ def _file_decisions(
     return rows
 
 
-Records = Iterator[tuple[int, dict[str, str]]]  # (line or row number, column -> text)
-
-
 def _csv_records(path: Path, data: bytes) -> tuple[list[str], Records]:
     """A CSV decisions file's header and records, each with the line it starts on."""
     reader = csv.DictReader(io.StringIO(_decode(path, data), newline=""))
@@ -190,6 +189,7 @@ def workbook_records(path: Path, data: bytes) -> tuple[list[str], Records]:
 
 
 def _cell_text(value: object) -> str:
+    """A workbook cell as the CSV would hold it (a date as YYYY-MM-DD, 3.0 as 3)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):

@@ -35,6 +35,7 @@ def _move(path: Path, to: Path) -> Path:
 
 
 def _with_suffix(path: Path, suffix: str) -> Path:
+    """`path` with `suffix` added to its name (oe.area -> oe.area.refused)."""
     return path.with_name(path.name + suffix)
 
 
