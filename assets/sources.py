@@ -394,7 +394,7 @@ def raw_onet__job_zones(
         if not sources.onet_release and release.startswith("(release not stated"):
             context.log.warning(
                 f"O*NET: the release of {name} is not in its name, so the reports' attribution "
-                "says 'release not stated'; set CCP_ONET_RELEASE (e.g. 29.1) to name it"
+                "says 'release not recorded'; set CCP_ONET_RELEASE (e.g. 29.1) to name it"
             )
     zones = zones.with_columns(pl.lit(release if file else None, pl.String).alias("onet_release"))
     with warehouse.get_connection() as con:
