@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -261,13 +260,13 @@ JOB_NAMES = (
 
 
 def release_code(value: str) -> str:
-    """An OEWS release code as `--release` takes it: the year, A and the period (2025A01)."""
-    if not re.fullmatch(r"\d{4}A\d{2}", value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not an OEWS release code: write the year, A and 01, e.g. 2024A01 "
-            "for May 2024"
-        )
-    return value
+    """`--release` as argparse takes it: `releases.check_release_code`, its message kept."""
+    from pipelines.releases import check_release_code
+
+    try:
+        return check_release_code(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ def check_release_code(release: str) -> str:
     if not RELEASE_CODE.match(release):
         raise ValueError(
             f"{release!r} is not an OEWS release code: use the form YYYYA01 (2025A01 is the "
-            "May 2025 release)."
+            "May 2025 release, 2024A01 May 2024)."
         )
     return release
 
