@@ -27,6 +27,7 @@ import jinja2
 import plotly
 import polars as pl
 
+from pipelines.policy.reviews import place
 from pipelines.reporting import charts, state_map
 from pipelines.reporting.data import (
     ASSIGNMENT_LAYER_LABELS,
@@ -68,6 +69,7 @@ def environment() -> jinja2.Environment:
         margin_pct=fmt_margin_pct,
         file_size=fmt_file_size,
         when=fmt_when,
+        place=lambda file_name, number: place(file_name or "", number),  # line, or row
     )
     return env
 
