@@ -39,16 +39,21 @@ def _with_suffix(path: Path, suffix: str) -> Path:
     return path.with_name(path.name + suffix)
 
 
+def _recorded_sha256(path: Path) -> str | None:
+    """The sha256 the sidecar of `path` records; None without a readable one (no cached
+    download there, or one whose sidecar describes nothing)."""
+    try:
+        recorded = json.loads(sidecar(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return recorded.get("sha256") if isinstance(recorded, dict) else None
+
+
 def keep_previous(target: Path, new_sha256: str) -> None:
     """Before a download replaces `target`: keep the cached copy (and its sidecar) as
     `.previous` when the new bytes differ from it."""
-    if not (target.is_file() and sidecar(target).is_file()):
-        return
-    try:
-        old = json.loads(sidecar(target).read_text(encoding="utf-8")).get("sha256")
-    except (OSError, ValueError, AttributeError):
-        return  # an unreadable sidecar describes no good copy
-    if old != new_sha256:
+    old = _recorded_sha256(target) if target.is_file() else None
+    if old is not None and old != new_sha256:
         _move(target, _with_suffix(target, PREVIOUS))
 
 
@@ -57,11 +62,7 @@ def set_aside(file: FetchedFile) -> str | None:
     `.refused` and put the copy it replaced back. Returns what was done, for the message;
     None when `file` is not a cached download (a local copy, the embedded data)."""
     path = Path(file.path)
-    try:
-        recorded = json.loads(sidecar(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(recorded, dict) or recorded.get("sha256") != file.sha256:
+    if _recorded_sha256(path) != file.sha256:
         return None  # not the bytes that were refused (or not from the cache at all)
     refused = _move(path, _with_suffix(path, REFUSED))
     previous = _with_suffix(path, PREVIOUS)
