@@ -45,11 +45,7 @@ class Check:
     blocking: bool = True
     deps: tuple[str, ...] = ()
     remedy: str = ""
-    table: str = ""  # the table a contract check validates: the asset's own, unless named
-
-    @property
-    def contract_table(self) -> str:
-        return self.table or self.asset
+    table: str = ""  # the table a contract check validates (its asset's, or one its step writes)
 
     @property
     def key(self) -> AssetCheckKey:
@@ -73,7 +69,7 @@ def contract_check(table: str, asset: str = "") -> Check:
         asset=asset or table,
         name=f"{table}__contract",
         description=f"Every row satisfies the contract in schemas/{table}.py ({model.__name__}).",
-        table=table if asset else "",
+        table=table,
     )
 
 
@@ -128,7 +124,7 @@ def before_swap(
 
 
 def _run(check: Check, con: duckdb.DuckDBPyConnection) -> AssetCheckResult:
-    table = check.contract_table
+    table = check.table
     if check.failing_rows_sql is not None:
         failing = query_frame(con, check.failing_rows_sql)
         frame = None

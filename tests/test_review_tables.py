@@ -82,7 +82,7 @@ def test_the_assignment_checks_the_decisions_it_recorded() -> None:
     """The contract of out_clusters__review_decisions is a check of the asset whose step writes
     it (out_clusters__occupation_cluster), run on the live table."""
     check = next(c for c in CHECKS_OF_CLUSTERS if c.name == f"{APPLIED}__contract")
-    assert check.asset == "out_clusters__occupation_cluster" and check.contract_table == APPLIED
+    assert check.asset == "out_clusters__occupation_cluster" and check.table == APPLIED
     con = duckdb.connect()
     con.execute(f"CREATE TABLE raw_review__decisions ({COLUMNS})")
     con.execute(decision(2, "15-1252", "digital-technology"))
