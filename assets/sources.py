@@ -375,11 +375,11 @@ def raw_onet__job_zones(
             with refused_downloads_set_aside([file]):
                 paths = extract_from_zip(Path(file.path), Path(sources.cache_dir) / "onet" / "text")
     name = Path(local or sources.onet_url).name
+    # the release, when the setting or the zip's name states it (NULL in the table if not)
     release = (
         sources.onet_release
         or onet_release_from_zip_name(name)
         or onet_release_from_zip_name(f"{name}.zip")
-        or "(release not stated; set CCP_ONET_RELEASE)"
     )
     if file is None:
         zones = pl.DataFrame(
@@ -390,8 +390,9 @@ def raw_onet__job_zones(
         with refused_downloads_set_aside([file]):
             zones = read_job_zones(paths["Job Zones.txt"])
             read_job_zone_reference(paths["Job Zone Reference.txt"])  # validates the release
-        note = f"O*NET {release} Job Zones. {attribution(release)}"
-        if not sources.onet_release and release.startswith("(release not stated"):
+        stated = release or "(release not stated; set CCP_ONET_RELEASE)"
+        note = f"O*NET {stated} Job Zones. {attribution(stated)}"
+        if not release:
             context.log.warning(
                 f"O*NET: the release of {name} is not in its name, so the reports' attribution "
                 "says 'release not recorded'; set CCP_ONET_RELEASE (e.g. 29.1) to name it"

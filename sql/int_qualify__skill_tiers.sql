@@ -101,8 +101,8 @@ SELECT
       || 'on-the-job training ''{}''',
       ep_skill_tier, ep_label, typical_education, work_experience, typical_ojt)
     WHEN 'job_zone' THEN format(
-      '{} skill (O*NET {} Job Zone {}; {})', job_zone_skill_tier, onet_release, job_zone,
-      job_zone_rule)
+      '{} skill (O*NET {} Job Zone {}; {})', job_zone_skill_tier,
+      coalesce(onet_release, '(release not recorded)'), job_zone, job_zone_rule)
     ELSE format(
       '{} skill (built-in rule{}: {})', fallback_skill_tier,
       CASE WHEN fallback_group IS NULL THEN ''

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import polars as pl
 import pytest
@@ -219,6 +220,17 @@ def test_job_zone_policy_uses_onet(with_ep: Path, tmp_path: Path) -> None:
     # a release nobody stated is said so in published text, without setup advice
     unknown = SourcesUsed(("job_zone",), ("rules",)).onet_attribution
     assert unknown and "O*NET (release not recorded) Database" in unknown and "CCP_" not in unknown
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("UPDATE stg_onet__job_zones SET onet_release = NULL")
+    finally:
+        con.close()
+    shutil.copy(warehouse, tmp_path / "unstated.duckdb")
+    again = rescreen(tmp_path / "unstated.duckdb", tmp_path, policy)
+    [reason] = read(
+        again, "SELECT skill_tier_reason FROM int_qualify__skill_tiers WHERE soc_code = '15-1252'"
+    )["skill_tier_reason"]
+    assert "O*NET (release not recorded) Job Zone 4" in reason and "CCP_" not in reason
 
 
 def test_state_thresholds_from_csv(with_ep: Path, tmp_path: Path) -> None:

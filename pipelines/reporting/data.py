@@ -89,10 +89,7 @@ class SourcesUsed:
         """The CC BY 4.0 attribution, naming the release, for outputs whose tiers used O*NET."""
         if not self.uses_onet:
             return None
-        release = self.onet_release or ""
-        if not release or release.startswith("("):  # not known: no setup advice in a report
-            release = "(release not recorded)"
-        return attribution(release)
+        return attribution(self.onet_release or "(release not recorded)")
 
     @property
     def is_provisional(self) -> bool:
