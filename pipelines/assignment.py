@@ -184,7 +184,36 @@ def layered_assignment(
     )
     base = ensure_one_primary(base)  # official rows: the best-scoring cluster is primary
     decisions = query_frame(con, f"SELECT * FROM {decisions_table(con)} ORDER BY source_file, line")
-    return rules, official, decisions, apply_decisions(base, decisions)
+    return (
+        rules,
+        official,
+        decisions,
+        _reviewer_rows_sharing(con, release, apply_decisions(base, decisions)),
+    )
+
+
+def _reviewer_rows_sharing(
+    con: duckdb.DuckDBPyConnection, release: str, result: pl.DataFrame
+) -> pl.DataFrame:
+    """A reviewer's row carries the occupation's industry share in the cluster it is now in
+    (a move to another cluster would otherwise keep the share of the one it left, and an add
+    would have none), the same figure the other layers show for that occupation and cluster."""
+    shares = query_frame(
+        con,
+        "SELECT soc_code, cluster_code, industry_share AS cluster_share "
+        "FROM int_clusters__industry_evidence WHERE release_code = ?",
+        [release],
+    ).unique(["soc_code", "cluster_code"])
+    return (
+        result.join(shares, on=["soc_code", "cluster_code"], how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("layer") == "reviewer")
+            .then(pl.col("cluster_share"))
+            .otherwise(pl.col("industry_share"))
+            .alias("industry_share")
+        )
+        .drop("cluster_share")
+    )
 
 
 def layer_summary(con: duckdb.DuckDBPyConnection, table: str, where: str) -> dict:

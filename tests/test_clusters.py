@@ -524,6 +524,37 @@ def test_reviewer_move_changes_output_and_shows_rationale(offline: Path, tmp_pat
     assert "Ground & Rail Transportation" not in set(rows["sub_cluster_name"])
 
 
+def test_a_reviewer_row_shows_the_industry_share_of_its_own_cluster(
+    offline: Path, tmp_path: Path
+) -> None:
+    """A move to another cluster does not carry over the share of the cluster it left, and an
+    add shows the occupation's share in the cluster it joins, as the other layers would."""
+    shutil.copy(offline, tmp_path / "warehouse.duckdb")
+    path = decisions_file(
+        tmp_path,
+        "53-3032,x,Supply Chain & Transportation,Ground & Rail Transportation,move,"
+        "Construction,Equipment Operation & Maintenance,A,2026-11-20,r\n"
+        "47-2111,x,Energy & Natural Resources,Utilities,add,,,"
+        "A,2026-11-20,r\n",
+    )
+    settings = isolated_settings(tmp_path, review_decisions_path=path)
+    result = run_refresh(settings, "assign_clusters")
+    assert result.success, failure_text(result)
+    shares = read(
+        settings.warehouse,
+        f"SELECT oc.soc_code, oc.cluster_code, oc.layer, oc.industry_share AS shown, "
+        f"ev.industry_share AS evidence FROM {OC} oc JOIN int_clusters__industry_evidence ev "
+        "USING (release_code, occupation_code, cluster_code) "
+        "WHERE oc.soc_code IN ('53-3032', '47-2111')",
+    )
+    reviewer = shares.filter(pl.col("layer") == "reviewer").sort("soc_code")
+    assert reviewer["cluster_code"].to_list() == ["energy-natural-resources", "construction"]
+    assert reviewer["shown"].to_list() == reviewer["evidence"].to_list()
+    # 53-3032's 71% in supply chain's sectors stays there; construction's sectors hold 6.7%
+    assert 0.05 < reviewer["shown"][1] < 0.1
+    assert (shares["shown"] == shares["evidence"]).all()
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
