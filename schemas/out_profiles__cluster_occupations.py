@@ -38,7 +38,8 @@ class OutProfilesClusterOccupations(pa.DataFrameModel):
     assignment_layers: str
     assignment_methods: str
     assignment_evidence: str
-    cluster_industry_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+    # its occupation_cluster industry_share: BLS rounds each cell, so it may pass 1 by a step
+    cluster_industry_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1.0001)
     employment_change_pct: pl.Float64 = pa.Field(nullable=True)
     openings_annual_thousands: pl.Float64 = pa.Field(nullable=True, ge=0)
 

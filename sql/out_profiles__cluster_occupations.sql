@@ -9,7 +9,10 @@ WITH assigned AS (
     release_code, cluster_code, occupation_code,
     any_value(soc_code) AS soc_code,
     any_value(occupation_name) AS occupation_name,
-    string_agg(DISTINCT sub_cluster_name, '; ' ORDER BY sub_cluster_name) AS sub_cluster_names,
+    -- names in the order of their codes, so the n-th name is the n-th code's
+    array_to_string(list_transform(list_sort(list_distinct(
+      list({'code': sub_cluster_code, 'name': sub_cluster_name}))), lambda s: s.name), '; ')
+      AS sub_cluster_names,
     string_agg(DISTINCT sub_cluster_code, '; ' ORDER BY sub_cluster_code) AS sub_cluster_codes,
     bool_or(is_primary) AS is_primary_cluster,
     string_agg(DISTINCT layer, '; ' ORDER BY layer) AS assignment_layers,
