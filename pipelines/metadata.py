@@ -34,14 +34,26 @@ def markdown_table(frame: pl.DataFrame, max_rows: int = PREVIEW_ROWS) -> str:
 def table_metadata(
     con: duckdb.DuckDBPyConnection, table: str, where: str = "true", params: list | None = None
 ) -> dict[str, Any]:
-    """Row count, schema and a preview of `table` (optionally of the rows matching `where`)."""
+    """Row count, schema (with the data dictionary's descriptions) and a preview of `table`
+    (optionally of the rows matching `where`)."""
     params = params or []
     count = fetch_one(con, f'SELECT count(*) FROM "{table}" WHERE {where}', params)
     preview = query_frame(
         con, f'SELECT * FROM "{table}" WHERE {where} LIMIT {PREVIEW_ROWS}', params
     )
+    from schemas import CONTRACTS
+    from schemas.dictionary import column_description
+
+    described = table in CONTRACTS
     schema = TableSchema(
-        columns=[TableColumn(name=name, type=str(dtype)) for name, dtype in preview.schema.items()]
+        columns=[
+            TableColumn(
+                name=name,
+                type=str(dtype),
+                description=column_description(table, name) if described else None,
+            )
+            for name, dtype in preview.schema.items()
+        ]
     )
     return {
         "dagster/row_count": int(count[0]) if count else 0,

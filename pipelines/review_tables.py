@@ -21,6 +21,7 @@ from pipelines.warehouse import (
     table_exists_in_transaction,
 )
 from schemas import validate_table
+from schemas.dictionary import comment_on_table
 
 RAW = "raw_review__decisions"
 APPLIED = "out_clusters__review_decisions"
@@ -109,6 +110,7 @@ def record_applied_decisions(con: duckdb.DuckDBPyConnection, release: str) -> No
     validate_table(
         APPLIED, query_frame(con, f"SELECT * FROM {APPLIED} WHERE release_code = ?", [release])
     )
+    comment_on_table(con, APPLIED)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {RECORDED} (release_code VARCHAR PRIMARY KEY, "
         "recorded_at TIMESTAMPTZ)"

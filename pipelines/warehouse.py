@@ -239,6 +239,7 @@ def write_table(
     inspect: Callable[[str], None] | None = None,
     source_errors: AbstractContextManager[Any] | None = None,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    describe: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> int:
     """Build `table` from `select_sql` beside the live one, validate, then swap atomically.
 
@@ -255,7 +256,8 @@ def write_table(
     fingerprint of the contract `validate` enforces) the validated content is recorded in
     VALIDATIONS. `before_commit` runs inside the swap's transaction, where `table` already is
     the new one: checks that read it together with other tables raise there, and the swap is
-    rolled back. Returns the new row count.
+    rolled back. `describe` also runs inside it, to store the new table's descriptions as
+    DuckDB comments. Returns the new row count.
     """
     staging = f"{table}__new"
     con.execute(f'DROP TABLE IF EXISTS "{staging}"')
@@ -289,6 +291,8 @@ def write_table(
         set_aside = _set_aside(con, table, keep_where) if is_earlier_layout else None
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
         con.execute(f'ALTER TABLE "{staging}" RENAME TO "{table}"')
+        if describe is not None:
+            describe(con)
         if recorded:
             con.execute(
                 f"CREATE TABLE IF NOT EXISTS {VALIDATIONS} (table_name VARCHAR PRIMARY KEY, "
@@ -358,6 +362,7 @@ def write_frame(
     validate: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
     contract_sha256: str | None = None,
     keep_where: str | None = None,
+    describe: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> int:
     """`write_table` for a polars frame built in Python (moved in via Arrow)."""
     view = f"_frame_{table}"
@@ -369,4 +374,5 @@ def write_frame(
             validate=validate,
             contract_sha256=contract_sha256,
             keep_where=keep_where,
+            describe=describe,
         )

@@ -117,10 +117,14 @@ def validate_table(table: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 def enforce_contract(table: str) -> dict[str, Any]:
     """The `write_table` / `write_frame` arguments that validate the new rows against `table`'s
-    contract before the swap and record that validation (none for a table without a contract)."""
+    contract before the swap, record that validation and store the table's descriptions from
+    the data dictionary (none for a table without a contract)."""
+    from schemas.dictionary import comment_on_table
+
     if table not in CONTRACTS:
         return {}
     return {
         "validate": functools.partial(validate_table, table),
         "contract_sha256": contract_sha256(table),
+        "describe": functools.partial(comment_on_table, table=table),
     }

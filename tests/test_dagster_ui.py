@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.releases import RELEASES
+from schemas.dictionary import column_description
 from tests.support.ui_screenshot import (
     asset_graph_screenshot,
     asset_nodes,
@@ -56,6 +57,7 @@ query Latest($key: AssetKeyInput!) {
         label
         ... on IntMetadataEntry { intValue }
         ... on MarkdownMetadataEntry { mdStr }
+        ... on TableSchemaMetadataEntry { schema { columns { name description } } }
       }
     }
   }
@@ -120,6 +122,15 @@ def test_materialize_from_the_ui_shows_row_counts_and_previews(ui: str) -> None:
     }
     assert entries["dagster/row_count"]["intValue"] == 370_172
     assert "| release_code | area_code |" in entries["preview"]["mdStr"]
+    # the columns, each with its meaning from the data dictionary
+    columns = {
+        c["name"]: c["description"] for c in entries["dagster/column_schema"]["schema"]["columns"]
+    }
+    assert len(columns) == 43
+    assert columns["employment_count"] == column_description(
+        "stg_oews__estimates", "employment_count"
+    )
+    assert all(columns.values())
 
 
 @pytest.mark.browser

@@ -21,8 +21,10 @@ from polars.testing import assert_frame_equal
 from pipelines.framework.definition import load_framework
 from pipelines.policy.qualification import load_policy
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
+from pipelines.reporting.downloads import DOWNLOAD_TABLES
 from pipelines.reporting.render import write_bytes
 from pipelines.settings import Settings
+from schemas.dictionary import column_description
 from tests.support.pipeline import (
     failure_text,
     isolated_settings,
@@ -447,6 +449,28 @@ def test_downloads_equal_the_warehouse_and_the_review_sheet_is_a_decisions_file(
     [rule] = sheet.data_validations.dataValidation
     assert rule.type == "list" and rule.formula1 == '"add,remove,move,keep"'
     assert str(rule.sqref).startswith(f"{decision}2:{decision}")
+    # the cluster's workbook says what every column of its sheets means (the data dictionary)
+    workbook = openpyxl.load_workbook(folder / "healthcare-human-services.xlsx", read_only=True)
+    assert workbook.sheetnames[:2] == ["about", "columns"]
+    meanings = {
+        (sheet_name, column): meaning
+        for sheet_name, column, meaning in workbook["columns"].iter_rows(
+            min_row=2, values_only=True
+        )
+    }
+    listed = 0
+    for sheet_name in workbook.sheetnames[2:]:
+        header = next(workbook[sheet_name].iter_rows(max_row=1, values_only=True))
+        for column in header:
+            table = DOWNLOAD_TABLES[sheet_name]
+            assert meanings[(sheet_name, column)] == column_description(table, column)
+            assert meanings[(sheet_name, column)], (sheet_name, column)
+            listed += 1
+    assert listed == len(meanings) > 100
+    assert (
+        "Employment-weighted average (not a median)"
+        in meanings[("summary", "qualifying_wage_annual_median_emp_weighted_avg_usd")]
+    )
 
 
 def test_a_filled_review_sheet_flows_back_and_rerenders_one_cluster(

@@ -12,8 +12,19 @@ import xlsxwriter
 
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
 from pipelines.reporting.data import ClusterData, bls_disclaimer
+from schemas.dictionary import column_description
 
 XLSX_EPOCH = dt.datetime(2000, 1, 1)  # fixed workbook timestamps: same data, same bytes
+# the warehouse table each download is a slice of: its columns mean what the data dictionary says
+DOWNLOAD_TABLES = {
+    "summary": "out_profiles__cluster_summary",
+    "occupations": "out_profiles__cluster_occupations",
+    "industries": "out_clusters__cluster_industry",
+    "states": "out_profiles__cluster_states",
+    "changes": "out_profiles__cluster_changes",
+    "industry-changes": "out_profiles__cluster_industry_changes",
+}
+WIDE = {("about", "about"): 120, ("columns", "meaning"): 120, ("columns", "column"): 40}
 
 
 def _xlsx(sheets: dict[str, pl.DataFrame], *, for_review: bool = False) -> bytes:
@@ -31,7 +42,7 @@ def _xlsx(sheets: dict[str, pl.DataFrame], *, for_review: bool = False) -> bytes
             sheet = book.add_worksheet(name[:31])
             for col, column in enumerate(frame.columns):
                 sheet.write_string(0, col, column, header)
-                width = 120 if name == "about" else min(60, max(10, len(column) + 2))
+                width = WIDE.get((name, column)) or min(60, max(10, len(column) + 2))
                 sheet.set_column(col, col, width, text)
             if for_review and "decision" in frame.columns:
                 col = frame.columns.index("decision")
@@ -108,7 +119,8 @@ DOWNLOAD_DESCRIPTIONS = {
     "states.csv": "qualifying jobs and location quotients by state",
     "changes.csv": "what changed for each occupation since the previous release",
     "industry-changes.csv": "what changed for each industry since the previous release",
-    "xlsx": "the six tables above, one sheet each, after a sheet on their sources",
+    "xlsx": "the six tables above, one sheet each, after a sheet on their sources and one "
+    "saying what each column means",
     "review-sheet.csv": "the review sheet (CSV), to fill in as described above",
     "review-sheet.xlsx": "the review sheet (Excel), to fill in as described above",
 }
@@ -164,18 +176,33 @@ def about_sheet(data: ClusterData) -> pl.DataFrame:
         *([data.used.onet_attribution] if data.used.onet_attribution else []),
         "The National Career Clusters® Framework is © Advance CTE; this workbook is not "
         "produced or endorsed by Advance CTE.",
-        "Each of the following sheets is also a CSV file beside this workbook.",
+        "The columns sheet says what each column of the other sheets means. Each of them is "
+        "also a CSV file beside this workbook.",
     ]
     return pl.DataFrame({"about": lines})
 
 
+def columns_sheet(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The workbook's second sheet: what every column of the other sheets means (from the
+    data dictionary), so a reader far from the warehouse and its docs can still tell a median
+    from a weighted average of medians."""
+    rows = [
+        (name, column, column_description(DOWNLOAD_TABLES[name], column) or "")
+        for name, frame in tables.items()
+        for column in frame.columns
+    ]
+    return pl.DataFrame(rows, schema=["sheet", "column", "meaning"], orient="row")
+
+
 def downloads(data: ClusterData, tables: dict[str, pl.DataFrame]) -> dict[str, bytes]:
     """File name -> bytes for the cluster's download folder: `tables` (download_tables), the
-    workbook of them all (with an `about` sheet first) and the review sheet."""
+    workbook of them all (after an `about` sheet and a `columns` sheet) and the review sheet."""
     slug = data.cluster["cluster_code"]
     sheet = review_sheet(data)
     files = {f"{slug}-{name}.csv": frame.write_csv().encode() for name, frame in tables.items()}
-    files[f"{slug}.xlsx"] = _xlsx({"about": about_sheet(data), **tables})
+    files[f"{slug}.xlsx"] = _xlsx(
+        {"about": about_sheet(data), "columns": columns_sheet(tables), **tables}
+    )
     files[f"{slug}-review-sheet.csv"] = sheet.write_csv().encode()
     files[f"{slug}-review-sheet.xlsx"] = _xlsx({"review": sheet}, for_review=True)
     return files
