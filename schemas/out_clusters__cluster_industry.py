@@ -6,8 +6,8 @@ import polars as pl
 
 class OutClustersClusterIndustry(pa.DataFrameModel):
     release_code: str = pa.Field(str_matches=r"^\d{4}A\d{2}$")
-    cluster_code: str
-    sub_cluster_code: str = pa.Field(nullable=True)
+    cluster_code: str = pa.Field(str_matches=r"^[a-z-]+$")
+    sub_cluster_code: str = pa.Field(nullable=True, str_matches=r"^[a-z-]+/[a-z-]+$")
     industry_level: str = pa.Field(isin=["sector", "subsector"])
     industry_code: str
     industry_name: str

@@ -13,7 +13,8 @@ class OutClustersOccupationCluster(OccupationKeys):
     sub_cluster_name: str
     is_primary: bool
     layer: str = pa.Field(isin=["official", "rules", "reviewer"])
-    method: str
+    # the rule layer's, the crosswalk's, or the reviewer decision applied
+    method: str = pa.Field(isin=["rule", "industry", "crosswalk", "add", "move"])
     evidence: str = pa.Field(str_length={"min_value": 5})
     industry_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1.0001)
     employment_count: pl.Int64 = pa.Field(nullable=True, ge=0)

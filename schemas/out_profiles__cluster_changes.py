@@ -3,6 +3,7 @@
 import pandera.polars as pa
 import polars as pl
 
+STATUSES = ["qualifies", "excluded", "undetermined"]
 KINDS = [
     "newly qualifies",
     "stops qualifying",
@@ -18,15 +19,15 @@ class OutProfilesClusterChanges(pa.DataFrameModel):
     previous_release_code: str = pa.Field(str_matches=r"^\d{4}A\d{2}$")
     cluster_code: str = pa.Field(nullable=True)
     occupation_code: str = pa.Field(str_matches=r"^\d{6}$")
-    soc_code: str
+    soc_code: str = pa.Field(str_matches=r"^\d{2}-\d{4}$")
     occupation_name: str
     previous_employment_count: pl.Int64 = pa.Field(nullable=True, ge=0)
     employment_count: pl.Int64 = pa.Field(nullable=True, ge=0)
     employment_change_count: pl.Int64 = pa.Field(nullable=True)
     previous_wage_annual_median_usd: pl.Float64 = pa.Field(nullable=True, gt=0)
     wage_annual_median_usd: pl.Float64 = pa.Field(nullable=True, gt=0)
-    previous_status: str = pa.Field(nullable=True)
-    status: str = pa.Field(nullable=True)
+    previous_status: str = pa.Field(nullable=True, isin=STATUSES)
+    status: str = pa.Field(nullable=True, isin=STATUSES)
     change_kind: str = pa.Field(isin=KINDS)
     change_reason: str = pa.Field(nullable=True)
     is_policy_changed: bool

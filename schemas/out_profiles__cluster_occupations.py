@@ -29,10 +29,10 @@ class OutProfilesClusterOccupations(pa.DataFrameModel):
     work_experience: str = pa.Field(nullable=True)
     typical_ojt: str = pa.Field(nullable=True)
     skill_tier: str = pa.Field(nullable=True, isin=["low", "middle", "high"])
-    skill_tier_source: str = pa.Field(nullable=True)
+    skill_tier_source: str = pa.Field(nullable=True, isin=["ep", "job_zone", "fallback"])
     living_wage_margin_usd: pl.Float64 = pa.Field(nullable=True)
     living_wage_margin_pct: pl.Float64 = pa.Field(nullable=True)
-    wage_used_unit: str = pa.Field(nullable=True)
+    wage_used_unit: str = pa.Field(nullable=True, isin=["hour", "year"])
     status: str = pa.Field(isin=["qualifies", "excluded", "undetermined"])
     qualification_reason: str
     assignment_layers: str
