@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENV_PREFIX = "CCP_"
+# Sources a live run may leave out by an empty URL (`CCP_CROSSWALK_URL=`): for these, an empty
+# variable is a value, not "unset" (which would bring the publisher's default URL back).
+OPTIONAL_SOURCE_URLS = frozenset({"naics_url", "soc_url", "ep_url", "onet_url", "crosswalk_url"})
 
 SourceMode = Literal["embedded", "live"]
 
@@ -185,7 +188,9 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Defaults, then `CCP_*` environment variables, then explicit keyword overrides."""
+        """Defaults, then `CCP_*` environment variables, then explicit keyword overrides. An
+        empty variable means unset, except a source URL's (OPTIONAL_SOURCE_URLS), which leaves
+        that source out of a live run."""
         environ = os.environ if environ is None else environ
         known = {cls.env_var(name): name for name in cls.model_fields}
         values: dict[str, object] = {}
@@ -199,7 +204,8 @@ class Settings(BaseModel):
                     f"Unknown setting {key}.{suggestion} "
                     f"Known settings: {', '.join(sorted(known))}."
                 )
-            values[known[key]] = raw if raw != "" else None
+            name = known[key]
+            values[name] = raw if raw != "" or name in OPTIONAL_SOURCE_URLS else None
         values.update(overrides)
         values = {k: v for k, v in values.items() if v is not None or k == "contact"}
         try:

@@ -68,3 +68,13 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     missing = [env for env, _, _ in Settings.from_env(environ={}).describe() if env not in readme]
     assert missing == []
+
+
+def test_an_empty_source_url_in_the_environment_leaves_the_source_out() -> None:
+    """`CCP_CROSSWALK_URL=` (README, live mode): the URL is empty, not the publisher's default
+    again; for other settings an empty variable still means unset."""
+    names = ["CCP_NAICS_URL", "CCP_SOC_URL", "CCP_EP_URL", "CCP_ONET_URL", "CCP_CROSSWALK_URL"]
+    settings = Settings.from_env(environ=dict.fromkeys([*names, "CCP_BLS_BASE_URL"], ""))
+    assert [getattr(settings, n.removeprefix("CCP_").lower()) for n in names] == [""] * 5
+    assert settings.bls_base_url == Settings().bls_base_url
+    assert Settings.from_env(environ={}).crosswalk_url.startswith("https://careertech.org/")
