@@ -5,7 +5,8 @@
 -- screened under the same policy: each release is screened when its partition is materialized,
 -- so after a policy change is_policy_changed says the previous release must be re-materialized
 -- before its statuses compare like with like. Occupations are those the cluster holds now;
--- codes published only in the previous release appear once with no cluster.
+-- a code published only in the previous release appears under each cluster that held it then
+-- (so that cluster's report says where its jobs went), or once with no cluster if none did.
 -- $1 current release, $2 previous release (no rows when there is none).
 WITH current_assignment AS (
   SELECT DISTINCT cluster_code, occupation_code, soc_code, occupation_name
@@ -34,9 +35,12 @@ WITH current_assignment AS (
   LEFT JOIN screened AS p ON p.release_code = $2 AND p.occupation_code = a.occupation_code
   LEFT JOIN medians AS cm ON cm.release_code = $1 AND cm.occupation_code = a.occupation_code
   LEFT JOIN medians AS pm ON pm.release_code = $2 AND pm.occupation_code = a.occupation_code
+), previous_assignment AS (
+  SELECT DISTINCT cluster_code, occupation_code
+  FROM out_clusters__occupation_cluster WHERE release_code = $2
 ), retired AS (
   SELECT
-    CAST(NULL AS VARCHAR) AS cluster_code, p.occupation_code, p.soc_code, p.occupation_name,
+    pa.cluster_code, p.occupation_code, p.soc_code, p.occupation_name,
     p.employment_count AS previous_employment_count, CAST(NULL AS BIGINT) AS employment_count,
     pm.wage_annual_median_usd AS previous_wage_annual_median_usd,
     CAST(NULL AS DOUBLE) AS wage_annual_median_usd,
@@ -45,6 +49,7 @@ WITH current_assignment AS (
     p.wage_used_usd AS previous_wage_used_usd, CAST(NULL AS DOUBLE) AS wage_used_usd,
     p.wage_used_unit, p.threshold_used_usd, false AS is_new_code
   FROM screened AS p
+  LEFT JOIN previous_assignment AS pa ON pa.occupation_code = p.occupation_code
   LEFT JOIN medians AS pm ON pm.release_code = $2 AND pm.occupation_code = p.occupation_code
   WHERE p.release_code = $2
     AND NOT EXISTS (SELECT 1 FROM screened AS c

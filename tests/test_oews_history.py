@@ -148,7 +148,19 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     )
     retired = changes.filter(pl.col("change_kind") == "code no longer published")
     assert retired["soc_code"].to_list() == ["11-1031"]  # Legislators: not in May 2025
-    assert retired["cluster_code"].is_null().all()
+    # listed under the cluster that held it in May 2024, whose report says where its jobs went
+    held = read(
+        current.warehouse,
+        "SELECT DISTINCT cluster_code FROM out_clusters__occupation_cluster "
+        "WHERE release_code = '2024A01' AND soc_code = '11-1031'",
+    )["cluster_code"]
+    assert retired["cluster_code"].to_list() == held.to_list() == ["management-entrepreneurship"]
+    page = (current.output / "2025A01" / "management-entrepreneurship.html").read_text()
+    section = page[page.index('id="changes"') : page.index('id="occupations"')]
+    assert "1 that the cluster held in May 2024 carry a code this release no longer publishes" in (
+        " ".join(section.split())
+    )
+    assert "Legislators" in section and "code no longer published" in section
     page = (current.output / "2025A01" / "financial-services.html").read_text()
     section = page[page.index('id="changes"') : page.index('id="occupations"')]
     assert "What changed since May 2024" in section and "Credit Counselors" in section
