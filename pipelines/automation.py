@@ -6,6 +6,8 @@ cached downloader as the pipeline, so an unchanged file costs a 304. It requests
 release and warehouse (run key + cursor) and only when the warehouse doesn't hold that release
 yet; the cursor remembers the last release requested for each warehouse file, so pointing
 `CCP_WAREHOUSE_PATH` at another warehouse under the same Dagster instance still gets its run.
+A requested release the warehouse still lacks once every run for it has ended (failed: BLS was
+mid-publication, a 403, a network error) is requested again at the next tick, under a new key.
 Both start stopped: turn them on in the UI (Automation) under `dagster dev`, whose daemon runs
 them.
 """
@@ -20,9 +22,11 @@ from urllib.parse import urljoin
 
 import duckdb
 from dagster import (
+    DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     ScheduleEvaluationContext,
     SensorEvaluationContext,
     SensorResult,
@@ -43,6 +47,7 @@ JOB = "refresh_warehouse"
 ANNUAL_CRON = "0 6 15 4 *"
 TIMEZONE = "America/New_York"
 log = logging.getLogger(__name__)
+ENDED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
 def published_releases(sources: SourcesResource) -> list[str]:
@@ -88,6 +93,17 @@ def requested_releases(cursor: str | None, warehouse: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in entries.items()}
 
 
+def earlier_runs(context: SensorEvaluationContext, release: str, key: str) -> list:
+    """The runs this sensor requested for `release` and this warehouse (run key `key`, or
+    `key-N` for a retry), newest first."""
+    runs = context.instance.get_runs(filters=RunsFilter(tags={"ccp/oews_release": release}))
+    return [
+        run
+        for run in runs
+        if (run_key := run.tags.get("dagster/run_key", "")) == key or run_key.startswith(f"{key}-")
+    ]
+
+
 @sensor(
     job_name=JOB,
     minimum_interval_seconds=6 * 3600,
@@ -109,13 +125,25 @@ def oews_new_release_sensor(
     if held is None:
         return SkipReason("the warehouse is busy (a run is writing); will check again next tick.")
     requested = requested_releases(context.cursor, str(path))
-    new = [code for code in published if code not in held and code != requested.get(str(path))]
+    new = [code for code in published if code not in held]
     if not new:
         return SkipReason(
             f"BLS's current release {', '.join(published) or '(none)'} is already in the "
-            f"warehouse ({path}) or was already requested for it."
+            f"warehouse ({path})."
         )
     release = new[-1]
+    key = f"oews-{release}-{hashlib.sha256(bytes(path)).hexdigest()[:12]}"
+    if release == requested.get(str(path)):
+        runs = earlier_runs(context, release, key)
+        if not runs:  # requested, and its run not recorded (yet): don't ask twice
+            return SkipReason(f"OEWS {release} was already requested for the warehouse ({path}).")
+        if any(run.status not in ENDED for run in runs):
+            return SkipReason(f"OEWS {release} is being loaded: run {runs[0].run_id} is not over.")
+        context.log.info(
+            f"OEWS {release} is still not in the warehouse: its run {runs[0].run_id} ended "
+            f"{runs[0].status.value}. Requesting it again."
+        )
+        key = f"{key}-{len(runs) + 1}"
     if sources.source_mode != "live":
         return SkipReason(
             f"BLS has published OEWS {release}, which the warehouse doesn't hold. Set "
@@ -123,11 +151,7 @@ def oews_new_release_sensor(
         )
     return SensorResult(
         run_requests=[
-            RunRequest(
-                run_key=f"oews-{release}-{hashlib.sha256(bytes(path)).hexdigest()[:12]}",
-                partition_key=release,
-                tags={"ccp/oews_release": release},
-            )
+            RunRequest(run_key=key, partition_key=release, tags={"ccp/oews_release": release})
         ],
         dynamic_partitions_requests=[RELEASES.build_add_request([release])],
         cursor=json.dumps({**requested, str(path): release}, sort_keys=True),

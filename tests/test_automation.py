@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from dagster import (
     DagsterInstance,
+    DagsterRunStatus,
     RunRequest,
     SensorResult,
     SkipReason,
@@ -18,7 +19,7 @@ from dagster import (
     instance_for_test,
 )
 
-from pipelines.automation import ANNUAL_CRON, annual_refresh, oews_new_release_sensor
+from pipelines.automation import ANNUAL_CRON, JOB, annual_refresh, oews_new_release_sensor
 from pipelines.definitions import build_definitions
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource, warehouse_from_settings
@@ -46,10 +47,12 @@ def warehouse_holding(path: Path, *codes: str) -> None:
         con.close()
 
 
-def tick(settings: Settings, cursor: str | None) -> tuple[RunRequest | SkipReason, str | None]:
+def tick(
+    settings: Settings, cursor: str | None, instance: DagsterInstance | None = None
+) -> tuple[RunRequest | SkipReason, str | None]:
     with build_sensor_context(
         cursor=cursor,
-        instance=DagsterInstance.ephemeral(),
+        instance=instance or DagsterInstance.ephemeral(),
         resources={
             "sources": SourcesResource.from_settings(settings),
             "warehouse": warehouse_from_settings(settings),
@@ -126,6 +129,41 @@ def test_sensor_requests_the_release_again_for_another_warehouse(
     }
     again, _ = tick(live, both)
     assert isinstance(again, SkipReason) and "already requested" in again.skip_message
+
+
+def test_sensor_requests_a_release_again_after_its_run_failed(
+    live: Settings, loopback_server: LoopbackServer
+) -> None:
+    """BLS replaces its files one at a time: a tick mid-publication starts a run that fails
+    (oe.release says 2026, the data file is still 2025). The release is requested again at the
+    next tick, under a new run key, once that run is over; never while a run for it goes on."""
+    from dagster._core.test_utils import create_run_for_test
+
+    loopback_server.add("/oe/oe.release", release_file("2026A01", "May 2026"))
+    with instance_for_test() as instance:
+        first, cursor = tick(live, None, instance)
+        assert isinstance(first, RunRequest)
+
+        def recorded(key: str, status: DagsterRunStatus) -> None:
+            tags = {"ccp/oews_release": "2026A01", "dagster/run_key": key}
+            create_run_for_test(instance, job_name=JOB, status=status, tags=tags)
+
+        recorded(first.run_key, DagsterRunStatus.STARTED)
+        waiting, _ = tick(live, cursor, instance)
+        assert isinstance(waiting, SkipReason) and "is being loaded" in waiting.skip_message
+        instance.report_run_failed(instance.get_runs()[0])
+        retry, cursor = tick(live, cursor, instance)
+        assert isinstance(retry, RunRequest) and retry.partition_key == "2026A01"
+        assert retry.run_key == f"{first.run_key}-2"
+        recorded(retry.run_key, DagsterRunStatus.FAILURE)
+        third, _ = tick(live, cursor, instance)
+        assert isinstance(third, RunRequest) and third.run_key == f"{first.run_key}-3"
+        # once the warehouse holds it, nothing more
+        con = duckdb.connect(str(live.warehouse))
+        con.execute("INSERT INTO stg_oews__release VALUES ('2026A01', 'May 2026')")
+        con.close()
+        done, _ = tick(live, cursor, instance)
+        assert isinstance(done, SkipReason) and "already in the warehouse" in done.skip_message
 
 
 @pytest.mark.parametrize("cursor", ["{not json", '["2026A01"]', "{}"])
