@@ -31,6 +31,7 @@ class OutProfilesClusterChanges(pa.DataFrameModel):
     change_kind: str = pa.Field(isin=KINDS)
     change_reason: str = pa.Field(nullable=True)
     is_policy_changed: bool
+    is_skill_tier_source_changed: bool
 
     class Config:
         strict = True

@@ -4,7 +4,8 @@
 -- unpublished wage, a SOC code that is new or no longer published) only when both releases were
 -- screened under the same policy: each release is screened when its partition is materialized,
 -- so after a policy change is_policy_changed says the previous release must be re-materialized
--- before its statuses compare like with like. Occupations are those the cluster holds now;
+-- before its statuses compare like with like. A skill tier set by another source in each
+-- release (EP or O*NET loaded for one of them only) is flagged and named in the reason. Occupations are those the cluster holds now;
 -- a code published only in the previous release appears under each cluster that held it then
 -- (so that cluster's report says where its jobs went), or once with no cluster if none did.
 -- $1 current release, $2 previous release (no rows when there is none).
@@ -13,7 +14,8 @@ WITH current_assignment AS (
   FROM out_clusters__occupation_cluster WHERE release_code = $1
 ), screened AS (
   SELECT release_code, occupation_code, soc_code, occupation_name, employment_count,
-         skill_tier, wage_used_usd, wage_used_unit, threshold_used_usd, status, policy_sha256
+         skill_tier, skill_tier_source, wage_used_usd, wage_used_unit, threshold_used_usd, status,
+         policy_sha256
   FROM out_qualify__occupation_qualification
   WHERE area_type = 'national' AND release_code IN ($1, $2)
 ), medians AS (
@@ -28,6 +30,7 @@ WITH current_assignment AS (
     cm.wage_annual_median_usd,
     p.status AS previous_status, c.status,
     p.skill_tier AS previous_skill_tier, c.skill_tier,
+    p.skill_tier_source AS previous_skill_tier_source, c.skill_tier_source,
     p.wage_used_usd AS previous_wage_used_usd, c.wage_used_usd, c.wage_used_unit,
     c.threshold_used_usd, p.occupation_code IS NULL AS is_new_code
   FROM current_assignment AS a
@@ -46,6 +49,7 @@ WITH current_assignment AS (
     CAST(NULL AS DOUBLE) AS wage_annual_median_usd,
     p.status AS previous_status, CAST(NULL AS VARCHAR) AS status,
     p.skill_tier AS previous_skill_tier, CAST(NULL AS VARCHAR) AS skill_tier,
+    p.skill_tier_source AS previous_skill_tier_source, CAST(NULL AS VARCHAR) AS skill_tier_source,
     p.wage_used_usd AS previous_wage_used_usd, CAST(NULL AS DOUBLE) AS wage_used_usd,
     p.wage_used_unit, p.threshold_used_usd, false AS is_new_code
   FROM screened AS p
@@ -56,6 +60,9 @@ WITH current_assignment AS (
                     WHERE c.release_code = $1 AND c.occupation_code = p.occupation_code)
 ), rows AS (
   SELECT * FROM paired UNION ALL SELECT * FROM retired
+), tier_sources(code, label) AS (
+  VALUES ('ep', 'BLS Employment Projections'), ('job_zone', 'O*NET Job Zone'),
+         ('fallback', 'built-in rule')
 ), policies AS (
   SELECT count(DISTINCT policy_sha256) > 1 AS is_policy_changed FROM screened
 )
@@ -86,6 +93,12 @@ SELECT
     WHEN previous_skill_tier IS DISTINCT FROM skill_tier
       THEN 'skill tier ' || coalesce(previous_skill_tier, 'unknown') || ' → '
            || coalesce(skill_tier, 'unknown')
+           -- a tier set by another source (EP loaded for one release only) is not the data's
+           || CASE WHEN is_skill_tier_source_changed
+                THEN format(' (tier from {} then, {} now)',
+                  (SELECT label FROM tier_sources WHERE code = previous_skill_tier_source),
+                  (SELECT label FROM tier_sources WHERE code = skill_tier_source))
+                ELSE '' END
     WHEN previous_wage_used_usd IS NULL OR wage_used_usd IS NULL
       THEN 'wage ' || CASE WHEN wage_used_usd IS NULL THEN 'no longer published'
                            ELSE 'now published' END
@@ -93,7 +106,13 @@ SELECT
          || format('${:,.2f} → ${:,.2f} per {} (threshold ${:,.2f})',
                    previous_wage_used_usd, wage_used_usd, wage_used_unit, threshold_used_usd)
   END AS change_reason,
-  is_policy_changed
-FROM rows
+  is_policy_changed,
+  is_skill_tier_source_changed
+FROM (
+  SELECT *,
+         coalesce(previous_skill_tier_source <> skill_tier_source, false)
+           AS is_skill_tier_source_changed
+  FROM rows
+)
 CROSS JOIN policies
 WHERE $2 IS NOT NULL

@@ -5,6 +5,7 @@ Reads the May 2024 workbook from ../shared/data (tests only; never copied into t
 
 from __future__ import annotations
 
+import html
 import zipfile
 from pathlib import Path
 
@@ -214,6 +215,33 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
         "qualifies",
         "still qualifies",
     )
+
+    # EP loaded for May 2025 only: a skill tier set by another source is flagged and named, and
+    # the report does not call the resulting change of status a change in the data.
+    with_ep = changed.model_copy(
+        update={"ep_local_path": SHARED_DATA / "ep" / "occupation_2024-34.xlsx"}
+    )
+    assert run_refresh(with_ep, release="2025A01").success
+    changes = read(current.warehouse, CHANGES_2025)
+    assert not changes["is_policy_changed"].any()
+    flagged = changes.filter(pl.col("is_skill_tier_source_changed"))
+    assert flagged.height > 100  # the built-in rules in May 2024, EP now
+    tiers = flagged.filter(pl.col("change_reason").str.starts_with("skill tier"))
+    assert tiers.height > 0
+    assert (
+        tiers["change_reason"]
+        .str.ends_with("(tier from built-in rule then, BLS Employment Projections now)")
+        .all()
+    )
+    unflagged = changes.filter(~pl.col("is_skill_tier_source_changed"))
+    assert not unflagged["change_reason"].str.contains("tier from").any()
+    moved = tiers.filter(pl.col("change_kind").is_in(["newly qualifies", "stops qualifying"]))
+    assert moved.height > 0
+    row = moved.row(0, named=True)
+    page = (current.output / "2025A01" / f"{row['cluster_code']}.html").read_text()
+    section = " ".join(page[page.index('id="changes"') : page.index('id="occupations"')].split())
+    assert "the skill tier came from a different source in each release" in section
+    assert html.escape(row["change_reason"]) in section
 
 
 def test_offline_backfill_needs_no_soc_workbook(tmp_path: Path) -> None:
