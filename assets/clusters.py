@@ -44,7 +44,7 @@ from pipelines.policy.cluster_tables import (
     policy_frames,
 )
 from pipelines.policy.reviews import load_decisions
-from pipelines.releases import RELEASES
+from pipelines.releases import RELEASES, partition_release
 from pipelines.resources import SourcesResource
 from pipelines.review_tables import APPLIED, record_applied_decisions
 from pipelines.sources.cache import refused_downloads_set_aside
@@ -148,7 +148,7 @@ def _write_rule_table(
     framework = load_framework()
     rules = load_cluster_rules(valid=framework_names(framework))
     with warehouse.get_connection() as con:
-        release = context.partition_key
+        release = partition_release(context)
         frame = build(con, release, rules, framework_resolver(framework))
         write_frame(
             con,
@@ -209,7 +209,7 @@ def int_clusters__industry_evidence(
 ) -> MaterializeResult:
     """Share of each occupation's national employment in each cluster's NAICS sectors."""
     with warehouse.get_connection() as con:
-        release = context.partition_key
+        release = partition_release(context)
         meta = build_table(con, "int_clusters__industry_evidence", [release])
     return MaterializeResult(metadata=meta)
 
@@ -233,7 +233,7 @@ def int_clusters__rule_assignment(
     """The rule layer: rules plus industry evidence, a primary cluster per occupation, and the
     evidence for every row."""
     with warehouse.get_connection() as con:
-        release = context.partition_key
+        release = partition_release(context)
         meta = build_table(con, "int_clusters__rule_assignment", [release, MIN_INDUSTRY_SHARE])
         meta["by_method"] = method_summary(con, release)
     return MaterializeResult(metadata=meta)
@@ -337,7 +337,7 @@ def out_clusters__occupation_cluster(
     that placed it (official / rules / reviewer), evidence, and its national qualification.
     Swapped in with out_clusters__review_decisions, the reviewer decisions it applied."""
     with warehouse.get_connection() as con:
-        release = context.partition_key
+        release = partition_release(context)
         rules, official, decisions, result = layered_assignment(con, release)
         write_frame(con, "_occupation_cluster_layers", result)
         try:
@@ -373,7 +373,7 @@ def out_clusters__cluster_industry(
     """For each cluster and sub-cluster, the NAICS sectors and subsectors where its qualifying
     occupations work, from the OEWS national industry x occupation estimates."""
     with warehouse.get_connection() as con:
-        release = context.partition_key
+        release = partition_release(context)
         meta = build_table(con, "out_clusters__cluster_industry", [release])
     return MaterializeResult(metadata=meta)
 

@@ -23,7 +23,7 @@ from assets.qualify import policy_fingerprint
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.framework.definition import load_framework
 from pipelines.metadata import build_table, markdown_table, previous_release
-from pipelines.releases import RELEASES
+from pipelines.releases import RELEASES, partition_release
 from pipelines.reporting import render
 from pipelines.reporting.data import (
     load_cluster,
@@ -228,7 +228,7 @@ def out_profiles__tables(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[MaterializeResult]:
     """The profile tables the reports read, one release at a time (those selected)."""
-    release = context.partition_key
+    release = partition_release(context)
     selected = {key.path[-1] for key in context.selected_asset_keys}
     with warehouse.get_connection() as con:
         for table, spec in PROFILE_TABLES.items():
@@ -285,7 +285,7 @@ def out_reports__cluster_reports(
     run (about 0.2 s for the 14 reports).
     """
     rules = policy.load()
-    release = context.partition_key
+    release = partition_release(context)
     release_dir = reports.path / release
     selected = context.selected_asset_keys
     with warehouse.get_connection() as con:

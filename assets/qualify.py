@@ -26,7 +26,7 @@ from pipelines.policy.qualification import (
     check_ep_categories,
     load_state_thresholds,
 )
-from pipelines.releases import RELEASES
+from pipelines.releases import RELEASES, partition_release
 from pipelines.resources import PolicyResource
 from pipelines.settings import PROJECT_ROOT
 from pipelines.sources.ep import EDUCATION_CATEGORIES, EXPERIENCE_CATEGORIES, OJT_CATEGORIES
@@ -156,7 +156,7 @@ def int_qualify__skill_tiers(
         },
     )
     with warehouse.get_connection() as con:
-        release = context.partition_key
+        release = partition_release(context)
         with policy_views(con, rules):
             meta = build_table(con, "int_qualify__skill_tiers", [release, rules.skill_tier.source])
         where = f"release_code = '{release}'"
@@ -212,7 +212,7 @@ def out_qualify__occupation_qualification(
             "qualify_occupations again."
         )
     with warehouse.get_connection() as con:
-        release = context.partition_key
+        release = partition_release(context)
         fingerprint = policy_fingerprint(con, rules)
         params = [release, wage.hourly_usd, wage.label, wage.wage_statistic, fingerprint]
         meta = build_table(con, "out_qualify__occupation_qualification", params)

@@ -22,7 +22,7 @@ from dagster import (
 
 from pipelines.metadata import table_metadata
 from pipelines.policy.rules_file import SAFE_LOADER
-from pipelines.releases import RELEASES
+from pipelines.releases import RELEASES, partition_release
 from pipelines.resources import SourcesResource
 from pipelines.sources.cache import refused_downloads_set_aside
 from pipelines.sources.ep import EP_SCHEMA, ep_occupations_from_xlsx
@@ -154,7 +154,7 @@ def raw_oews(
 ) -> Iterator[MaterializeResult]:
     """Fetch one OEWS release, the partition (embedded snapshot, live flat files, a local copy,
     or BLS's national workbook for an earlier year)."""
-    wanted = context.partition_key
+    wanted = partition_release(context)
     source = sources.oews(context.log, wanted)
     context.log.info(f"OEWS source: {source.label}")
     with warehouse.get_connection() as con, refused_downloads_set_aside(source.files):

@@ -16,7 +16,7 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, asset, 
 
 from pipelines.checks import asset_checks, contract_check, sql_check
 from pipelines.metadata import build_table, table_metadata
-from pipelines.releases import RELEASES
+from pipelines.releases import RELEASES, partition_release
 from pipelines.sources.cache import refused_downloads_set_aside
 from pipelines.sources.oews import verify_unchanged
 from pipelines.sources.oews_cells import CELLS, cells_source, parsed_files
@@ -112,7 +112,7 @@ def stg_oews__estimates(
     were refused.
     """
     with warehouse.get_connection() as con:
-        release = context.partition_key
+        release = partition_release(context)
         check_datatypes(con, release)
         files = parsed_files(con, release)
         for file in files:
@@ -166,7 +166,7 @@ def stg_oews__release(
         f"count_if({m} IS NULL AND {m}_footnote_codes IS NOT NULL)" for m in measures
     )
     with warehouse.get_connection() as con:
-        release = context.partition_key
+        release = partition_release(context)
         values, dash = fetch_one(
             con,
             f"SELECT {published}, {dashes} FROM stg_oews__estimates WHERE release_code = ?",
@@ -184,7 +184,7 @@ def stg_oews__areas(
 ) -> MaterializeResult:
     """OEWS areas: the nation, 54 states and territories, metropolitan and nonmetropolitan areas."""
     with warehouse.get_connection() as con:
-        return build(context, con, "stg_oews__areas", [context.partition_key])
+        return build(context, con, "stg_oews__areas", [partition_release(context)])
 
 
 @asset(
@@ -199,7 +199,7 @@ def stg_oews__industries(
 ) -> MaterializeResult:
     """OEWS industry codes with their NAICS 2022 code, level and sector, and OEWS-only flags."""
     with warehouse.get_connection() as con:
-        return build(context, con, "stg_oews__industries", [context.partition_key])
+        return build(context, con, "stg_oews__industries", [partition_release(context)])
 
 
 @asset(
@@ -214,7 +214,7 @@ def stg_oews__occupations(
 ) -> MaterializeResult:
     """The SOC hierarchy as OEWS publishes it, with aggregate and broad-as-detailed flags."""
     with warehouse.get_connection() as con:
-        return build(context, con, "stg_oews__occupations", [context.partition_key])
+        return build(context, con, "stg_oews__occupations", [partition_release(context)])
 
 
 # ---- code lists ------------------------------------------------------------------------------

@@ -14,10 +14,12 @@ import re
 from collections.abc import Iterable
 
 from dagster import (
+    AssetExecutionContext,
     AssetKey,
     DagsterInstance,
     DynamicPartitionsDefinition,
     ExecuteInProcessResult,
+    Failure,
     JobDefinition,
 )
 
@@ -34,6 +36,22 @@ def check_release_code(release: str) -> str:
             "May 2025 release, 2024A01 May 2024)."
         )
     return release
+
+
+def partition_release(context: AssetExecutionContext) -> str:
+    """The run's partition, an OEWS release code. A key that is not one (typed into the UI's
+    "Add partition", say) fails the step before it reads or writes anything, and is removed
+    from the partition list, where it would otherwise stay for ever."""
+    key = context.partition_key
+    try:
+        return check_release_code(key)
+    except ValueError as err:
+        context.instance.delete_dynamic_partition(RELEASES.name, key)
+        raise Failure(
+            f"[release] partition {err} The step changed nothing, and {key!r} was removed "
+            "from the list of partitions: add the release again under its code (e.g. "
+            "2026A01 for May 2026)."
+        ) from None
 
 
 def add_release(instance: DagsterInstance, release: str) -> bool:

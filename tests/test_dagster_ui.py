@@ -133,6 +133,60 @@ def test_materialize_from_the_ui_shows_row_counts_and_previews(ui: str) -> None:
     assert all(columns.values())
 
 
+STEP_FAILURES = """
+query Failures($runId: ID!) {
+  logsForRun(runId: $runId) {
+    ... on EventConnection {
+      events { ... on ExecutionStepFailureEvent { stepKey error { message } } }
+    }
+  }
+}
+"""
+PARTITION_KEYS = """
+query Keys($key: AssetKeyInput!) {
+  assetNodes(assetKeys: [$key]) { partitionKeysByDimension { partitionKeys } }
+}
+"""
+
+
+def launch_and_wait(ui: str, job: str, partition: str) -> tuple[str, str | None]:
+    params = {
+        "selector": {**REPOSITORY, "pipelineName": job},
+        "mode": "default",
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]},
+    }
+    launched = graphql(ui, LAUNCH, {"params": params})["launchPipelineExecution"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline = time.monotonic() + 300
+    status = None
+    while time.monotonic() < deadline:
+        status = graphql(ui, RUN_STATUS, {"runId": run_id})["runOrError"].get("status")
+        if status in {"SUCCESS", "FAILURE", "CANCELED"}:
+            break
+        time.sleep(1)
+    return run_id, status
+
+
+def test_a_partition_that_is_not_a_release_fails_clearly_and_is_removed(ui: str) -> None:
+    """A researcher types "May 2026" into the UI's "Add partition" and runs the reports job for
+    it: the step says what a release code looks like, changes nothing, and the key leaves the
+    partition list."""
+    added = graphql(
+        ui, ADD_PARTITION, {"repo": REPOSITORY, "name": RELEASES.name, "key": "May 2026"}
+    )["addDynamicPartition"]
+    assert added["__typename"] == "AddDynamicPartitionSuccess"
+    run_id, status = launch_and_wait(ui, "render_reports", "May 2026")
+    assert status == "FAILURE"
+    events = graphql(ui, STEP_FAILURES, {"runId": run_id})["logsForRun"]["events"]
+    [message] = [e["error"]["message"] for e in events if e.get("error")]
+    assert "[release] partition 'May 2026' is not an OEWS release code" in message
+    assert "removed from the list of partitions" in message and "2026A01" in message
+    nodes = graphql(ui, PARTITION_KEYS, {"key": {"path": ["out_profiles__cluster_summary"]}})
+    [dimension] = nodes["assetNodes"][0]["partitionKeysByDimension"]
+    assert "May 2026" not in dimension["partitionKeys"]
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(chromium() is None, reason="needs Debian's chromium")
 def test_asset_graph_renders_in_chromium(ui: str) -> None:
