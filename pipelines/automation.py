@@ -169,10 +169,11 @@ def oews_new_release_sensor(
 def annual_refresh(
     context: ScheduleEvaluationContext, sources: SourcesResource
 ) -> RunRequest | SkipReason:
-    """Refresh the release the configured source holds (BLS's current one in live mode)."""
+    """Refresh the release the configured source holds (BLS's current one in live mode), not
+    a history backfill's year left configured (the sensor does the same)."""
     year = context.scheduled_execution_time.year
     try:
-        release = sources.current_release(log)
+        release = sources.current_release(log, backfill=False)
     except SourceError as err:
         return SkipReason(f"could not tell which OEWS release to refresh: {err}")
     # a schedule can't return partition requests: add the release here (idempotent)

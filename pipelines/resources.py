@@ -135,13 +135,17 @@ class SourcesResource(ConfigurableResource):
             return f"{year}A01"
         return f"{int(self.oews_xlsx_year)}A01" if self.oews_xlsx_year else None
 
-    def current_release(self, logger: logging.Logger | None = None) -> str:
+    def current_release(
+        self, logger: logging.Logger | None = None, *, backfill: bool = True
+    ) -> str:
         """The release a run targets when none is named: the configured history backfill, or
-        the release the embedded snapshot, the local copy or BLS's current oe.release holds."""
-        history = self.history_release()
+        the release the embedded snapshot, the local copy or BLS's current oe.release holds.
+        `backfill=False` (the annual schedule) skips the backfill: a setting left in place
+        from a backfill must not turn the yearly refresh into a refresh of that year."""
+        history = self.history_release() if backfill else None
         if history:
             return history
-        if self.oews_xlsx_local_path:  # configured, but the name does not say which year
+        if backfill and self.oews_xlsx_local_path:  # configured; the name does not say the year
             name = Path(self.oews_xlsx_local_path).name
             raise SourceError(
                 f"oews history ({name})",
