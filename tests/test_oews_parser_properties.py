@@ -165,7 +165,7 @@ LONG_LAYOUT_PROBLEMS = {
     "repeated series": (GOOD + GOOD[:1], "1 duplicate series_id rows"),
     "row of another release": (
         [*GOOD, format_data_line(f"{KEY}03", "2024", PERIOD, "1", "")],
-        "1 rows whose year/period differ from oe.release",
+        f"1 rows whose year/period differ from oe.release's {YEAR} {PERIOD} (e.g. 2024 {PERIOD})",
     ),
     "empty value": (
         [*GOOD, format_data_line(f"{KEY}03", YEAR, PERIOD, "", "")],
@@ -189,6 +189,21 @@ LONG_LAYOUT_PROBLEMS = {
         "1 rows whose series_id is not 25 characters of the OEWS pattern",
     ),
 }
+
+
+def test_a_data_file_of_the_previous_release_is_named_as_publication_in_progress() -> None:
+    """oe.release already names the new release, the data file is still last year's: not a
+    damaged file (kept, not set aside) but BLS mid-publication, with when to try again."""
+    lines = [format_data_line(f"{KEY}{dt}", "2024", PERIOD, "1", "") for dt in ("01", "02")]
+    with pytest.raises(SourceError) as err:
+        parse(encode(lines))
+    assert f"every row of the data file is of 2024 {PERIOD}, while oe.release names {YEAR}" in (
+        str(err.value)
+    )
+    assert "replacing its files one at a time" in str(err.value) and "Run again later" in str(
+        err.value
+    )
+    assert not err.value.is_damaged
 
 
 @pytest.mark.parametrize("case", list(LONG_LAYOUT_PROBLEMS))

@@ -337,12 +337,15 @@ def flat_file_problems(
     run only after its cells showed rows that could not be placed (see the pivot's SQL)."""
     series = r"OEU[NSM][0-9]{7}[0-9A-Z-]{6}[0-9]{6}(0[1-9]|1[0-7])"
     bad = f"NOT coalesce(regexp_full_match(series_id, '{series}'), false)"
+    other = "year IS DISTINCT FROM $1 OR period IS DISTINCT FROM $2"
     with reading(file):
-        bad_ids, other_release, duplicates, empty, examples = con.execute(
+        rows, bad_ids, other_release, found, duplicates, empty, examples = con.execute(
             f"""
             SELECT
+              count(*),
               count(*) FILTER (WHERE {bad}),
-              count(*) FILTER (WHERE year IS DISTINCT FROM ? OR period IS DISTINCT FROM ?),
+              count(*) FILTER (WHERE {other}),
+              mode(year || ' ' || period) FILTER (WHERE {other}),
               count(series_id) - count(DISTINCT series_id),
               count(*) FILTER (WHERE value IS NULL OR value = ''),
               min(series_id, 3) FILTER (WHERE {bad})
@@ -360,8 +363,21 @@ def flat_file_problems(
             f"{bad_ids} rows whose series_id is not 25 characters of the OEWS pattern "
             f"(e.g. {examples})"
         )
+    if other_release and other_release == rows and not bad_ids:
+        raise SourceError(
+            f"oews ({file.name})",
+            f"every row of the data file is of {found}, while oe.release names {year} {period}: "
+            "BLS is most likely replacing its files one at a time (oe.release first)",
+            "Run again later, once BLS has finished publishing (the new-release sensor asks "
+            "again by itself at its next tick). The previous release's tables are unchanged.",
+            url=file.url,
+            is_damaged=False,
+        )
     if other_release:
-        problems.append(f"{other_release} rows whose year/period differ from oe.release")
+        problems.append(
+            f"{other_release} rows whose year/period differ from oe.release's {year} {period} "
+            f"(e.g. {found})"
+        )
     if duplicates:
         problems.append(f"{duplicates} duplicate series_id rows")
     if empty:
