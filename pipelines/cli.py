@@ -129,13 +129,24 @@ def run(
         print("\nNothing ran; the warehouse keeps its previous tables.", file=sys.stderr)
         return 2 if err.source == "settings" else 1
     if asked and asked != release:
+        if asked > release:  # newer than the source: only BLS's live files can have it
+            how = (
+                f"{asked} is newer than what this source holds: in live mode "
+                "(CCP_SOURCE_MODE=live, CCP_CONTACT=you@example.org) `ccp run` reads BLS's "
+                "current release"
+            )
+        else:
+            how = (
+                "for an earlier year, point the history backfill at BLS's national workbook "
+                f"(CCP_OEWS_XLSX_LOCAL_PATH=.../national_M{asked[:4]}_dl.xlsx, or "
+                f"CCP_OEWS_XLSX_YEAR={asked[:4]} in live mode)"
+            )
         print(
             f"ccp run: the configured OEWS source holds release {release}, not {asked}, and no "
             "history backfill is configured.\nWhat to do: run `ccp run` without --release for "
-            f"{release}; for an earlier year, point the history backfill at BLS's national "
-            f"workbook (CCP_OEWS_XLSX_LOCAL_PATH=.../national_M{asked[:4]}_dl.xlsx, or "
-            f"CCP_OEWS_XLSX_YEAR={asked[:4]} in live mode); to rebuild what {asked} already has "
-            f"from the screen on, `ccp run --job qualify_occupations --release {asked}`.\n\n"
+            f"{release}; {how}; to rebuild what the warehouse already has of {asked} from the "
+            f"screen on, `ccp run --job qualify_occupations --release {asked}`, or re-render "
+            f"its reports with `ccp run --job render_reports --release {asked}`.\n\n"
             "Nothing ran; the warehouse keeps its previous tables.",
             file=sys.stderr,
         )
@@ -185,7 +196,7 @@ def run(
         return 1
     runs = f"Runs {first} and {result.run_id}" if first else f"Run {result.run_id}"
     print(f"\n{runs} succeeded in {seconds:.1f} s.\n")
-    print(summary(settings))
+    print(summary(settings, release))
     return 0
 
 

@@ -44,8 +44,10 @@ def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
         ) from None
 
 
-def summary(settings: Settings) -> str:
-    """What the warehouse holds: tables with row counts, releases, the national total."""
+def summary(settings: Settings, release: str | None = None) -> str:
+    """What the warehouse holds: tables with row counts, releases, the national total; then
+    the screen, the clusters and the reports of `release` (default: the newest), so that a
+    run of an earlier release ends with that release's figures and index."""
     path = settings.warehouse
     if not path.exists():
         return f"No warehouse yet at {path}; run `ccp run`."
@@ -74,7 +76,11 @@ def summary(settings: Settings) -> str:
                 )
         names = {t[0] for t in tables}
         if "out_qualify__occupation_qualification" in names:
-            (newest,) = fetch_one(con, "SELECT max(release_code) FROM stg_oews__release") or ("",)
+            (newest,) = (
+                (release,)
+                if release
+                else (fetch_one(con, "SELECT max(release_code) FROM stg_oews__release") or ("",))
+            )
             lines += ["", f"Qualification (national, {newest}):"]
             for status, occupations, jobs, sources in con.execute(
                 "SELECT status, count(*), coalesce(sum(employment_count), 0), "
@@ -89,7 +95,11 @@ def summary(settings: Settings) -> str:
                     f"(skill tier from: {sources})"
                 )
         if ASSIGNED in names:
-            (assigned,) = fetch_one(con, f"SELECT max(release_code) FROM {ASSIGNED}") or ("",)
+            (assigned,) = (
+                (release,)
+                if release
+                else (fetch_one(con, f"SELECT max(release_code) FROM {ASSIGNED}") or ("",))
+            )
             lines += ["", f"Career Clusters ({assigned}; qualifying occupations / all assigned):"]
             for cluster, qualifying, total in con.execute(
                 "SELECT cluster_name, count(DISTINCT occupation_code) FILTER "
@@ -107,18 +117,23 @@ def summary(settings: Settings) -> str:
                     "and the reports still show the earlier screen; `ccp run --job "
                     f"qualify_occupations --release {assigned}` rebuilds them from the screen on."
                 )
-        lines += _reports_lines(con, settings.output)
+        lines += _reports_lines(con, settings.output, release)
         return "\n".join(lines)
     finally:
         con.close()
 
 
-def _reports_lines(con: duckdb.DuckDBPyConnection, output: Path) -> list[str]:
-    """Where the reports are: the newest release folder's index, how many pages it has, and
-    which of them show figures the warehouse no longer holds."""
+def _reports_lines(
+    con: duckdb.DuckDBPyConnection, output: Path, wanted: str | None = None
+) -> list[str]:
+    """Where the reports are: the index of release `wanted` (default: the newest release
+    folder), how many pages it has, and which of them show figures the warehouse no longer
+    holds."""
     releases = sorted(p for p in output.glob("*/index.html")) if output.exists() else []
+    if wanted:
+        releases = [p for p in releases if p.parent.name == wanted]
     if not releases:
-        return ["", f"Reports: none yet in {output}."]
+        return ["", f"Reports: none yet in {output}{f' for {wanted}' if wanted else ''}."]
     index, release = releases[-1], releases[-1].parent.name
     pages = [p for p in index.parent.glob("*.html") if p.name != "index.html"]
     lines = [

@@ -110,6 +110,11 @@ def test_a_release_the_source_does_not_hold_stops_before_any_run(tmp_path: Path)
     )
     assert "CCP_OEWS_XLSX_LOCAL_PATH=.../national_M2024_dl.xlsx" in done.stderr
     assert "Nothing ran" in done.stderr and not (tmp_path / "warehouse.duckdb").exists()
+    # a newer release than the snapshot's: live mode, not a backfill of "an earlier year"
+    newer = ccp(tmp_path, "run", "--release", "2026A01")
+    assert newer.returncode == 1 and "holds release 2025A01, not 2026A01" in newer.stderr
+    assert "2026A01 is newer than what this source holds: in live mode" in newer.stderr
+    assert "national_M2026" not in newer.stderr and "earlier year" not in newer.stderr
 
 
 def test_a_local_copy_that_is_not_there_stops_before_any_run(tmp_path: Path) -> None:

@@ -111,6 +111,14 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
         "SELECT count(*) AS n FROM out_profiles__cluster_summary WHERE release_code = '2024A01'",
     )
     assert summary_2024["n"][0] == 14 and (current.output / "2024A01" / "index.html").exists()
+    # what `ccp run --release 2024A01` ends with: that release's figures and index, not the
+    # newest's; `ccp info` (no release) shows the newest
+    from pipelines.warehouse_summary import summary
+
+    text = summary(current, "2024A01")
+    assert "Qualification (national, 2024A01)" in text and "Career Clusters (2024A01;" in text
+    assert str(current.output / "2024A01" / "index.html") in text and "2025A01/index" not in text
+    assert "Qualification (national, 2025A01)" in summary(current)
 
     # re-materialize 2025A01 (the backfill setting still in place: it comes from the embedded
     # snapshot) so its change tables compare it with May 2024
