@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.reporting.freshness import (
+    changes_behind_previous_screen,
     index_out_of_date,
     rerender_command,
     stale_reports,
@@ -117,6 +118,13 @@ def summary(settings: Settings, release: str | None = None) -> str:
                     "and the reports still show the earlier screen; `ccp run --job "
                     f"qualify_occupations --release {assigned}` rebuilds them from the screen on."
                 )
+        for later, earlier in changes_behind_previous_screen(con):
+            lines += [
+                "",
+                f"What changed in {later} compares with an earlier screen of {earlier} (it was "
+                f"re-screened since): `ccp run --job apply_review_decisions --release {later}` "
+                "rebuilds the comparison and its reports.",
+            ]
         lines += _reports_lines(con, settings.output, release)
         return "\n".join(lines)
     finally:

@@ -16,6 +16,7 @@ import xlsxwriter
 from pipelines.settings import PROJECT_ROOT
 from pipelines.sources.files import SourceError
 from pipelines.sources.oews_xlsx import COLUMNS, read_national_workbook
+from pipelines.warehouse_summary import summary
 from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
 from tests.support.loopback import LoopbackServer
 from tests.support.pipeline import (
@@ -113,8 +114,6 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     assert summary_2024["n"][0] == 14 and (current.output / "2024A01" / "index.html").exists()
     # what `ccp run --release 2024A01` ends with: that release's figures and index, not the
     # newest's; `ccp info` (no release) shows the newest
-    from pipelines.warehouse_summary import summary
-
     text = summary(current, "2024A01")
     assert "Qualification (national, 2024A01)" in text and "Career Clusters (2024A01;" in text
     assert str(current.output / "2024A01" / "index.html") in text and "2025A01/index" not in text
@@ -213,9 +212,16 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     page = (current.output / "2025A01" / "financial-services.html").read_text()
     assert "screened under different" in page and "ccp run --release 2024A01" in page
 
-    # Re-screening May 2024 under the same policy makes the two comparable again.
+    # Re-screening May 2024 under the same policy makes the two comparable again, once May
+    # 2025's comparison is rebuilt: until then `ccp info` says it is behind, and how to rebuild
+    assert "compares with an earlier screen" not in summary(current)
     assert run_refresh(changed, release="2024A01").success
+    assert (
+        "What changed in 2025A01 compares with an earlier screen of 2024A01 (it was re-screened "
+        "since): `ccp run --job apply_review_decisions --release 2025A01`"
+    ) in summary(current)
     assert run_refresh(changed, release="2025A01").success
+    assert "compares with an earlier screen" not in summary(current)
     changes = read(current.warehouse, CHANGES_2025)
     assert not changes["is_policy_changed"].any()
     counselors = changes.filter(pl.col("soc_code") == "13-2071").row(0, named=True)

@@ -113,6 +113,38 @@ def tables_behind_screen(con: duckdb.DuckDBPyConnection, release: str) -> list[s
     ]
 
 
+def changes_behind_previous_screen(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(release, previous release) whose change tables compare with a screen of the previous
+    release that is no longer the one in the warehouse: it was re-screened afterwards (under
+    the policy now used for both, say), and nothing rebuilt the later release's comparison."""
+    needed = ["out_profiles__cluster_changes", "out_qualify__occupation_qualification"]
+    if not all(table_exists(con, table) for table in needed):
+        return []
+    rows = fetch_all(
+        con,
+        """
+        WITH screen AS (
+          SELECT release_code, occupation_code, status, policy_sha256
+          FROM out_qualify__occupation_qualification WHERE area_type = 'national'
+        ), policy AS (
+          SELECT release_code, any_value(policy_sha256) AS sha FROM screen GROUP BY 1
+        )
+        SELECT c.release_code, c.previous_release_code
+        FROM out_profiles__cluster_changes c
+        LEFT JOIN screen p
+          ON p.release_code = c.previous_release_code AND p.occupation_code = c.occupation_code
+        LEFT JOIN policy pn ON pn.release_code = c.release_code
+        LEFT JOIN policy pp ON pp.release_code = c.previous_release_code
+        GROUP BY 1, 2
+        HAVING count(*) FILTER (
+          WHERE c.previous_status IS DISTINCT FROM p.status
+             OR c.is_policy_changed IS DISTINCT FROM (pn.sha IS DISTINCT FROM pp.sha)) > 0
+        ORDER BY 1
+        """,
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
 # The tables a cluster's report shows, each keyed by release and cluster.
 REPORT_TABLES = (
     "out_profiles__cluster_summary",
