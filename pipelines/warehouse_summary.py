@@ -76,6 +76,13 @@ def summary(settings: Settings, release: str | None = None) -> str:
                     f"{total:,}; from {label}"
                 )
         names = {t[0] for t in tables}
+        if partial := partly_loaded(con, names):
+            lines += [
+                "",
+                f"Partly loaded (a run stopped before its release row): {', '.join(partial)}. "
+                "The reports don't show it; `ccp run --release "
+                f"{partial[-1]}` loads it whole once its source is reachable again.",
+            ]
         if "out_qualify__occupation_qualification" in names:
             (newest,) = (
                 (release,)
@@ -129,6 +136,24 @@ def summary(settings: Settings, release: str | None = None) -> str:
         return "\n".join(lines)
     finally:
         con.close()
+
+
+def partly_loaded(con: duckdb.DuckDBPyConnection, names: set[str]) -> list[str]:
+    """Releases whose estimates or raw files a run wrote but whose release row (the last
+    staging step's) it never did: a run that stopped halfway, e.g. on a later source."""
+    found = [t for t in ("stg_oews__estimates", "raw_oews__files") if t in names]
+    if not found:
+        return []
+    held = (
+        "SELECT release_code FROM stg_oews__release"
+        if "stg_oews__release" in names
+        else "SELECT '' WHERE false"
+    )
+    union = " UNION ".join(f"SELECT DISTINCT release_code FROM {t}" for t in found)
+    rows = con.execute(
+        f"SELECT release_code FROM ({union}) WHERE release_code NOT IN ({held}) ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def _reports_lines(

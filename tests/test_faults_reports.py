@@ -153,3 +153,24 @@ def test_reports_never_state_a_policy_their_figures_were_not_screened_with(fault
         assert f"Built from an earlier screen of {RELEASE}" in info and f"{table} (" in info
         assert f"ccp run --job qualify_occupations --release {RELEASE}" in info
     assert "earlier screen" not in summary(raised)
+
+
+def test_info_names_a_release_a_stopped_run_loaded_only_in_part(tmp_path: Path) -> None:
+    """A run that stopped after the estimates but before the release row (a later source
+    failed): `ccp info` says the release is there in part, and how to load it whole."""
+    from pipelines.settings import Settings
+    from tests.support.pipeline import shared_embedded_build
+
+    built = shared_embedded_build()
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, copy)
+    settings: Settings = built.model_copy(update={"warehouse_path": copy})
+    assert "Partly loaded" not in summary(settings)
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("DELETE FROM stg_oews__release WHERE release_code = ?", [RELEASE])
+    finally:
+        con.close()
+    info = summary(settings)
+    assert f"Partly loaded (a run stopped before its release row): {RELEASE}." in info
+    assert f"`ccp run --release {RELEASE}` loads it whole" in info
