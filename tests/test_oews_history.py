@@ -257,6 +257,24 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
     assert "the skill tier came from a different source in each release" in section
     assert html.escape(row["change_reason"]) in section
 
+    # The Sources table speaks of the release it is in: May 2024, re-rendered now that EP is
+    # loaded, was screened without it; May 2025, re-rendered after a later run without EP,
+    # was made with it.
+    def ep_source_row(release: str) -> str:
+        page = (current.output / release / "construction.html").read_text()
+        sources = page[page.index('class="sources"') :]
+        row = sources[sources.index("BLS Employment Projections</td>") :]
+        return " ".join(row[: row.index("</tr>")].split())
+
+    assert run_refresh(with_ep, "render_reports", release="2024A01").success
+    assert "not used for this release: a later run loaded this file; 2024A01" in (
+        ep_source_row("2024A01")
+    )
+    assert "file used" in ep_source_row("2025A01")
+    assert run_refresh(changed, release="2024A01").success  # a run without EP
+    assert run_refresh(changed, "render_reports", release="2025A01").success
+    assert "used for this release: by the run that built it" in ep_source_row("2025A01")
+
 
 def test_offline_backfill_needs_no_soc_workbook(tmp_path: Path) -> None:
     """The README's command as written: the workbook alone. Offline, the SOC hierarchy comes

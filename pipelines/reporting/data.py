@@ -10,6 +10,7 @@ import polars as pl
 
 from pipelines.metadata import previous_release
 from pipelines.policy.qualification import SKILL_SOURCE_NAMES, SKILL_SOURCE_ORDER
+from pipelines.reporting.provenance import release_uses, sources_frame
 from pipelines.review_tables import (
     APPLIED_DECISIONS,
     SHEET_DECISIONS,
@@ -194,29 +195,6 @@ def release_info(con: duckdb.DuckDBPyConnection, release: str) -> dict:
     )
 
 
-def sources_frame(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
-    """Every input with URL, retrieval time and sha256: OEWS files and the other sources."""
-    return query_frame(
-        con,
-        """
-        SELECT 'oews' AS source, file_name, coalesce(url, local_path) AS url, size_bytes, sha256,
-               retrieved_at,
-               CASE WHEN is_parsed THEN 'file used' ELSE 'listed in the snapshot' END AS use,
-               source_mode AS note
-        FROM stg_oews__files WHERE release_code = ?
-        UNION ALL
-        SELECT source, file_name, url, size_bytes, sha256, retrieved_at,
-               CASE WHEN is_used THEN 'file used'
-                    WHEN note LIKE 'no copy offline%' OR note LIKE 'left out%'
-                      OR note LIKE 'not available%' THEN 'not used'
-                    ELSE 'no file needed' END, note
-        FROM raw_sources__files
-        ORDER BY source, file_name NULLS FIRST
-        """,
-        [release],
-    )
-
-
 def _cluster_rows(
     con: duckdb.DuckDBPyConnection, table: str, release: str, cluster: str, order_by: str
 ) -> pl.DataFrame:
@@ -367,7 +345,11 @@ def load_cluster(
         sheet_decisions=query_frame(
             con, SHEET_DECISIONS.format(decisions=decisions), [release, cluster_code]
         ),
-        sources=sources_frame(con, release),
+        sources=sources_frame(
+            con,
+            release,
+            release_uses(con, release, used.skill_sources, used.uses_crosswalk),
+        ),
         used=cluster_sources_used(used, layers, has_decisions=applied.height > 0),
         threshold_label=screened["label"],
         threshold_hourly_usd=screened["hourly"],
