@@ -21,7 +21,7 @@ from polars.testing import assert_frame_equal
 from pipelines.framework.definition import load_framework
 from pipelines.policy.qualification import load_policy
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
-from pipelines.reporting.downloads import DOWNLOAD_TABLES
+from pipelines.reporting.downloads import DOWNLOAD_TABLES, for_a_workbook
 from pipelines.reporting.render import write_bytes
 from pipelines.settings import Settings
 from schemas.dictionary import column_description
@@ -463,7 +463,9 @@ def test_downloads_equal_the_warehouse_and_the_review_sheet_is_a_decisions_file(
         header = next(workbook[sheet_name].iter_rows(max_row=1, values_only=True))
         for column in header:
             table = DOWNLOAD_TABLES[sheet_name]
-            assert meanings[(sheet_name, column)] == column_description(table, column)
+            meaning = column_description(table, column) or ""
+            assert meanings[(sheet_name, column)] == for_a_workbook(meaning)
+            assert "NULL" not in meanings[(sheet_name, column)]  # an empty cell, to a reader
             assert meanings[(sheet_name, column)], (sheet_name, column)
             listed += 1
     assert listed == len(meanings) > 100

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import polars as pl
 import xlsxwriter
@@ -182,12 +183,18 @@ def about_sheet(data: ClusterData) -> pl.DataFrame:
     return pl.DataFrame({"about": lines})
 
 
+def for_a_workbook(text: str) -> str:
+    """A description as a spreadsheet reader meets it: a NULL is an empty cell."""
+    text = re.sub(r"\bNULL\b", "empty", text)
+    return re.sub(r"(^|\. )empty", lambda m: m.group(1) + "Empty", text)
+
+
 def columns_sheet(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """The workbook's second sheet: what every column of the other sheets means (from the
     data dictionary), so a reader far from the warehouse and its docs can still tell a median
     from a weighted average of medians."""
     rows = [
-        (name, column, column_description(DOWNLOAD_TABLES[name], column) or "")
+        (name, column, for_a_workbook(column_description(DOWNLOAD_TABLES[name], column) or ""))
         for name, frame in tables.items()
         for column in frame.columns
     ]
