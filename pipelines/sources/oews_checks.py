@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.sources.files import FetchedFile, SourceError
-from pipelines.sources.oews import DATATYPES, NUMBER, flat_file_problems
+from pipelines.sources.oews import DATATYPES, NUMBER, check_header, read_csv_sql, reading
 from pipelines.warehouse import fetch_one, table_columns
 from schemas.stg_oews__estimates import DATATYPE_NAMES, MEASURES
 
@@ -153,3 +153,58 @@ def check_datatypes(con: duckdb.DuckDBPyConnection, release: str) -> None:
             "BLS changed the datatype list; the parser must be updated before this release can "
             "be loaded. The previous release's tables are unchanged.",
         )
+
+
+def flat_file_problems(
+    con: duckdb.DuckDBPyConnection, file: FetchedFile, year: str, period: str
+) -> list[str]:
+    """What is wrong with the rows of oe.data.0.Current, by kind: a second read of the file,
+    run only after its cells showed rows that could not be placed (see the pivot's SQL)."""
+    series = r"OEU[NSM][0-9]{7}[0-9A-Z-]{6}[0-9]{6}(0[1-9]|1[0-7])"
+    bad = f"NOT coalesce(regexp_full_match(series_id, '{series}'), false)"
+    other = "year IS DISTINCT FROM $1 OR period IS DISTINCT FROM $2"
+    with reading(file):
+        rows, bad_ids, other_release, found, duplicates, empty, examples = con.execute(
+            f"""
+            SELECT
+              count(*),
+              count(*) FILTER (WHERE {bad}),
+              count(*) FILTER (WHERE {other}),
+              mode(year || ' ' || period) FILTER (WHERE {other}),
+              count(series_id) - count(DISTINCT series_id),
+              count(*) FILTER (WHERE value IS NULL OR value = ''),
+              min(series_id, 3) FILTER (WHERE {bad})
+            FROM (
+              SELECT rtrim(series_id) AS series_id, trim("year") AS year,
+                     trim("period") AS period, trim("value") AS value
+              FROM {read_csv_sql(file.path, check_header(file))}
+            )
+            """,
+            [year, period],
+        ).fetchall()[0]
+    problems = []
+    if bad_ids:
+        problems.append(
+            f"{bad_ids} rows whose series_id is not 25 characters of the OEWS pattern "
+            f"(e.g. {examples})"
+        )
+    if other_release and other_release == rows and not bad_ids:
+        raise SourceError(
+            f"oews ({file.name})",
+            f"every row of the data file is of {found}, while oe.release names {year} {period}: "
+            "BLS is most likely replacing its files one at a time (oe.release first)",
+            "Run again later, once BLS has finished publishing (the new-release sensor asks "
+            "again by itself at its next tick). The previous release's tables are unchanged.",
+            url=file.url,
+            is_damaged=False,
+        )
+    if other_release:
+        problems.append(
+            f"{other_release} rows whose year/period differ from oe.release's {year} {period} "
+            f"(e.g. {found})"
+        )
+    if duplicates:
+        problems.append(f"{duplicates} duplicate series_id rows")
+    if empty:
+        problems.append(f"{empty} rows with an empty value (BLS writes '-' for no value)")
+    return problems
