@@ -7,7 +7,8 @@ release and warehouse (run key + cursor) and only when the warehouse doesn't hol
 yet; the cursor remembers the last release requested for each warehouse file, so pointing
 `CCP_WAREHOUSE_PATH` at another warehouse under the same Dagster instance still gets its run.
 A requested release the warehouse still lacks once every run for it has ended (failed: BLS was
-mid-publication, a 403, a network error) is requested again at the next tick, under a new key.
+mid-publication, a 403, a network error) is requested again at the next tick, under a new key,
+up to MAX_ATTEMPTS runs in all.
 Both start stopped: turn them on in the UI (Automation) under `dagster dev`, whose daemon runs
 them.
 """
@@ -48,6 +49,9 @@ ANNUAL_CRON = "0 6 15 4 *"
 TIMEZONE = "America/New_York"
 log = logging.getLogger(__name__)
 ENDED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+# a release whose runs keep failing (a cause no wait will mend: a parser, a policy file) is
+# asked for this many times, then left to the researcher
+MAX_ATTEMPTS = 5
 
 
 def published_releases(sources: SourcesResource) -> list[str]:
@@ -139,6 +143,13 @@ def oews_new_release_sensor(
             return SkipReason(f"OEWS {release} was already requested for the warehouse ({path}).")
         if any(run.status not in ENDED for run in runs):
             return SkipReason(f"OEWS {release} is being loaded: run {runs[0].run_id} is not over.")
+        if len(runs) >= MAX_ATTEMPTS:
+            return SkipReason(
+                f"OEWS {release} is still not in the warehouse after {len(runs)} runs; the last, "
+                f"{runs[0].run_id}, ended {runs[0].status.value}. The sensor stops asking: its "
+                f"log says what went wrong; once that is mended, `ccp run --release {release}` "
+                "(live mode) loads it."
+            )
         context.log.info(
             f"OEWS {release} is still not in the warehouse: its run {runs[0].run_id} ended "
             f"{runs[0].status.value}. Requesting it again."

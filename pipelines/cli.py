@@ -129,11 +129,23 @@ def run(
         print("\nNothing ran; the warehouse keeps its previous tables.", file=sys.stderr)
         return 2 if err.source == "settings" else 1
     if asked and asked != release:
-        if asked > release:  # newer than the source: only BLS's live files can have it
-            how = (
+        rebuild = (
+            f"; to rebuild what the warehouse already has of {asked} from the screen on, `ccp "
+            f"run --job qualify_occupations --release {asked}`, or re-render its reports with "
+            f"`ccp run --job render_reports --release {asked}`"
+        )
+        if asked > release and settings.source_mode == "live":
+            how, rebuild = (
+                f"BLS has not published {asked} yet (its oe.release names {release}); the "
+                "new-release sensor starts a run when it does",
+                "",
+            )
+        elif asked > release:  # newer than the snapshot: only BLS's live files can have it
+            how, rebuild = (
                 f"{asked} is newer than what this source holds: in live mode "
                 "(CCP_SOURCE_MODE=live, CCP_CONTACT=you@example.org) `ccp run` reads BLS's "
-                "current release"
+                "current release",
+                "",
             )
         else:
             how = (
@@ -144,9 +156,7 @@ def run(
         print(
             f"ccp run: the configured OEWS source holds release {release}, not {asked}, and no "
             "history backfill is configured.\nWhat to do: run `ccp run` without --release for "
-            f"{release}; {how}; to rebuild what the warehouse already has of {asked} from the "
-            f"screen on, `ccp run --job qualify_occupations --release {asked}`, or re-render "
-            f"its reports with `ccp run --job render_reports --release {asked}`.\n\n"
+            f"{release}; {how}{rebuild}.\n\n"
             "Nothing ran; the warehouse keeps its previous tables.",
             file=sys.stderr,
         )

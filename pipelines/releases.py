@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def check_release_code(release: str) -> str:
     """`release` if it looks like an OEWS release code (YYYYA01), else a clear ValueError."""
-    if not RELEASE_CODE.match(release):
+    if not RELEASE_CODE.fullmatch(release):
         raise ValueError(
             f"{release!r} is not an OEWS release code: use the form YYYYA01 (2025A01 is the "
             "May 2025 release, 2024A01 May 2024)."

@@ -142,10 +142,12 @@ class SourcesResource(ConfigurableResource):
         the release the embedded snapshot, the local copy or BLS's current oe.release holds.
         `backfill=False` (the annual schedule) skips the backfill: a setting left in place
         from a backfill must not turn the yearly refresh into a refresh of that year."""
-        history = self.history_release() if backfill else None
-        if history:
+        history = self.history_release()
+        if history and backfill:
             return history
-        if backfill and self.oews_xlsx_local_path:  # configured; the name does not say the year
+        # configured, and its name does not say the year: any run would read that workbook, so
+        # a target cannot be told, even for the schedule
+        if not history and self.oews_xlsx_local_path:
             name = Path(self.oews_xlsx_local_path).name
             raise SourceError(
                 f"oews history ({name})",

@@ -31,7 +31,8 @@ class OutProfilesClusterChanges(pa.DataFrameModel):
     change_kind: str = pa.Field(isin=KINDS)
     change_reason: str = pa.Field(nullable=True)
     is_policy_changed: bool
-    is_skill_tier_source_changed: bool
+    # NULL only in rows an earlier version built (kept for other releases until rebuilt)
+    is_skill_tier_source_changed: bool = pa.Field(nullable=True)
 
     class Config:
         strict = True

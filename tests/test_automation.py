@@ -19,7 +19,13 @@ from dagster import (
     instance_for_test,
 )
 
-from pipelines.automation import ANNUAL_CRON, JOB, annual_refresh, oews_new_release_sensor
+from pipelines.automation import (
+    ANNUAL_CRON,
+    JOB,
+    MAX_ATTEMPTS,
+    annual_refresh,
+    oews_new_release_sensor,
+)
 from pipelines.definitions import build_definitions
 from pipelines.releases import RELEASES
 from pipelines.resources import SourcesResource, warehouse_from_settings
@@ -158,6 +164,13 @@ def test_sensor_requests_a_release_again_after_its_run_failed(
         recorded(retry.run_key, DagsterRunStatus.FAILURE)
         third, _ = tick(live, cursor, instance)
         assert isinstance(third, RunRequest) and third.run_key == f"{first.run_key}-3"
+        # a cause no wait mends: after MAX_ATTEMPTS runs the sensor stops asking, and says so
+        for n in range(3, MAX_ATTEMPTS + 1):
+            recorded(f"{first.run_key}-{n}", DagsterRunStatus.FAILURE)
+        given_up, _ = tick(live, cursor, instance)
+        assert isinstance(given_up, SkipReason)
+        assert f"after {MAX_ATTEMPTS} runs" in given_up.skip_message
+        assert "ccp run --release 2026A01" in given_up.skip_message
         # once the warehouse holds it, nothing more
         con = duckdb.connect(str(live.warehouse))
         con.execute("INSERT INTO stg_oews__release VALUES ('2026A01', 'May 2026')")
@@ -257,6 +270,20 @@ def test_annual_schedule_refreshes_the_current_release_after_the_spring_release(
             assert request.partition_key == release
             # the partition exists before the run starts (a schedule can't return requests)
             assert instance.get_dynamic_partitions(RELEASES.name) == [release]
+    # a backfill workbook whose name hides its year: any run would read it, so the schedule
+    # skips, saying why, rather than load it as the current release
+    unnamed = live.model_copy(update={"oews_xlsx_local_path": tmp_path / "may2024.xlsx"})
+    with (
+        instance_for_test() as instance,
+        build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=dt.datetime(2027, 4, 15, 6, tzinfo=dt.UTC),
+            resources={"sources": SourcesResource.from_settings(unnamed)},
+        ) as context,
+    ):
+        skipped = annual_refresh(context)
+        assert isinstance(skipped, SkipReason)
+        assert "may2024.xlsx is not named like BLS's national workbook" in skipped.skip_message
 
 
 def test_no_values_pass_between_steps(tmp_path: Path) -> None:

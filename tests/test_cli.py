@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from tests.support.loopback import LoopbackServer
 from tests.support.pipeline import ccp
 
 UNREACHABLE = "http://127.0.0.1:9/oe/"  # the discard port: nothing listens there
@@ -167,3 +168,25 @@ def test_a_release_code_that_is_not_one_is_refused(tmp_path: Path) -> None:
     done = ccp(tmp_path, "run", "--release", "May2024")
     assert done.returncode == 2
     assert "'May2024' is not an OEWS release code" in done.stderr and "2024A01" in done.stderr
+
+
+def test_a_release_bls_has_not_published_yet_is_named_so_in_live_mode(
+    tmp_path: Path, loopback_server: LoopbackServer
+) -> None:
+    """Live mode, BLS's oe.release still at May 2025: asking for 2026A01 says BLS has not
+    published it, not how to backfill an earlier year or rebuild what the warehouse has."""
+    from tests.test_automation import release_file
+
+    loopback_server.add("/oe/oe.release", release_file("2025A01", "May 2025"))
+    done = ccp(
+        tmp_path,
+        "run",
+        "--release",
+        "2026A01",
+        CCP_SOURCE_MODE="live",
+        CCP_CONTACT="ccp-tests@example.org",
+        CCP_BLS_BASE_URL=loopback_server.url("/oe/"),
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "BLS has not published 2026A01 yet (its oe.release names 2025A01)" in done.stderr
+    assert "earlier year" not in done.stderr and "qualify_occupations" not in done.stderr

@@ -174,3 +174,56 @@ def test_info_names_a_release_a_stopped_run_loaded_only_in_part(tmp_path: Path) 
     info = summary(settings)
     assert f"Partly loaded (a run stopped before its release row): {RELEASE}." in info
     assert f"`ccp run --release {RELEASE}` loads it whole" in info
+
+
+def test_a_change_table_of_an_earlier_version_is_rebuilt_and_rendered(tmp_path: Path) -> None:
+    """A warehouse upgraded from a version whose change table had no skill-source flag, with
+    another release's comparison in it: that release's rows are kept (the flag NULL), this
+    release's table is rebuilt, and its reports render, before and after the rebuild."""
+    from pipelines.metadata import build_table
+    from pipelines.settings import Settings
+    from tests.support.pipeline import shared_embedded_build
+
+    built = shared_embedded_build()
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, copy)
+    settings: Settings = built.model_copy(
+        update={"warehouse_path": copy, "output_dir": tmp_path / "reports"}
+    )
+    changes = "out_profiles__cluster_changes"
+    con = duckdb.connect(str(copy))
+    try:  # the earlier layout: this release's comparison with May 2024, and May 2024's own
+        con.execute(f"ALTER TABLE {changes} DROP COLUMN is_skill_tier_source_changed")
+        for release, previous in ((RELEASE, "2024A01"), ("2024A01", "2023A01")):
+            con.execute(
+                f"INSERT INTO {changes} BY NAME SELECT ? AS release_code, "
+                "? AS previous_release_code, cluster_code, occupation_code, soc_code, "
+                "occupation_name, employment_count, employment_count AS previous_employment_count, "
+                "0::BIGINT AS employment_change_count, status, status AS previous_status, "
+                "'still qualifies' AS change_kind, false AS is_policy_changed "
+                "FROM out_profiles__cluster_occupations WHERE status = 'qualifies' "
+                "AND release_code = ?",
+                [release, previous, RELEASE],
+            )
+        con.execute(  # so that the reports have an earlier release to compare with
+            "INSERT INTO stg_oews__release SELECT * REPLACE ('2024A01' AS release_code, "
+            "'May 2024' AS release_name) FROM stg_oews__release WHERE release_code = ?",
+            [RELEASE],
+        )
+    finally:
+        con.close()
+    rendered = run_job(settings, "render_reports")  # the column missing altogether
+    assert rendered.success, failure_text(rendered)
+    page = (settings.output / RELEASE / "construction.html").read_text()
+    assert "What changed since May 2024" in page
+    con = duckdb.connect(str(copy))
+    try:
+        build_table(con, changes, [RELEASE, "2024A01"])
+        kept = con.execute(
+            f"SELECT count(*), count(is_skill_tier_source_changed) FROM {changes} "
+            "WHERE release_code = '2024A01'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert kept is not None and kept[0] > 0 and kept[1] == 0  # kept, the flag unknown
+    assert run_job(settings, "render_reports").success

@@ -88,14 +88,15 @@ def expected(cells: dict[str, dict[str, tuple[str, str]]]) -> list[tuple]:
     return rows
 
 
-def parse(data: bytes) -> list[tuple]:
+def parse(data: bytes, url: str | None = None) -> list[tuple]:
     """Run the real parser and checks on `data` as oe.data.0.Current (the typed table built
-    from the cells view, whose check columns are then checked); the cells, sorted."""
+    from the cells view, whose check columns are then checked); the cells, sorted. `url`: where
+    the file came from (default: a local copy)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / DATA_FILE
         path.write_bytes(data)
-        file = FetchedFile("oews", DATA_FILE, path.as_uri(), path, len(data), "", None, None,
-                           "", "", False)  # fmt: skip
+        file = FetchedFile("oews", DATA_FILE, url or path.as_uri(), path, len(data), "", None,
+                           None, "", "", False)  # fmt: skip
         with flat_cells(CON, file, YEAR, PERIOD) as cells:
             with reading(file):
                 CON.execute(
@@ -196,7 +197,7 @@ def test_a_data_file_of_the_previous_release_is_named_as_publication_in_progress
     damaged file (kept, not set aside) but BLS mid-publication, with when to try again."""
     lines = [format_data_line(f"{KEY}{dt}", "2024", PERIOD, "1", "") for dt in ("01", "02")]
     with pytest.raises(SourceError) as err:
-        parse(encode(lines))
+        parse(encode(lines), "https://download.bls.gov/pub/time.series/oe/oe.data.0.Current")
     assert f"every row of the data file is of 2024 {PERIOD}, while oe.release names {YEAR}" in (
         str(err.value)
     )
@@ -204,6 +205,10 @@ def test_a_data_file_of_the_previous_release_is_named_as_publication_in_progress
         err.value
     )
     assert not err.value.is_damaged
+    with pytest.raises(SourceError) as local:  # a local folder: nobody is publishing
+        parse(encode(lines))
+    assert "the folder holds files of two releases" in str(local.value)
+    assert "CCP_OEWS_LOCAL_DIR" in str(local.value) and "BLS" not in str(local.value)
 
 
 @pytest.mark.parametrize("case", list(LONG_LAYOUT_PROBLEMS))

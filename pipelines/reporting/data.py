@@ -195,6 +195,14 @@ def release_info(con: duckdb.DuckDBPyConnection, release: str) -> dict:
     )
 
 
+def _with_flag(frame: pl.DataFrame, flag: str) -> pl.DataFrame:
+    """`frame` with boolean `flag` false where an earlier version built the rows without it
+    (NULL, or the whole column missing in a warehouse not rebuilt since)."""
+    if flag not in frame.columns:
+        return frame.with_columns(pl.lit(False).alias(flag))
+    return frame.with_columns(pl.col(flag).fill_null(False))
+
+
 def _cluster_rows(
     con: duckdb.DuckDBPyConnection, table: str, release: str, cluster: str, order_by: str
 ) -> pl.DataFrame:
@@ -301,12 +309,15 @@ def load_cluster(
         states=_cluster_rows(
             con, "out_profiles__cluster_states", release, cluster_code, "area_code"
         ),
-        changes=_cluster_rows(
-            con,
-            "out_profiles__cluster_changes",
-            release,
-            cluster_code,
-            "change_kind, employment_count DESC NULLS LAST, soc_code",
+        changes=_with_flag(
+            _cluster_rows(
+                con,
+                "out_profiles__cluster_changes",
+                release,
+                cluster_code,
+                "change_kind, employment_count DESC NULLS LAST, soc_code",
+            ),
+            "is_skill_tier_source_changed",
         ),
         industry_changes=_cluster_rows(
             con,

@@ -189,12 +189,24 @@ def flat_file_problems(
             f"(e.g. {examples})"
         )
     if other_release and other_release == rows and not bad_ids:
+        mismatch = (
+            f"every row of the data file is of {found}, while oe.release names {year} {period}"
+        )
+        if file.url.startswith("file:"):  # a local folder: its files are of two releases
+            problem = f"{mismatch}: the folder holds files of two releases"
+            remedy = (
+                "Copy all seven oe.* files of one release into the folder (CCP_OEWS_LOCAL_DIR)."
+            )
+        else:
+            problem = f"{mismatch}: BLS is most likely replacing its files one at a time"
+            remedy = (
+                "Run again later, once BLS has finished publishing (the new-release sensor, "
+                "when it is on, asks again by itself)."
+            )
         raise SourceError(
             f"oews ({file.name})",
-            f"every row of the data file is of {found}, while oe.release names {year} {period}: "
-            "BLS is most likely replacing its files one at a time (oe.release first)",
-            "Run again later, once BLS has finished publishing (the new-release sensor asks "
-            "again by itself at its next tick). The previous release's tables are unchanged.",
+            problem,
+            f"{remedy} The previous release's tables are unchanged.",
             url=file.url,
             is_damaged=False,
         )
