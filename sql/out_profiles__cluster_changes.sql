@@ -5,9 +5,10 @@
 -- screened under the same policy: each release is screened when its partition is materialized,
 -- so after a policy change is_policy_changed says the previous release must be re-materialized
 -- before its statuses compare like with like. A skill tier set by another source in each
--- release (EP or O*NET loaded for one of them only) is flagged and named in the reason. Occupations are those the cluster holds now;
--- a code published only in the previous release appears under each cluster that held it then
--- (so that cluster's report says where its jobs went), or once with no cluster if none did.
+-- release (EP or O*NET loaded for one of them only) is flagged and named in the reason.
+-- Occupations are those the cluster holds now; a code published only in the previous release
+-- appears under each cluster that held it then (so that cluster's report says where its jobs
+-- went), or once with no cluster if none did.
 -- $1 current release, $2 previous release (no rows when there is none).
 WITH current_assignment AS (
   SELECT DISTINCT cluster_code, occupation_code, soc_code, occupation_name
