@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
 from pipelines.warehouse_summary import (
     WarehouseBusyError,
+    local_copies_not_loaded,
     out_of_date_reports,
     summary,
 )
@@ -104,6 +105,13 @@ def run(
             file=sys.stderr,
         )
         return 2
+    if job_name != "refresh_warehouse" and (unloaded := local_copies_not_loaded(settings)):
+        print(
+            f"Note: the {job_name} job starts from the sources already in the warehouse, and "
+            f"{'; '.join(unloaded)} is not among them: this run goes without it. `ccp run` "
+            "(the main job) loads it, then rebuilds everything from it.",
+            file=sys.stderr,
+        )
     job = definitions.resolve_job_def(job_name)
     started = time.monotonic()
     # The main job reads the release from the OEWS source: one it does not hold fails there,

@@ -138,6 +138,41 @@ def summary(settings: Settings, release: str | None = None) -> str:
         con.close()
 
 
+def local_copies_not_loaded(settings: Settings) -> list[str]:
+    """`CCP_X_LOCAL_PATH=path` for each local copy of a non-OEWS source that is configured but
+    not what the warehouse last loaded: only the main job (refresh_warehouse) reads sources, so
+    a job that starts from the warehouse (qualify_occupations, …) would run without it."""
+    if not settings.warehouse.exists():
+        return []
+    try:
+        con = open_read_only(settings.warehouse)
+    except WarehouseBusyError:
+        return []
+    try:
+        if "raw_sources__files" not in {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }:
+            return []
+        found = []
+        for source in ("ep", "onet", "crosswalk", "naics", "soc"):
+            name = f"{source}_local_path"
+            value = getattr(settings, name)
+            if value is None:
+                continue
+            uri = Path(settings.resolve(value)).resolve().as_uri()
+            loaded = fetch_one(
+                con,
+                "SELECT count(*) FROM raw_sources__files WHERE source = ? AND is_used "
+                "AND starts_with(url, ?)",
+                [source, uri],
+            )
+            if not loaded or not loaded[0]:
+                found.append(f"{settings.env_var(name)}={value}")
+        return found
+    finally:
+        con.close()
+
+
 def partly_loaded(con: duckdb.DuckDBPyConnection, names: set[str]) -> list[str]:
     """Releases whose estimates or raw files a run wrote but whose release row (the last
     staging step's) it never did: a run that stopped halfway, e.g. on a later source."""

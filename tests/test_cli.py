@@ -190,3 +190,23 @@ def test_a_release_bls_has_not_published_yet_is_named_so_in_live_mode(
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "BLS has not published 2026A01 yet (its oe.release names 2025A01)" in done.stderr
     assert "earlier year" not in done.stderr and "qualify_occupations" not in done.stderr
+
+
+def test_a_job_that_reads_no_source_says_a_new_local_copy_is_not_used(tmp_path: Path) -> None:
+    """After editing the policy to use EP, a researcher sets CCP_EP_LOCAL_PATH and runs the
+    qualify job, which starts from the warehouse: it says the copy is not loaded, and how."""
+    import shutil
+
+    from tests.support.pipeline import shared_embedded_build
+
+    shutil.copy(shared_embedded_build().warehouse, tmp_path / "warehouse.duckdb")
+    ep = Path(__file__).resolve().parents[2] / "shared" / "data" / "ep" / "occupation_2024-34.xlsx"
+    done = ccp(tmp_path, "run", "--job", "qualify_occupations", CCP_EP_LOCAL_PATH=str(ep))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (
+        "Note: the qualify_occupations job starts from the sources already in the warehouse, "
+        f"and CCP_EP_LOCAL_PATH={ep} is not among them"
+    ) in done.stderr
+    assert "`ccp run` (the main job) loads it" in done.stderr
+    quiet = ccp(tmp_path, "run", "--job", "qualify_occupations")
+    assert quiet.returncode == 0 and "Note: the" not in quiet.stderr

@@ -267,7 +267,7 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
         return " ".join(row[: row.index("</tr>")].split())
 
     assert run_refresh(with_ep, "render_reports", release="2024A01").success
-    assert "not used for this release: a later run loaded this file; 2024A01" in (
+    assert "not used for this release: the file is in the warehouse, but 2024A01's tables" in (
         ep_source_row("2024A01")
     )
     assert "file used" in ep_source_row("2025A01")

@@ -13,6 +13,7 @@ import yaml
 
 from pipelines.policy.qualification import PolicyError, load_policy, load_state_thresholds
 from pipelines.reporting.data import SourcesUsed
+from pipelines.settings import PROJECT_ROOT
 from tests.support.pipeline import (
     SHARED_DATA,
     failure_text,
@@ -254,6 +255,10 @@ def test_state_thresholds_from_csv(with_ep: Path, tmp_path: Path) -> None:
         ("state,hourly,source,year\nCA,20,x,2026\nCalifornia,21,x,2026\n", "line 3"),
         ("state,hourly,source,year\nCA,0,x,2026\n", "above 0"),
         ("state,wage\nCA,20\n", "expected ['state', 'hourly', 'source', 'year']"),
+        # a decimal comma, as a spreadsheet in such a locale writes it: not 2,187 dollars
+        ('state,hourly,source,year\nCA,"21,87",x,2026\n', "line 2: hourly '21,87' has a comma"),
+        ("state,hourly,source,year\nCA,52000,x,2026\n", "line 2: hourly 52,000.00 is above $200"),
+        ("state;hourly;source;year\nCA;21.87;x;2026\n", "separated by semicolons, not commas"),
     ],
 )
 def test_bad_state_csv_names_the_line(tmp_path: Path, content: str, fragment: str) -> None:
@@ -262,6 +267,24 @@ def test_bad_state_csv_names_the_line(tmp_path: Path, content: str, fragment: st
     with pytest.raises(PolicyError) as err:
         load_state_thresholds(path, {"06": "California", "48": "Texas"})
     assert fragment in str(err.value) and str(path) in str(err.value)
+
+
+def test_a_state_csv_saved_as_plain_csv_by_excel_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes("state,hourly,source,year\nCA,21.87,Montréal,2026\n".encode("cp1252"))
+    with pytest.raises(PolicyError) as err:
+        load_state_thresholds(path, {"06": "California"})
+    assert "is not UTF-8 text (line 2 has the byte 0xe9)" in str(err.value)
+    assert 'save it as "CSV UTF-8 (Comma delimited)"' in str(err.value)
+
+
+def test_a_policy_threshold_no_living_wage_reaches_is_refused(tmp_path: Path) -> None:
+    policy = (PROJECT_ROOT / "pipelines/policy/qualification.yaml").read_text()
+    path = tmp_path / "policy.yaml"
+    path.write_text(policy.replace("hourly_usd: 25.00", "hourly_usd: 2500"))
+    with pytest.raises(PolicyError) as err:
+        load_policy(path)
+    assert "hourly_usd" in str(err.value) and "200" in str(err.value)
 
 
 @pytest.mark.parametrize(

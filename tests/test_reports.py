@@ -241,7 +241,7 @@ def test_exclusions_name_their_largest_occupations(built: Settings) -> None:
     page = (built.output / RELEASE / "public-service-safety.html").read_text()
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
     assert (
-        f"low skill (entry education and training): {low.height} occupations, "
+        f"low skill (each reason says by which source): {low.height} occupations, "
         f"{low['employment_count'].sum():,} jobs ({paying} of these occupations pay at least "
         f"the living wage); the largest: {'; '.join(low['occupation_name'].head(3))}"
     ) in text
@@ -469,6 +469,11 @@ def test_downloads_equal_the_warehouse_and_the_review_sheet_is_a_decisions_file(
             assert meanings[(sheet_name, column)], (sheet_name, column)
             listed += 1
     assert listed == len(meanings) > 100
+    # and the screen its margins and statuses come from
+    about = [r[0] for r in workbook["about"].iter_rows(min_row=2, values_only=True)]
+    [screen] = [line for line in about if line.startswith("Screen: ")]
+    assert "its national median wage meets the living wage of $25.00/h" in screen
+    assert "Skill tiers from " in screen
     assert (
         "Employment-weighted average (not a median)"
         in meanings[("summary", "qualifying_wage_annual_median_emp_weighted_avg_usd")]

@@ -7,6 +7,7 @@ the file, the field or line, and what to do, never a silent default.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
@@ -80,8 +81,13 @@ class SkillTierPolicy(_Strict):
     job_zone: JobZoneMapping
 
 
+# No US living-wage figure comes near this; a value above it is a slip (a decimal comma read as
+# a thousands separator, an annual figure in the hourly field), refused before it excludes all.
+MAX_HOURLY_USD = 200.0
+
+
 class LivingWagePolicy(_Strict):
-    hourly_usd: float = Field(gt=0)
+    hourly_usd: float = Field(gt=0, le=MAX_HOURLY_USD)
     as_of_year: int = Field(ge=2000, le=2100)
     household: str
     geography: str
@@ -264,60 +270,81 @@ def load_state_thresholds(path: Path, state_names: dict[str, str]) -> pl.DataFra
     rows: list[dict] = []
     seen: dict[str, int] = {}
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise PolicyError(
             f"[living wage CSV] {path} does not exist.\nWhat to do: fix "
             "living_wage.state_thresholds_csv in the policy file."
         ) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        expected = ["state", "hourly", "source", "year"]
-        if [h.strip().lower() for h in reader.fieldnames or []] != expected:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise PolicyError(
+            f"[living wage CSV] {path} is not UTF-8 text (line {line} has the byte "
+            f'0x{data[err.start]:02x}).\nWhat to do: save it as "CSV UTF-8 (Comma delimited)".'
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    expected = ["state", "hourly", "source", "year"]
+    if [h.strip().lower() for h in reader.fieldnames or []] != expected:
+        semicolons = ";" in "".join(reader.fieldnames or [])
+        raise PolicyError(
+            f"[living wage CSV] {path}: header is {reader.fieldnames}, expected {expected}."
+            + (" The file is separated by semicolons, not commas." if semicolons else "")
+            + "\nWhat to do: use exactly these four columns, separated by commas."
+        )
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items()}
+        where = f"[living wage CSV] {path}, line {line}"
+        state = row["state"]
+        code = STATE_FIPS.get(state.upper()) or by_name.get(state.lower())
+        if code is None and state.isdigit() and state.zfill(2) in state_names:
+            code = state.zfill(2)
+        if code is None or code not in state_names:
             raise PolicyError(
-                f"[living wage CSV] {path}: header is {reader.fieldnames}, expected {expected}."
-                "\nWhat to do: use exactly these four columns."
+                f"{where}: unknown state {state!r}.\nWhat to do: use a postal code (CA), "
+                "a state name (California) or a FIPS code (06)."
             )
-        for line, raw in enumerate(reader, start=2):
-            row = {k.strip().lower(): (v or "").strip() for k, v in raw.items()}
-            where = f"[living wage CSV] {path}, line {line}"
-            state = row["state"]
-            code = STATE_FIPS.get(state.upper()) or by_name.get(state.lower())
-            if code is None and state.isdigit() and state.zfill(2) in state_names:
-                code = state.zfill(2)
-            if code is None or code not in state_names:
-                raise PolicyError(
-                    f"{where}: unknown state {state!r}.\nWhat to do: use a postal code (CA), "
-                    "a state name (California) or a FIPS code (06)."
-                )
-            if code in seen:
-                raise PolicyError(
-                    f"{where}: {state!r} was already given on line {seen[code]}.\nWhat to do: "
-                    "keep one row per state."
-                )
-            try:
-                hourly = float(row["hourly"].lstrip("$").replace(",", ""))
-            except ValueError:
-                raise PolicyError(
-                    f"{where}: hourly {row['hourly']!r} is not a number.\nWhat to do: write "
-                    "the hourly living wage in dollars, e.g. 24.85."
-                ) from None
-            if not hourly > 0:
-                raise PolicyError(f"{where}: hourly must be above 0.\nWhat to do: fix it.")
-            if not row["year"].isdigit() or not row["source"]:
-                raise PolicyError(
-                    f"{where}: year must be a year (e.g. 2026) and source must say where the "
-                    "figure comes from.\nWhat to do: fill both."
-                )
-            seen[code] = line
-            rows.append(
-                {
-                    "state_code": code,
-                    "hourly_usd": hourly,
-                    "source": row["source"],
-                    "year": int(row["year"]),
-                }
+        if code in seen:
+            raise PolicyError(
+                f"{where}: {state!r} was already given on line {seen[code]}.\nWhat to do: "
+                "keep one row per state."
             )
+        if "," in row["hourly"]:  # 21,87: a decimal comma (no hourly wage needs thousands)
+            raise PolicyError(
+                f"{where}: hourly {row['hourly']!r} has a comma.\nWhat to do: write it with "
+                "a decimal point, e.g. 21.87 (a spreadsheet set to a decimal-comma locale "
+                "writes 21,87)."
+            )
+        try:
+            hourly = float(row["hourly"].lstrip("$"))
+        except ValueError:
+            raise PolicyError(
+                f"{where}: hourly {row['hourly']!r} is not a number.\nWhat to do: write "
+                "the hourly living wage in dollars, e.g. 24.85."
+            ) from None
+        if not hourly > 0:
+            raise PolicyError(f"{where}: hourly must be above 0.\nWhat to do: fix it.")
+        if hourly > MAX_HOURLY_USD:
+            raise PolicyError(
+                f"{where}: hourly {hourly:,.2f} is above ${MAX_HOURLY_USD:.0f} an hour, "
+                "more than any living wage.\nWhat to do: write the hourly figure in "
+                "dollars (an annual figure divided by 2,080)."
+            )
+        if not row["year"].isdigit() or not row["source"]:
+            raise PolicyError(
+                f"{where}: year must be a year (e.g. 2026) and source must say where the "
+                "figure comes from.\nWhat to do: fill both."
+            )
+        seen[code] = line
+        rows.append(
+            {
+                "state_code": code,
+                "hourly_usd": hourly,
+                "source": row["source"],
+                "year": int(row["year"]),
+            }
+        )
     schema = {"state_code": pl.String, "hourly_usd": pl.Float64, "source": pl.String,
               "year": pl.Int32}  # fmt: skip
     return pl.DataFrame(rows, schema=schema)

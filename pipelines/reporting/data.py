@@ -333,7 +333,7 @@ def load_cluster(
             """
             SELECT CASE
                      WHEN qualification_reason LIKE 'excluded: low skill%'
-                       THEN 'low skill (entry education and training)'
+                       THEN 'low skill (each reason says by which source)'
                      WHEN qualification_reason LIKE '%is below the living wage%'
                        THEN 'pays below the living wage'
                      WHEN status = 'undetermined' THEN 'undetermined (no published wage)'

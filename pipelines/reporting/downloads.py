@@ -11,6 +11,7 @@ import re
 import polars as pl
 import xlsxwriter
 
+from pipelines.policy.qualification import SKILL_SOURCE_NAMES, SKILL_SOURCE_ORDER
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
 from pipelines.reporting.data import ClusterData, bls_disclaimer
 from schemas.dictionary import column_description
@@ -173,6 +174,14 @@ def about_sheet(data: ClusterData) -> pl.DataFrame:
         f"{release['release_name']} (career-cluster-profiles)",
         f"Data: BLS Occupational Employment and Wage Statistics (OEWS), "
         f"{release['release_name']} ({release['source_label']}).",
+        # the screen, so the margins and statuses can be read without the report
+        f"Screen: an occupation qualifies when it is middle- or high-skill and its national "
+        f"{data.wage_statistic} wage meets the living wage of {data.threshold_label}; "
+        "living_wage_margin_usd and _pct compare that wage with it. Skill tiers from "
+        + "; ".join(
+            SKILL_SOURCE_NAMES[s] for s in SKILL_SOURCE_ORDER if s in data.used.skill_sources
+        )
+        + ".",
         bls_disclaimer(data.projection is not None),
         *([data.used.onet_attribution] if data.used.onet_attribution else []),
         "The National Career Clusters® Framework is © Advance CTE; this workbook is not "

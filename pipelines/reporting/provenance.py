@@ -19,9 +19,14 @@ import polars as pl
 
 from pipelines.warehouse import fetch_one, query_frame, table_exists
 
-# the job that rebuilds a release's tables from a source already in the warehouse
-REBUILT_BY = {"ep": "qualify_occupations", "onet": "qualify_occupations"}
-REBUILT_BY_DEFAULT = "assign_clusters"
+# why a release's own tables show they were made without a file the latest run loaded: the
+# file came later, or the release's policy had no use for it (EP covering every occupation)
+UNUSED_BECAUSE = {
+    "ep": "its skill tiers came from other sources and its occupations carry no EP figures",
+    "onet": "its skill tiers came from other sources (the policy's first choice covered them, "
+    "or O*NET was loaded after they were set)",
+    "crosswalk": "its cluster assignment has no layer from the crosswalk",
+}
 
 
 def _has_ep_figures(con: duckdb.DuckDBPyConnection, release: str) -> bool:
@@ -80,11 +85,10 @@ def sources_frame(
     for row in frame.iter_rows(named=True):
         used = uses.get(row["source"])
         if used is False and row["use"] == "file used":
-            job = REBUILT_BY.get(row["source"], REBUILT_BY_DEFAULT)
             row |= {
                 "use": "not used for this release",
-                "note": f"a later run loaded this file; {release}'s figures were made without "
-                f"it (`ccp run --job {job} --release {release}` uses it)",
+                "note": f"the file is in the warehouse, but {release}'s tables were made "
+                f"without it: {UNUSED_BECAUSE[row['source']]}",
             }
         elif used and row["use"] == "not used":
             row |= {
