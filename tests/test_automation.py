@@ -256,34 +256,31 @@ def test_annual_schedule_refreshes_the_current_release_after_the_spring_release(
     )
     # offline: the embedded snapshot's release; live: the one BLS's oe.release names
     for settings, release in ((offline, "2025A01"), (live, "2027A01"), (backfilled, "2027A01")):
-        with (
-            instance_for_test() as instance,
-            build_schedule_context(
-                instance=instance,
-                scheduled_execution_time=dt.datetime(2027, 4, 15, 6, tzinfo=dt.UTC),
-                resources={"sources": SourcesResource.from_settings(settings)},
-            ) as context,
-        ):
-            request = annual_refresh(context)
-            assert isinstance(request, RunRequest), request
-            assert request.run_key == f"annual-2027-{release}"
-            assert request.partition_key == release
-            # the partition exists before the run starts (a schedule can't return requests)
-            assert instance.get_dynamic_partitions(RELEASES.name) == [release]
+        request, partitions = annual_tick(settings)
+        assert isinstance(request, RunRequest), request
+        assert request.run_key == f"annual-2027-{release}"
+        assert request.partition_key == release
+        # the partition exists before the run starts (a schedule can't return requests)
+        assert partitions == [release]
     # a backfill workbook whose name hides its year: any run would read it, so the schedule
     # skips, saying why, rather than load it as the current release
     unnamed = live.model_copy(update={"oews_xlsx_local_path": tmp_path / "may2024.xlsx"})
+    skipped, _ = annual_tick(unnamed)
+    assert isinstance(skipped, SkipReason)
+    assert "may2024.xlsx is not named like BLS's national workbook" in skipped.skip_message
+
+
+def annual_tick(settings: Settings) -> tuple[RunRequest | SkipReason, list[str]]:
+    """The schedule's tick of 15 April 2027 on a fresh instance, and the partitions then."""
     with (
         instance_for_test() as instance,
         build_schedule_context(
             instance=instance,
             scheduled_execution_time=dt.datetime(2027, 4, 15, 6, tzinfo=dt.UTC),
-            resources={"sources": SourcesResource.from_settings(unnamed)},
+            resources={"sources": SourcesResource.from_settings(settings)},
         ) as context,
     ):
-        skipped = annual_refresh(context)
-        assert isinstance(skipped, SkipReason)
-        assert "may2024.xlsx is not named like BLS's national workbook" in skipped.skip_message
+        return annual_refresh(context), instance.get_dynamic_partitions(RELEASES.name)
 
 
 def test_no_values_pass_between_steps(tmp_path: Path) -> None:

@@ -100,21 +100,7 @@ def test_materialize_from_the_ui_shows_row_counts_and_previews(ui: str) -> None:
         "addDynamicPartition"
     ]
     assert added == {"__typename": "AddDynamicPartitionSuccess", "partitionKey": RELEASE}
-    params = {
-        "selector": {**REPOSITORY, "pipelineName": "refresh_warehouse"},
-        "mode": "default",
-        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": RELEASE}]},
-    }
-    launched = graphql(ui, LAUNCH, {"params": params})["launchPipelineExecution"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
-    deadline = time.monotonic() + 300
-    status = None
-    while time.monotonic() < deadline:
-        status = graphql(ui, RUN_STATUS, {"runId": run_id})["runOrError"].get("status")
-        if status in {"SUCCESS", "FAILURE", "CANCELED"}:
-            break
-        time.sleep(1)
+    _, status = launch_and_wait(ui, "refresh_warehouse", RELEASE)
     assert status == "SUCCESS"
     node = graphql(ui, LATEST_MATERIALIZATION, {"key": {"path": ["stg_oews__estimates"]}})
     entries = {

@@ -264,7 +264,7 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
         page = (current.output / release / "construction.html").read_text()
         sources = page[page.index('class="sources"') :]
         row = sources[sources.index("BLS Employment Projections</td>") :]
-        return " ".join(row[: row.index("</tr>")].split())
+        return " ".join(html.unescape(row[: row.index("</tr>")]).split())
 
     assert run_refresh(with_ep, "render_reports", release="2024A01").success
     assert "not used for this release: the file is in the warehouse, but 2024A01's tables" in (
