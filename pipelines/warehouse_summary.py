@@ -90,6 +90,15 @@ def summary(settings: Settings, release: str | None = None) -> str:
                 else (fetch_one(con, "SELECT max(release_code) FROM stg_oews__release") or ("",))
             )
             lines += ["", f"Qualification (national, {newest}):"]
+            policy = fetch_one(
+                con,
+                "SELECT any_value(wage_statistic), any_value(threshold_label) "
+                "FROM out_qualify__occupation_qualification "
+                "WHERE area_type = 'national' AND release_code = ?",
+                [newest],
+            )
+            if policy and policy[0]:
+                lines.append(f"  screened on the {policy[0]} wage against {policy[1]}")
             for status, occupations, jobs, sources in con.execute(
                 "SELECT status, count(*), coalesce(sum(employment_count), 0), "
                 "string_agg(DISTINCT CASE skill_tier_source WHEN 'ep' THEN 'BLS EP' "

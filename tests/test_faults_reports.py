@@ -166,6 +166,8 @@ def test_info_names_a_release_a_stopped_run_loaded_only_in_part(tmp_path: Path) 
     shutil.copy(built.warehouse, copy)
     settings: Settings = built.model_copy(update={"warehouse_path": copy})
     assert "Partly loaded" not in summary(settings)
+    # the screen it prints says which policy it ran under
+    assert "  screened on the median wage against $25.00/h (United States" in summary(settings)
     con = duckdb.connect(str(copy))
     try:
         con.execute("DELETE FROM stg_oews__release WHERE release_code = ?", [RELEASE])

@@ -101,6 +101,9 @@ def test_state_map_handles_unpublished_states() -> None:
     assert "lower bounds" not in data[0]["hovertext"][0]
     assert "Alabama (1.20)" in chart.summary
     assert ["Alaska", "0", "—", "3"] in chart.rows
+    # which screen the counted occupations passed: the national one, in every state
+    assert chart.notes[0].startswith("The occupations counted in every state are those that ")
+    assert "national screen" in chart.notes[0]
 
 
 def test_markup_in_names_is_escaped_for_plotly_and_for_the_script_tag() -> None:

@@ -110,6 +110,9 @@ def state_chart(states: pl.DataFrame, has_state_estimates: bool = True) -> Chart
         for r in frame.sort("area_name").iter_rows(named=True)
     ]
     notes = [
+        "The occupations counted in every state are those that qualify under the national "
+        "screen above; a state's own screen, with its own living wage where the policy gives "
+        "one, is in the warehouse's qualification table, not in this report.",
         "Employment sums the occupations BLS published for each state; where some were "
         "not published (last column), the jobs and the location quotient are lower bounds.",
         "The map's colours stop at 0.5 and 1.5, so that the states near 1 are told apart: a "
