@@ -16,6 +16,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipelines.policy.csv_text import NotUtf8Error, decode_csv
 from pipelines.policy.rules_file import SAFE_LOADER
 from pipelines.settings import PROJECT_ROOT
 
@@ -277,12 +278,11 @@ def load_state_thresholds(path: Path, state_names: dict[str, str]) -> pl.DataFra
             "living_wage.state_thresholds_csv in the policy file."
         ) from None
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        text = decode_csv(data)
+    except NotUtf8Error as err:
         raise PolicyError(
-            f"[living wage CSV] {path} is not UTF-8 text (line {line} has the byte "
-            f'0x{data[err.start]:02x}).\nWhat to do: save it as "CSV UTF-8 (Comma delimited)".'
+            f"[living wage CSV] {path} is not UTF-8 text ({err}).\nWhat to do: save it as "
+            '"CSV UTF-8 (Comma delimited)".'
         ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     expected = ["state", "hourly", "source", "year"]

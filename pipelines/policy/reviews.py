@@ -25,6 +25,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.policy.csv_text import NotUtf8Error, decode_csv
+
 COLUMNS = [
     "soc_code",
     "occupation_title",
@@ -226,13 +228,11 @@ def _decode(path: Path, data: bytes) -> str:
     """A CSV file as text, or an error that says what it is instead (not UTF-8: Excel's plain
     "CSV" on Windows is not)."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        return decode_csv(data)
+    except NotUtf8Error as err:
         raise _fail(
             path,
-            f"is not UTF-8 text (line {line} has the byte 0x{data[err.start]:02x}; Excel's plain "
-            '"CSV" format writes Windows-1252).',
+            f'is not UTF-8 text ({err}; Excel\'s plain "CSV" format writes Windows-1252).',
             'save it from Excel as "CSV UTF-8 (Comma delimited)" (or from another program as '
             "UTF-8), or keep the review sheet as the .xlsx it came as, and run again.",
         ) from None
