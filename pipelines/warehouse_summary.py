@@ -18,7 +18,7 @@ from pipelines.reporting.freshness import (
 )
 from pipelines.review_tables import unapplied_decisions_note
 from pipelines.settings import Settings
-from pipelines.warehouse import fetch_one
+from pipelines.warehouse import fetch_one, table_exists
 
 ASSIGNED = "out_clusters__occupation_cluster"
 
@@ -158,9 +158,7 @@ def local_copies_not_loaded(settings: Settings) -> list[str]:
     except WarehouseBusyError:
         return []
     try:
-        if "raw_sources__files" not in {
-            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        }:
+        if not table_exists(con, "raw_sources__files"):
             return []
         found = []
         for source in ("ep", "onet", "crosswalk", "naics", "soc"):
