@@ -15,6 +15,7 @@ import pytest
 from pipelines.framework.definition import load_framework
 from pipelines.policy.cluster_tables import framework_resolver
 from pipelines.policy.reviews import ReviewError, load_decisions
+from pipelines.settings import Settings
 from tests.support.crosswalk_workbook import SAMPLE_ROWS, write_crosswalk_workbook
 from tests.support.pipeline import (
     failure_text,
@@ -506,17 +507,24 @@ def decisions_file(tmp: Path, body: str) -> Path:
     return path
 
 
-def test_reviewer_move_changes_output_and_shows_rationale(offline: Path, tmp_path: Path) -> None:
+def assigned_with_decisions(offline: Path, tmp_path: Path, body: str) -> Settings:
+    """A copy of the offline warehouse, re-assigned with the decisions lines `body`."""
     shutil.copy(offline, tmp_path / "warehouse.duckdb")
-    path = decisions_file(
+    path = decisions_file(tmp_path, body)
+    settings = isolated_settings(tmp_path, review_decisions_path=path)
+    result = run_refresh(settings, "assign_clusters")
+    assert result.success, failure_text(result)
+    return settings
+
+
+def test_reviewer_move_changes_output_and_shows_rationale(offline: Path, tmp_path: Path) -> None:
+    settings = assigned_with_decisions(
+        offline,
         tmp_path,
         "53-3032,Heavy and Tractor-Trailer Truck Drivers,Supply Chain & Transportation,"
         "Ground & Rail Transportation,move,Supply Chain & Transportation,Planning & Logistics,"
         'A. Reviewer,2026-11-20,"Our IAG places long-haul drivers in logistics"\n',
     )
-    settings = isolated_settings(tmp_path, review_decisions_path=path)
-    result = run_refresh(settings, "assign_clusters")
-    assert result.success, failure_text(result)
     rows = clusters_of(settings.warehouse, "53-3032")
     moved = rows.filter(pl.col("sub_cluster_name") == "Planning & Logistics").row(0, named=True)
     assert moved["layer"] == "reviewer" and moved["is_primary"]
@@ -529,17 +537,14 @@ def test_a_reviewer_row_shows_the_industry_share_of_its_own_cluster(
 ) -> None:
     """A move to another cluster does not carry over the share of the cluster it left, and an
     add shows the occupation's share in the cluster it joins, as the other layers would."""
-    shutil.copy(offline, tmp_path / "warehouse.duckdb")
-    path = decisions_file(
+    settings = assigned_with_decisions(
+        offline,
         tmp_path,
         "53-3032,x,Supply Chain & Transportation,Ground & Rail Transportation,move,"
         "Construction,Equipment Operation & Maintenance,A,2026-11-20,r\n"
         "47-2111,x,Energy & Natural Resources,Utilities,add,,,"
         "A,2026-11-20,r\n",
     )
-    settings = isolated_settings(tmp_path, review_decisions_path=path)
-    result = run_refresh(settings, "assign_clusters")
-    assert result.success, failure_text(result)
     shares = read(
         settings.warehouse,
         f"SELECT oc.soc_code, oc.cluster_code, oc.layer, oc.industry_share AS shown, "
