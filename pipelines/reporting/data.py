@@ -359,7 +359,7 @@ def load_cluster(
         sources=sources_frame(
             con,
             release,
-            release_uses(con, release, used.skill_sources, used.uses_crosswalk),
+            release_uses(con, release, used),
         ),
         used=cluster_sources_used(used, layers, has_decisions=applied.height > 0),
         threshold_label=screened["label"],

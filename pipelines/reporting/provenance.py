@@ -12,12 +12,15 @@ those rows say so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from pipelines.warehouse import fetch_one, query_frame, table_exists
+
+if TYPE_CHECKING:
+    from pipelines.reporting.data import SourcesUsed
 
 # why a release's own tables show they were made without a file the latest run loaded: the
 # file came later, or the release's policy had no use for it (EP covering every occupation)
@@ -43,17 +46,14 @@ def _has_ep_figures(con: duckdb.DuckDBPyConnection, release: str) -> bool:
 
 
 def release_uses(
-    con: duckdb.DuckDBPyConnection,
-    release: str,
-    skill_sources: Iterable[str],
-    uses_crosswalk: bool,
+    con: duckdb.DuckDBPyConnection, release: str, used: SourcesUsed
 ) -> dict[str, bool]:
-    """Whether `release`'s own tables were made with EP, O*NET and the crosswalk."""
-    skill = set(skill_sources)
+    """Whether `release`'s own tables (`used`: its `sources_used`) were made with EP, O*NET
+    and the crosswalk."""
     return {
-        "ep": "ep" in skill or _has_ep_figures(con, release),
-        "onet": "job_zone" in skill,
-        "crosswalk": uses_crosswalk,
+        "ep": "ep" in used.skill_sources or _has_ep_figures(con, release),
+        "onet": used.uses_onet,
+        "crosswalk": used.uses_crosswalk,
     }
 
 
