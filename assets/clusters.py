@@ -19,7 +19,6 @@ from dagster import (
     multi_asset,
 )
 
-from assets.sources import record_source
 from pipelines.assignment import (
     agreement,
     crosswalk_problems,
@@ -49,6 +48,7 @@ from pipelines.resources import SourcesResource
 from pipelines.review_tables import APPLIED, record_applied_decisions
 from pipelines.sources.cache import refused_downloads_set_aside
 from pipelines.sources.crosswalk import read_crosswalk
+from pipelines.sources.records import record_release_sources, record_source
 from pipelines.warehouse import (
     WarehouseResource,
     sql_text,
@@ -312,9 +312,11 @@ SUB_CLUSTERS_AND_ONE_PRIMARY = sql_check(
 
 def _checked_swap(release: str, con: duckdb.DuckDBPyConnection) -> None:
     """In the assignment's swap: the blocking checks a decision can break, then the record of
-    the decisions applied (out_clusters__review_decisions), swapped in with it or not at all."""
+    the decisions applied (out_clusters__review_decisions) and the crosswalk file read
+    (raw_sources__release_files), swapped in with it or not at all."""
     before_swap([QUALIFYING_HAVE_A_CLUSTER, SUB_CLUSTERS_AND_ONE_PRIMARY], release)(con)
     record_applied_decisions(con, release)
+    record_release_sources(con, release, OCCUPATION_CLUSTER, ("crosswalk",))
 
 
 @asset(

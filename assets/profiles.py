@@ -4,6 +4,7 @@ Headline figures are computed once here, honestly labelled (which wage statistic
 versus non-duplicated employment), so every report and download shows the same numbers.
 """
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ from pipelines.reporting.freshness import (
 )
 from pipelines.resources import PolicyResource, ReportsResource
 from pipelines.review_tables import unapplied_decisions_note
+from pipelines.sources.records import record_release_sources
 from pipelines.warehouse import WarehouseResource, fetch_all, fetch_one, query_frame, table_exists
 
 GROUP = "profiles"
@@ -103,11 +105,21 @@ def _summary(
     return meta
 
 
-def _plain(table: str) -> Callable[..., dict[str, Any]]:
+def _plain(table: str, records: tuple[str, ...] = ()) -> Callable[..., dict[str, Any]]:
+    """Build `table` from its SQL; with `records`, the sources whose files it read are
+    recorded for the release in the same swap (raw_sources__release_files)."""
+
     def build(
         context: AssetExecutionContext, con: duckdb.DuckDBPyConnection, release: str
     ) -> dict[str, Any]:
-        return build_table(con, table, [release])
+        record = (
+            functools.partial(
+                record_release_sources, release=release, read_by=table, sources=records
+            )
+            if records
+            else None
+        )
+        return build_table(con, table, [release], before_commit=record)
 
     return build
 
@@ -181,7 +193,7 @@ PROFILE_TABLES = {
         "Each report's occupations table: every assigned occupation once per cluster, with wage "
         "percentiles, education and training, skill tier, living-wage margin, status and "
         "reason, and how it was assigned.",
-        _plain(OCCUPATIONS),
+        _plain(OCCUPATIONS, records=("ep",)),
     ),
     STATES: ProfileTable(
         ("out_clusters__occupation_cluster", "stg_oews__estimates", "stg_oews__areas"),

@@ -5,6 +5,7 @@ README). Every occupation gets a skill tier from the best available signal (BLS 
 Zones, or the built-in SOC-group rules), then a status per geography with a readable reason.
 """
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from pipelines.releases import RELEASES, partition_release
 from pipelines.resources import PolicyResource
 from pipelines.settings import PROJECT_ROOT
 from pipelines.sources.ep import EDUCATION_CATEGORIES, EXPERIENCE_CATEGORIES, OJT_CATEGORIES
+from pipelines.sources.records import record_release_sources
 from pipelines.warehouse import (
     WarehouseResource,
     fetch_all,
@@ -158,7 +160,17 @@ def int_qualify__skill_tiers(
     with warehouse.get_connection() as con:
         release = partition_release(context)
         with policy_views(con, rules):
-            meta = build_table(con, "int_qualify__skill_tiers", [release, rules.skill_tier.source])
+            meta = build_table(
+                con,
+                "int_qualify__skill_tiers",
+                [release, rules.skill_tier.source],
+                before_commit=functools.partial(
+                    record_release_sources,
+                    release=release,
+                    read_by="int_qualify__skill_tiers",
+                    sources=("ep", "onet"),
+                ),
+            )
         where = f"release_code = '{release}'"
         meta["tiers_by_source"] = counts_md(
             con,

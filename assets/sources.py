@@ -45,6 +45,7 @@ from pipelines.sources.onet import (
     read_job_zone_reference,
     read_job_zones,
 )
+from pipelines.sources.records import record_source
 from pipelines.sources.soc import soc_from_oews_occupations, soc_from_structure_xlsx
 from pipelines.warehouse import (
     WarehouseResource,
@@ -200,42 +201,6 @@ def raw_oews(
             meta["release"] = release
             meta["source"] = source.label
             yield MaterializeResult(asset_key=AssetKey(table), metadata=meta)
-
-
-SOURCE_FILES_SCHEMA = {
-    "source": pl.String,
-    "file_name": pl.String,
-    "url": pl.String,
-    "size_bytes": pl.Int64,
-    "sha256": pl.String,
-    "last_modified": pl.String,
-    "etag": pl.String,
-    "retrieved_at": pl.String,
-    "is_used": pl.Boolean,
-    "note": pl.String,
-}
-
-
-def record_source(
-    con: duckdb.DuckDBPyConnection, source: str, file: FetchedFile | None, note: str
-) -> None:
-    """One provenance row per non-OEWS source in raw_sources__files (replacing the last one).
-
-    In embedded mode there is no file: the row says what was used instead."""
-    row = {
-        "source": source,
-        "file_name": file.name if file else None,
-        "url": file.url if file else None,
-        "size_bytes": file.bytes if file else None,
-        "sha256": file.sha256 if file else None,
-        "last_modified": file.last_modified if file else None,
-        "etag": file.etag if file else None,
-        "retrieved_at": file.retrieved_at if file else None,
-        "is_used": file is not None,
-        "note": note,
-    }
-    frame = pl.DataFrame([row], schema=SOURCE_FILES_SCHEMA)
-    write_frame(con, "raw_sources__files", frame, keep_where=f"source <> '{source}'")
 
 
 def code_list_metadata(file: FetchedFile | None, fallback: str) -> dict[str, str]:

@@ -79,10 +79,11 @@ def build_table(
     unordered: bool = False,
     inspect: Callable[[str], None] | None = None,
     source_errors: AbstractContextManager[Any] | None = None,
+    before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> dict[str, Any]:
     """Run sql/<table>.sql, validate against the table's contract (if it has one), swap it in
-    keeping other releases' rows, and return the UI metadata for the new rows. `inspect` and
-    `source_errors`: see `write_table`."""
+    keeping other releases' rows, and return the UI metadata for the new rows. `inspect`,
+    `source_errors` and `before_commit`: see `write_table`."""
     from schemas import enforce_contract
 
     release = params[0] if per_release else None
@@ -96,6 +97,7 @@ def build_table(
         unordered=unordered,
         inspect=inspect,
         source_errors=source_errors,
+        before_commit=before_commit,
     )
     if not per_release:
         return table_metadata(con, table)

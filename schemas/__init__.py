@@ -31,6 +31,7 @@ from schemas.out_profiles__cluster_summary import OutProfilesClusterSummary
 from schemas.out_qualify__occupation_qualification import OutQualifyOccupationQualification
 from schemas.raw_oews__files import RawOewsFiles
 from schemas.raw_review__decisions import RawReviewDecisions
+from schemas.raw_sources__release_files import RawSourcesReleaseFiles
 from schemas.stg_ep__occupations import StgEpOccupations
 from schemas.stg_naics__codes import StgNaicsCodes
 from schemas.stg_oews__areas import StgOewsAreas
@@ -63,6 +64,7 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "int_clusters__rule_assignment": IntClustersRuleAssignment,
     "out_clusters__occupation_cluster": OutClustersOccupationCluster,
     "out_clusters__review_decisions": OutClustersReviewDecisions,
+    "raw_sources__release_files": RawSourcesReleaseFiles,
     "out_clusters__cluster_industry": OutClustersClusterIndustry,
     "out_profiles__cluster_summary": OutProfilesClusterSummary,
     "out_profiles__cluster_occupations": OutProfilesClusterOccupations,

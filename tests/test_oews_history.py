@@ -5,10 +5,12 @@ Reads the May 2024 workbook from ../shared/data (tests only; never copied into t
 
 from __future__ import annotations
 
+import hashlib
 import html
 import zipfile
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 import xlsxwriter
@@ -259,19 +261,47 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
 
     # The Sources table speaks of the release it is in: May 2024, re-rendered now that EP is
     # loaded, was screened without it; May 2025, re-rendered after a later run without EP,
-    # was made with it.
+    # cites the EP file its tables recorded reading, checksum and all.
     def ep_source_row(release: str) -> str:
         page = (current.output / release / "construction.html").read_text()
         sources = page[page.index('class="sources"') :]
         row = sources[sources.index("BLS Employment Projections</td>") :]
         return " ".join(html.unescape(row[: row.index("</tr>")]).split())
 
+    ep_file = with_ep.ep_local_path
+    ep_sha256 = hashlib.sha256(Path(ep_file).read_bytes()).hexdigest()
     assert run_refresh(with_ep, "render_reports", release="2024A01").success
-    assert "not used for this release: the file is in the warehouse, but 2024A01's tables" in (
+    assert (
+        "not used for this release: its tables were made before the file now in the warehouse "
+        "was loaded (then: no copy offline"
+    ) in ep_source_row("2024A01")
+    assert "`ccp run --release 2024A01` rebuilds its skill tiers, outlook figures with it" in (
         ep_source_row("2024A01")
     )
-    assert "file used" in ep_source_row("2025A01")
+    assert "file used for the skill tiers, outlook figures" in ep_source_row("2025A01")
     assert run_refresh(changed, release="2024A01").success  # a run without EP
+    assert run_refresh(changed, "render_reports", release="2025A01").success
+    assert read(current.warehouse, "SELECT is_used FROM raw_sources__files WHERE source = 'ep'")[
+        "is_used"
+    ].to_list() == [False]
+    row = ep_source_row("2025A01")
+    assert "file used for the skill tiers, outlook figures" in row and ep_sha256 in row
+    recorded = read(
+        current.warehouse,
+        "SELECT release_code, read_by, sha256 FROM raw_sources__release_files "
+        "WHERE source = 'ep' ORDER BY ALL",
+    )
+    assert recorded.rows() == [
+        ("2024A01", "int_qualify__skill_tiers", None),
+        ("2024A01", "out_profiles__cluster_occupations", None),
+        ("2025A01", "int_qualify__skill_tiers", ep_sha256),
+        ("2025A01", "out_profiles__cluster_occupations", ep_sha256),
+    ]
+
+    # A warehouse whose release tables an earlier version built (no record of their files):
+    # the row is told from the release's own tables instead.
+    with duckdb.connect(str(current.warehouse)) as con:
+        con.execute("DELETE FROM raw_sources__release_files WHERE release_code = '2025A01'")
     assert run_refresh(changed, "render_reports", release="2025A01").success
     assert "used for this release: by the run that built it" in ep_source_row("2025A01")
 
