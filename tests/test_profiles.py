@@ -92,3 +92,61 @@ def test_non_duplicated_totals_add_up_to_the_nation(warehouse: Path) -> None:
         "SELECT sum(qualifying_employment_count) AS n FROM out_profiles__cluster_summary",
     )["n"][0]
     assert shared > total  # occupations in several clusters count in each
+
+
+def test_state_figures_match_an_independent_computation(warehouse: Path) -> None:
+    """Jobs by state are the published cells; the location quotient compares the state with
+    the nation over the same occupations, those published for the state (over all of them, a
+    state with withheld cells looked less concentrated than it is)."""
+    states = read(warehouse, "SELECT * FROM out_profiles__cluster_states")
+    qualifying = read(
+        warehouse,
+        "SELECT DISTINCT cluster_code, occupation_code FROM out_clusters__occupation_cluster "
+        "WHERE status = 'qualifies'",
+    )
+    cells = read(
+        warehouse,
+        "SELECT area_code, occupation_code, employment_count FROM stg_oews__estimates "
+        "WHERE industry_code = '000000' AND (area_code = '0000000' OR area_code IN "
+        "(SELECT area_code FROM stg_oews__areas WHERE area_type = 'state'))",
+    )
+    national = cells.filter(pl.col("area_code") == "0000000").select(
+        "occupation_code", pl.col("employment_count").alias("national")
+    )
+    totals = dict(
+        cells.filter(pl.col("occupation_code") == "000000")
+        .select("area_code", "employment_count")
+        .iter_rows()
+    )
+    published = (
+        qualifying.join(cells.filter(pl.col("area_code") != "0000000"), on="occupation_code")
+        .filter(pl.col("employment_count").is_not_null())
+        .join(national, on="occupation_code")
+        .group_by("cluster_code", "area_code")
+        .agg(
+            pl.len().alias("released"),
+            pl.col("employment_count").sum().alias("jobs"),
+            pl.col("national").sum().alias("national_jobs"),
+        )
+    )
+    assert states.height == qualifying["cluster_code"].n_unique() * 54
+    compared = states.join(published, on=["cluster_code", "area_code"], how="left")
+    withheld = 0
+    for row in compared.iter_rows(named=True):
+        assert row["released_occupation_count"] == (row["released"] or 0)
+        assert row["employment_count"] == (row["jobs"] or 0)
+        if not row["released"]:
+            assert row["location_quotient"] is None
+            continue
+        expected = (row["jobs"] / totals[row["area_code"]]) / (
+            row["national_jobs"] / totals["0000000"]
+        )
+        assert row["location_quotient"] == pytest.approx(expected, rel=1e-12)
+        withheld += row["suppressed_occupation_count"] > 0
+    assert withheld > 600  # most cluster x state rows have some cell withheld
+    # Energy & Natural Resources in the District of Columbia: its withheld occupations are
+    # most of the cluster's national jobs, so over all of them DC would look half as concentrated
+    dc = compared.filter(
+        (pl.col("cluster_code") == "energy-natural-resources") & (pl.col("area_code") == "1100000")
+    ).row(0, named=True)
+    assert dc["suppressed_occupation_count"] > 0 and dc["location_quotient"] > 1.5

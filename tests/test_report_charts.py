@@ -97,8 +97,11 @@ def test_state_map_handles_unpublished_states() -> None:
     data = chart.figure["data"]
     assert [t["text"] for t in data] == [["AL"], ["AK"]]  # Alaska drawn apart, in grey
     assert data[1]["marker"]["color"] == "#d9d9d9"
-    assert "3 occupations not published: both figures are lower bounds" in data[1]["hovertext"][0]
-    assert "lower bounds" not in data[0]["hovertext"][0]
+    assert (
+        "3 occupations not published: the jobs are a lower bound, the quotient is of the "
+        "published ones"
+    ) in data[1]["hovertext"][0]
+    assert "lower bound" not in data[0]["hovertext"][0]
     assert "Alabama (1.20)" in chart.summary
     assert ["Alaska", "0", "—", "3"] in chart.rows
     # which screen the counted occupations passed: the national one, in every state

@@ -18,8 +18,8 @@ def _state_hover(row: dict) -> str:
     )
     if row["suppressed_occupation_count"]:
         text += (
-            f"<br>{row['suppressed_occupation_count']} occupations not published: "
-            "both figures are lower bounds"
+            f"<br>{row['suppressed_occupation_count']} occupations not published: the jobs "
+            "are a lower bound, the quotient is of the published ones"
         )
     return text
 
@@ -114,7 +114,9 @@ def state_chart(states: pl.DataFrame, has_state_estimates: bool = True) -> Chart
         "screen above; a state's own screen, with its own living wage where the policy gives "
         "one, is in the warehouse's qualification table, not in this report.",
         "Employment sums the occupations BLS published for each state; where some were "
-        "not published (last column), the jobs and the location quotient are lower bounds.",
+        "not published (last column), the jobs are a lower bound, and the location quotient "
+        "compares the state with the nation over the occupations published for it (over all "
+        "of them, the state would look less concentrated than it is).",
         "The map's colours stop at 0.5 and 1.5, so that the states near 1 are told apart: a "
         "state beyond either end has that end's colour; its value is in the table.",
         "BLS's national estimates cover the 50 states and the District of Columbia; Puerto "
