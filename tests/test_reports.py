@@ -114,6 +114,28 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
             "no rows (no earlier release was compared with this one)"
         )
         assert "no rows" not in links[f"{slug}-occupations.csv"]
+        # the industries file: the cluster's rows, then each sub-cluster's, as the mart has them
+        industries = pl.read_csv(
+            folder / "downloads" / slug / f"{slug}-industries.csv",
+            schema_overrides={"industry_code": pl.String, "naics_code": pl.String},
+        )
+        mart = read(
+            built.warehouse,
+            "SELECT sub_cluster_code, industry_code, employment_count FROM "
+            "out_clusters__cluster_industry WHERE release_code = ? AND cluster_code = ?",
+            [RELEASE, slug],
+        )
+        assert industries.height == mart.height
+        own = industries["sub_cluster_code"].is_null()
+        assert own.arg_min() == own.sum()  # the cluster's rows come first
+        assert industries.filter(~own)["sub_cluster_code"].n_unique() == (
+            mart["sub_cluster_code"].n_unique() - 1
+        )
+        assert (
+            industries.select(mart.columns)
+            .sort(mart.columns, nulls_last=True)
+            .equals(mart.sort(mart.columns, nulls_last=True))
+        )
     index = (folder / "index.html").read_text()
     framework = load_framework()
     headings = re.findall(r'<h2 id="g\d+">(.*?)</h2>', index)

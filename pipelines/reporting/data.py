@@ -107,6 +107,7 @@ class ClusterData:
     assignments: pl.DataFrame
     sectors: pl.DataFrame
     subsectors: pl.DataFrame
+    sub_cluster_industries: pl.DataFrame  # each sub-cluster's sectors and subsectors
     has_industry_estimates: bool  # False: the release came from the national workbook alone
     has_state_estimates: bool  # the same for states
     sub_cluster_employment: pl.DataFrame
@@ -244,7 +245,8 @@ def load_cluster(
         release,
         cluster_code,
         "employment_count DESC, industry_code",
-    ).filter(pl.col("sub_cluster_code").is_null())  # cluster level, not per sub-cluster
+    )
+    cluster_industries = industries.filter(pl.col("sub_cluster_code").is_null())
     sub_cluster_employment = query_frame(
         con,
         """
@@ -299,12 +301,13 @@ def load_cluster(
             cluster_code,
             "occupation_code, sub_cluster_code",
         ),
-        sectors=industries.filter(pl.col("industry_level") == "sector"),
+        sectors=cluster_industries.filter(pl.col("industry_level") == "sector"),
         has_industry_estimates=_has_rows(
             con, "stg_oews__industries", "industry_kind = 'sector'", release
         ),
         has_state_estimates=_has_rows(con, "stg_oews__areas", "areatype_code = 'S'", release),
-        subsectors=industries.filter(pl.col("industry_level") == "subsector"),
+        subsectors=cluster_industries.filter(pl.col("industry_level") == "subsector"),
+        sub_cluster_industries=industries.filter(pl.col("sub_cluster_code").is_not_null()),
         sub_cluster_employment=sub_cluster_employment,
         states=_cluster_rows(
             con, "out_profiles__cluster_states", release, cluster_code, "area_code"

@@ -117,7 +117,8 @@ DOWNLOAD_DESCRIPTIONS = {
     "summary.csv": "the headline figures",
     "occupations.csv": "every occupation assigned to the cluster: wages, skill tier, status, "
     "reason and evidence",
-    "industries.csv": "the sectors and subsectors that employ the qualifying occupations",
+    "industries.csv": "the sectors and subsectors that employ the qualifying occupations, "
+    "for the cluster and for each of its sub-clusters",
     "states.csv": "qualifying jobs and location quotients by state",
     "changes.csv": "what changed for each occupation since the previous release",
     "industry-changes.csv": "what changed for each industry since the previous release",
@@ -151,8 +152,15 @@ def download_links(
 
 def download_tables(data: ClusterData) -> dict[str, pl.DataFrame]:
     """The cluster's tables, by download name: each a CSV and a sheet of the workbook."""
-    industries = pl.concat([data.sectors, data.subsectors]).sort(
-        "industry_level", "employment_count", "industry_code", descending=[False, True, False]
+    # the cluster's own rows first, then each sub-cluster's (sub_cluster_code names it)
+    industries = pl.concat([data.sectors, data.subsectors, data.sub_cluster_industries]).sort(
+        pl.col("sub_cluster_code").is_not_null(),
+        "sub_cluster_code",
+        "industry_level",
+        "employment_count",
+        "industry_code",
+        descending=[False, False, False, True, False],
+        nulls_last=False,
     )
     return {
         "summary": pl.DataFrame([data.summary]),
