@@ -33,17 +33,17 @@ from pipelines.reporting.data import (
     sources_used,
 )
 from pipelines.reporting.freshness import (
+    ensure_renderable,
     index_out_of_date,
     index_state,
     report_fingerprints,
-    screen_mismatch,
     stale_note,
     stale_reports,
 )
 from pipelines.resources import PolicyResource, ReportsResource
 from pipelines.review_tables import unapplied_decisions_note
 from pipelines.sources.records import record_release_sources
-from pipelines.warehouse import WarehouseResource, fetch_all, fetch_one, query_frame, table_exists
+from pipelines.warehouse import WarehouseResource, fetch_one, query_frame
 
 GROUP = "profiles"
 POOL = "duckdb"
@@ -69,14 +69,6 @@ REPORT_INPUTS = [
     INDUSTRY_CHANGES,
     "out_clusters__cluster_industry",
 ]
-
-
-class ReleaseNotProfiledError(LookupError):
-    """The release to render has no profile tables in the warehouse."""
-
-
-class ScreenChangedError(RuntimeError):
-    """The reports would state a policy, or show figures, of another screen than the release's."""
 
 
 # The five profile tables are built in one step (and their checks in another): each is still
@@ -301,29 +293,7 @@ def out_reports__cluster_reports(
     release_dir = reports.path / release
     selected = context.selected_asset_keys
     with warehouse.get_connection() as con:
-        present = (
-            [
-                r[0]
-                for r in fetch_all(con, f"SELECT DISTINCT release_code FROM {SUMMARY} ORDER BY 1")
-            ]
-            if table_exists(con, SUMMARY)
-            else []
-        )
-        if release not in present:  # before anything is written: no stray folder
-            raise ReleaseNotProfiledError(
-                f"[reports] release {release} has no profile tables in the warehouse (it has: "
-                f"{', '.join(present) or 'none'}), so there is nothing to render.\nWhat to do: "
-                f"build it first (`ccp run --release {release}`), or render a release it has."
-            )
-        mismatch = screen_mismatch(con, release, policy_fingerprint(con, rules))
-        if mismatch:  # a report must describe the screen behind its own figures
-            raise ScreenChangedError(
-                f"[reports] release {release} cannot be rendered as it is: {mismatch}. No "
-                f"report was changed.\nWhat to do: screen the release under the policy "
-                f"configured now ({policy.policy_path}) and rebuild everything after the "
-                f"screen, reports included: `ccp run --job qualify_occupations --release "
-                f"{release}`."
-            )
+        ensure_renderable(con, release, policy_fingerprint(con, rules), policy.policy_path, SUMMARY)
         # the policy as the release was screened with it, naming the tiers' actual sources;
         # read once for every report rendered here
         screened = release_policy(con, release)

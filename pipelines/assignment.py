@@ -16,7 +16,7 @@ from pipelines.policy.cluster_rules import (
     title_scope,
 )
 from pipelines.policy.cluster_tables import Resolver
-from pipelines.policy.reviews import apply_decisions, ensure_one_primary
+from pipelines.policy.review_apply import apply_decisions, ensure_one_primary
 from pipelines.review_tables import decisions_table
 from pipelines.warehouse import fetch_all, query_frame
 

@@ -58,6 +58,42 @@ _SCREEN_COPIES = {
 }
 
 
+class ReleaseNotProfiledError(LookupError):
+    """The release to render has no profile tables in the warehouse."""
+
+
+class ScreenChangedError(RuntimeError):
+    """The reports would state a policy, or show figures, of another screen than the release's."""
+
+
+def ensure_renderable(
+    con: duckdb.DuckDBPyConnection, release: str, fingerprint: str, policy_path: str, summary: str
+) -> None:
+    """Before anything is written (no stray folder, no report changed): raise when `release`
+    has no profile tables (`summary`: the table that says which do), or when its reports
+    would not describe the screen behind their own figures (see `screen_mismatch`)."""
+    present = (
+        [r[0] for r in fetch_all(con, f"SELECT DISTINCT release_code FROM {summary} ORDER BY 1")]
+        if table_exists(con, summary)
+        else []
+    )
+    if release not in present:
+        raise ReleaseNotProfiledError(
+            f"[reports] release {release} has no profile tables in the warehouse (it has: "
+            f"{', '.join(present) or 'none'}), so there is nothing to render.\nWhat to do: "
+            f"build it first (`ccp run --release {release}`), or render a release it has."
+        )
+    mismatch = screen_mismatch(con, release, fingerprint)
+    if mismatch:
+        raise ScreenChangedError(
+            f"[reports] release {release} cannot be rendered as it is: {mismatch}. No "
+            f"report was changed.\nWhat to do: screen the release under the policy "
+            f"configured now ({policy_path}) and rebuild everything after the "
+            f"screen, reports included: `ccp run --job qualify_occupations --release "
+            f"{release}`."
+        )
+
+
 def screen_mismatch(con: duckdb.DuckDBPyConnection, release: str, fingerprint: str) -> str | None:
     """Why a report of `release` rendered now would not describe its own figures, or None.
 
