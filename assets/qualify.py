@@ -141,6 +141,10 @@ def counts_md(con: duckdb.DuckDBPyConnection, sql: str) -> MetadataValue:
         "stg_ep__occupations",
         "stg_onet__job_zones",
         "raw_policy__skill_fallback_rules",
+        # not read here, but a state living-wage file the screen refuses should stop the run
+        # before any of the screen is rewritten: tiers of a policy that was refused would
+        # otherwise sit beside the statuses of the one before
+        "raw_policy__state_living_wages",
     ],
 )
 def int_qualify__skill_tiers(

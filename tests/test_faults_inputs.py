@@ -168,6 +168,9 @@ def test_broken_policy_inputs_fail_clearly_and_lose_nothing(
     result = fault.run("qualify_occupations", policy_path=policy)
     assert not result.success
     assert_explained(failure_text(result), source, *fragments)
+    # nothing of the refused policy's screen was written, not even its skill tiers
+    assert not [e for e in result.get_asset_materialization_events() if e.asset_key.path[0]
+                .startswith(("int_qualify", "out_qualify"))]  # fmt: skip
     fault.assert_intact()
 
 
