@@ -72,6 +72,30 @@ def ensure_dagster_home(settings: Settings) -> Path:
     return home
 
 
+def policy_problem(settings: Settings) -> str | None:
+    """What is wrong with the policy file or the state living-wage file it names, found before
+    a run starts (the run would stop at the screen, after ingesting everything); None if
+    nothing. The CSV's rows are checked by the screen, against the release's states."""
+    from pipelines.policy.qualification import PolicyError, load_policy
+
+    try:
+        wage = load_policy(Path(settings.policy_path)).living_wage
+    except PolicyError as err:
+        return str(err)
+    csv_path = wage.state_thresholds_csv
+    if csv_path is None:
+        return None
+    path = csv_path if csv_path.is_absolute() else PROJECT_ROOT / csv_path
+    if path.is_file():
+        return None
+    return (
+        f"[living wage CSV] {path} does not exist (living_wage.state_thresholds_csv in "
+        f"{settings.policy_path}; a relative path is read from the project folder, "
+        f"{PROJECT_ROOT}).\nWhat to do: correct the path, or set it to null to use the "
+        "national threshold in every state."
+    )
+
+
 def run(
     settings: Settings,
     job_name: str,
@@ -102,6 +126,12 @@ def run(
             "path, or unset the setting to use the default source instead (offline the "
             "embedded data or the project's fallback, in live mode a download).\n\nNothing "
             "ran; the warehouse keeps its previous tables.",
+            file=sys.stderr,
+        )
+        return 2
+    if problem := policy_problem(settings):
+        print(
+            f"ccp run: {problem}\n\nNothing ran; the warehouse keeps its previous tables.",
             file=sys.stderr,
         )
         return 2

@@ -6,7 +6,10 @@ import os
 from pathlib import Path
 
 import duckdb
+import yaml
 
+from pipelines.policy.qualification import DEFAULT_POLICY_PATH as POLICY
+from pipelines.settings import PROJECT_ROOT
 from tests.support.loopback import LoopbackServer
 from tests.support.pipeline import ccp
 
@@ -122,6 +125,24 @@ def test_a_local_copy_that_is_not_there_stops_before_any_run(tmp_path: Path) -> 
     done = ccp(tmp_path, "run", CCP_SOC_LOCAL_PATH=str(tmp_path / "nope.xlsx"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"no file or folder at CCP_SOC_LOCAL_PATH={tmp_path / 'nope.xlsx'}" in done.stderr
+    assert "Nothing ran" in done.stderr and not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_a_policy_the_screen_would_refuse_stops_before_any_run(tmp_path: Path) -> None:
+    """A policy file that is not there, or that names a state living-wage file that is not,
+    is said before the run ingests anything (the run stopped at the screen, minutes later)."""
+    done = ccp(tmp_path, "run", CCP_POLICY_PATH=str(tmp_path / "nope.yaml"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"[policy] {tmp_path / 'nope.yaml'} does not exist." in done.stderr
+    assert "CCP_POLICY_PATH" in done.stderr
+    assert "Nothing ran" in done.stderr and not (tmp_path / "warehouse.duckdb").exists()
+    policy = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
+    policy["living_wage"]["state_thresholds_csv"] = "state_wages.csv"  # from the project folder
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy), encoding="utf-8")
+    done = ccp(tmp_path, "run", CCP_POLICY_PATH=str(tmp_path / "policy.yaml"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"[living wage CSV] {PROJECT_ROOT / 'state_wages.csv'} does not exist" in done.stderr
+    assert "a relative path is read from the project folder" in done.stderr
     assert "Nothing ran" in done.stderr and not (tmp_path / "warehouse.duckdb").exists()
 
 
