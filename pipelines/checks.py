@@ -26,6 +26,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from pipelines.errors import ExplainedError
 from pipelines.metadata import markdown_table
 from pipelines.warehouse import WarehouseResource, passed_contract, query_frame, table_exists
 from schemas import CONTRACTS, ContractError, contract_sha256, validate_table
@@ -88,7 +89,7 @@ def sql_check(
     return Check(asset, name, description, failing_rows_sql, blocking, tuple(deps or ()), remedy)
 
 
-class CheckFailedError(ValueError):
+class CheckFailedError(ExplainedError, ValueError):
     """A blocking check failed on a new table before it was swapped in; nothing was written."""
 
 

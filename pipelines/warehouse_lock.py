@@ -12,8 +12,10 @@ from typing import Any
 import duckdb
 from dagster import get_dagster_logger
 
+from pipelines.errors import ExplainedError
 
-class WarehouseLockedError(RuntimeError):
+
+class WarehouseLockedError(ExplainedError, RuntimeError):
     """Another process holds the warehouse file."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
+from pipelines.errors import ExplainedError
 from schemas.int_clusters__industry_evidence import IntClustersIndustryEvidence
 from schemas.int_clusters__rule_assignment import IntClustersRuleAssignment
 from schemas.int_clusters__rule_matches import IntClustersRuleMatches
@@ -74,7 +75,7 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
-class ContractError(ValueError):
+class ContractError(ExplainedError, ValueError):
     """A table broke its contract; nothing was written."""
 
     def __init__(self, table: str, failure_cases: pl.DataFrame):

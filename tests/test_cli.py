@@ -231,3 +231,28 @@ def test_a_job_that_reads_no_source_says_a_new_local_copy_is_not_used(tmp_path: 
     assert "`ccp run` (the main job) loads it" in done.stderr
     quiet = ccp(tmp_path, "run", "--job", "qualify_occupations")
     assert quiet.returncode == 0 and "Note: the" not in quiet.stderr
+
+
+def test_the_ui_starts_with_the_sources_release_as_a_partition(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """`make dev`'s first step adds the release the configured source holds (offline, the
+    embedded 2025A01), so a first-time user need not type a partition code the UI does not
+    explain; once, and a settings typo stops it with the message."""
+    from dagster import DagsterInstance
+
+    from pipelines.cli import prepare_ui, prepare_ui_main
+    from pipelines.settings import Settings
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    settings = Settings.from_env(environ={"CCP_CACHE_DIR": str(tmp_path / "cache")})
+    assert prepare_ui(settings) == "2025A01"
+    assert "Added OEWS release 2025A01 as a partition" in capsys.readouterr().err
+    with DagsterInstance.get() as instance:
+        assert instance.get_dynamic_partitions("oews_release") == ["2025A01"]
+    assert prepare_ui(settings) is None  # already there
+    for key in [k for k in os.environ if k.startswith("CCP_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("CCP_SOURCE_MOD", "live")
+    assert prepare_ui_main() == 2
+    assert "Did you mean CCP_SOURCE_MODE?" in capsys.readouterr().err

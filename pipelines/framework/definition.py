@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from pipelines.errors import ExplainedError
 from pipelines.policy.rules_file import SAFE_LOADER
 
 DEFAULT_PATH = Path(__file__).resolve().with_name("framework_2024.yaml")
@@ -29,7 +30,7 @@ _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff
 _QUOTES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u0060\u00b4"), "'")
 
 
-class FrameworkError(ValueError):
+class FrameworkError(ExplainedError, ValueError):
     """The framework file is unreadable or invalid; the message names the file and the entry."""
 
 

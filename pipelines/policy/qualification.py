@@ -16,6 +16,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipelines.errors import ExplainedError
 from pipelines.policy.csv_text import NotUtf8Error, decode_csv
 from pipelines.policy.rules_file import SAFE_LOADER
 from pipelines.settings import PROJECT_ROOT
@@ -56,7 +57,7 @@ UNDESCRIBED_SOURCE_START = "not stated in the policy file "
 UNDESCRIBED_GEOGRAPHY_END = ", set in the policy file"
 
 
-class PolicyError(ValueError):
+class PolicyError(ExplainedError, ValueError):
     """The policy file or the state living-wage CSV is invalid; the message says where."""
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.errors import ExplainedError
 from pipelines.policy.csv_text import NotUtf8Error, decode_csv
 
 COLUMNS = [
@@ -61,7 +62,7 @@ Resolver = Callable[[str, str], tuple[str, str | None] | None]
 Records = Iterator[tuple[int, dict[str, str]]]
 
 
-class ReviewError(ValueError):
+class ReviewError(ExplainedError, ValueError):
     """The reviewer decisions file is invalid; the message names the line and what to do."""
 
 

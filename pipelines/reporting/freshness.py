@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.errors import ExplainedError
 from pipelines.review_tables import applied_decisions_table
 from pipelines.warehouse import fetch_all, fetch_one, table_exists
 
@@ -58,11 +59,11 @@ _SCREEN_COPIES = {
 }
 
 
-class ReleaseNotProfiledError(LookupError):
+class ReleaseNotProfiledError(ExplainedError, LookupError):
     """The release to render has no profile tables in the warehouse."""
 
 
-class ScreenChangedError(RuntimeError):
+class ScreenChangedError(ExplainedError, RuntimeError):
     """The reports would state a policy, or show figures, of another screen than the release's."""
 
 

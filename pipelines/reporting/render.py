@@ -27,6 +27,7 @@ import jinja2
 import plotly
 import polars as pl
 
+from pipelines.errors import ExplainedError
 from pipelines.policy.reviews import place
 from pipelines.reporting import charts, state_map
 from pipelines.reporting.data import (
@@ -102,7 +103,7 @@ def fmt_file_size(size: int) -> str:
     return f"{size / 1024:,.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:,.1f} MB"
 
 
-class ReportWriteError(RuntimeError):
+class ReportWriteError(ExplainedError, RuntimeError):
     """A report file could not be written (disk full, read-only folder); the previous file is
     left as it was."""
 

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.errors import ExplainedError
 from pipelines.sources.digest import Expect, digest_file
 
 
-class SourceError(Exception):
+class SourceError(ExplainedError):
     """Clear, user-facing failure: names the source, what was wrong, and what to do."""
 
     def __init__(
