@@ -256,7 +256,10 @@ def raw_review__decisions(
 ) -> MaterializeResult:
     """IAG reviewer decisions (add / remove / move, with reviewer, date and rationale) from the
     versioned CSV at CCP_REVIEW_DECISIONS_PATH (or every CSV in that folder), validated
-    strictly."""
+    strictly. These are the decisions read: the assignment can still refuse them (a remove
+    that leaves a qualifying occupation in no cluster); the ones each release's assignment
+    applied are in out_clusters__review_decisions, swapped in with
+    out_clusters__occupation_cluster."""
     path = Path(sources.review_decisions_path)
     resolve = framework_resolver(load_framework())
     with warehouse.get_connection() as con:

@@ -314,7 +314,8 @@ def out_reports__cluster_reports(
                     "release_code": release,
                     "page_kb": round(page / 1024),
                     "downloads_kb": round(sum(sizes.values()) / 1024),
-                    "occupations": data.occupations.height,
+                    "assigned_occupations": data.occupations.height,
+                    "qualifying_occupations": data.summary["qualifying_occupation_count"],
                 },
             )
         stale = stale_reports(con, reports.path, release, fingerprints)

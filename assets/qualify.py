@@ -247,7 +247,7 @@ def out_qualify__occupation_qualification(
         )
         tiers_from = tier_sources(con, release)
     meta["policy"] = MetadataValue.md(rules.summary(tiers_from))
-    meta["sources"] = MetadataValue.md(markdown_table(files, 20))
+    meta["sources"] = MetadataValue.md(markdown_table(files, 20, max_chars=400))
     if (files.filter(pl.col("source").is_in(["ep", "onet"]))["url"].is_null()).all():
         meta["note"] = (
             "Skill tiers come from the project's built-in SOC-group rules (no EP or O*NET "

@@ -15,12 +15,17 @@ from pipelines.warehouse import fetch_all, fetch_one, query_frame, sql_text, wri
 PREVIEW_ROWS = 10
 
 
-def markdown_table(frame: pl.DataFrame, max_rows: int = PREVIEW_ROWS) -> str:
-    """A small markdown table (pipes escaped) for the UI's preview."""
+def markdown_table(
+    frame: pl.DataFrame, max_rows: int = PREVIEW_ROWS, max_chars: int = 160
+) -> str:
+    """A small markdown table (pipes escaped) for the UI's preview; a cell longer than
+    `max_chars` is cut there and ends in "…", so a cut text never reads as a whole one."""
 
     def cell(value: Any) -> str:
-        text = "" if value is None else str(value)
-        return text.replace("|", "\\|").replace("\n", " ")[:80]
+        text = "" if value is None else str(value).replace("\n", " ")
+        if len(text) > max_chars:
+            text = text[: max_chars - 1].rstrip() + "…"
+        return text.replace("|", "\\|")
 
     head = frame.head(max_rows)
     lines = [

@@ -173,6 +173,39 @@ def test_a_partition_that_is_not_a_release_fails_clearly_and_is_removed(ui: str)
     assert "May 2026" not in dimension["partitionKeys"]
 
 
+RUN_FAILURE = """
+query RunFailure($runId: ID!) {
+  logsForRun(runId: $runId) {
+    ... on EventConnection {
+      events { ... on RunFailureEvent { message } ... on ExecutionStepFailureEvent {
+        error { message } failureMetadata { description } } }
+    }
+  }
+}
+"""
+
+
+def test_a_failed_run_shows_the_projects_message_not_a_wrapper(ui: str) -> None:
+    """The reports of a release the warehouse has not built: the step's failure is the
+    project's message itself (its description, what the UI shows first), not Dagster's
+    "Error occurred while executing op" with the message buried in the cause."""
+    key = {"repo": REPOSITORY, "name": RELEASES.name, "key": "2019A01"}
+    added = graphql(ui, ADD_PARTITION, key)
+    assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess"
+    run_id, status = launch_and_wait(ui, "render_reports", "2019A01")
+    assert status == "FAILURE"
+    events = graphql(ui, RUN_FAILURE, {"runId": run_id})["logsForRun"]["events"]
+    [step] = [e for e in events if e.get("error")]
+    assert "Error occurred while executing op" not in step["error"]["message"]
+    assert step["failureMetadata"]["description"].startswith(
+        "[reports] release 2019A01 has no profile tables in the warehouse"
+    )
+    assert (
+        "What to do: build it first (`ccp run --release 2019A01`)"
+        in (step["failureMetadata"]["description"])
+    )
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(chromium() is None, reason="needs Debian's chromium")
 def test_asset_graph_renders_in_chromium(ui: str) -> None:

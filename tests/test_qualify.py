@@ -301,6 +301,20 @@ def test_bad_policy_names_the_field(tmp_path: Path, change: dict, fragment: str)
     assert fragment in str(err.value)
 
 
+def test_a_misspelt_policy_setting_is_named_with_the_one_it_resembles(tmp_path: Path) -> None:
+    data = yaml.safe_load((PROJECT_ROOT / "pipelines/policy/qualification.yaml").read_text())
+    data["living_wage"]["wage_statistc"] = data["living_wage"].pop("wage_statistic")
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(PolicyError) as err:
+        load_policy(path)
+    assert (
+        "living_wage.wage_statistic: missing (the shipped qualification.yaml has it, with what "
+        "it means); living_wage.wage_statistc: not a setting of the policy file (did you mean "
+        "'wage_statistic'?)"
+    ) in str(err.value)
+
+
 def test_a_changed_threshold_is_not_printed_with_the_default_description(tmp_path: Path) -> None:
     """Only hourly_usd edited: the shipped geography and source describe $25.00 ("midpoint ...
     near the median"), so the reports would state them beside another figure."""

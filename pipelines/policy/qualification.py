@@ -7,6 +7,7 @@ the file, the field or line, and what to do, never a silent default.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from collections.abc import Collection
 from pathlib import Path
@@ -197,13 +198,39 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:
         policy = QualificationPolicy.model_validate(data)
     except ValidationError as err:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+            f"{'.'.join(str(p) for p in e['loc'])}: "
+            f"{_PLAIN_MESSAGES.get(e['type'], e['msg'])}{_did_you_mean(e)}"
+            for e in err.errors()
         )
         raise PolicyError(
             f"[policy] {path} is invalid: {problems}\nWhat to do: fix those fields "
             f"(see the comments in {DEFAULT_POLICY_PATH.name} and the README)."
         ) from None
     return _without_stale_default_description(policy, path)
+
+
+# pydantic's words for the two mistakes a hand-edited file makes most, in the file's terms
+_PLAIN_MESSAGES = {
+    "missing": "missing (the shipped qualification.yaml has it, with what it means)",
+    "extra_forbidden": "not a setting of the policy file",
+}
+
+
+def _field_names(model: type[BaseModel] = QualificationPolicy) -> set[str]:
+    """Every field name of the policy file, at any depth."""
+    names = set(model.model_fields)
+    for field in model.model_fields.values():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            names |= _field_names(field.annotation)
+    return names
+
+
+def _did_you_mean(error: dict) -> str:
+    """For a key the policy does not have (a misspelt one, most likely): the one it resembles."""
+    if error["type"] != "extra_forbidden":
+        return ""
+    close = difflib.get_close_matches(str(error["loc"][-1]), sorted(_field_names()), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 # The shipped threshold, and how the shipped file describes it.
