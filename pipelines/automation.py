@@ -113,7 +113,8 @@ def earlier_runs(context: SensorEvaluationContext, release: str, key: str) -> li
     minimum_interval_seconds=6 * 3600,
     default_status=DefaultSensorStatus.STOPPED,
     description="Polls BLS's oe.release (conditional GET) and requests one refresh per OEWS "
-    "release the warehouse doesn't hold yet. Needs CCP_CONTACT; runs only in live mode.",
+    "release the warehouse doesn't hold yet. Needs CCP_CONTACT; runs only in live mode. "
+    "Settings are read when the UI starts: after setting one, restart make dev.",
 )
 def oews_new_release_sensor(
     context: SensorEvaluationContext, sources: SourcesResource, warehouse: WarehouseResource
@@ -175,7 +176,9 @@ def oews_new_release_sensor(
     execution_timezone=TIMEZONE,
     default_status=DefaultScheduleStatus.STOPPED,
     description="Annual refresh of every source and everything downstream, mid-April (after "
-    "BLS's spring OEWS release).",
+    "BLS's spring OEWS release), for the release the configured source holds: BLS's current "
+    "one in live mode; offline, the embedded snapshot's, so it rebuilds the same release "
+    "(with the sources and rules as they are then).",
 )
 def annual_refresh(
     context: ScheduleEvaluationContext, sources: SourcesResource
