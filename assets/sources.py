@@ -355,12 +355,14 @@ def raw_onet__job_zones(
         with refused_downloads_set_aside([file]):
             zones = read_job_zones(paths["Job Zones.txt"])
             read_job_zone_reference(paths["Job Zone Reference.txt"])  # validates the release
-        stated = release or "(release not stated; set CCP_ONET_RELEASE)"
+        # the reports' words for a release nobody stated (published text: no setup advice)
+        stated = release or "(release not recorded)"
         note = f"O*NET {stated} Job Zones. {attribution(stated)}"
         if not release:
             context.log.warning(
                 f"O*NET: the release of {name} is not in its name, so the reports' attribution "
-                "says 'release not recorded'; set CCP_ONET_RELEASE (e.g. 29.1) to name it"
+                "and Sources table say 'release not recorded'; set CCP_ONET_RELEASE (e.g. 29.1) "
+                "to name it"
             )
     zones = zones.with_columns(pl.lit(release if file else None, pl.String).alias("onet_release"))
     with warehouse.get_connection() as con:

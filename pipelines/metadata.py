@@ -15,9 +15,7 @@ from pipelines.warehouse import fetch_all, fetch_one, query_frame, sql_text, wri
 PREVIEW_ROWS = 10
 
 
-def markdown_table(
-    frame: pl.DataFrame, max_rows: int = PREVIEW_ROWS, max_chars: int = 160
-) -> str:
+def markdown_table(frame: pl.DataFrame, max_rows: int = PREVIEW_ROWS, max_chars: int = 160) -> str:
     """A small markdown table (pipes escaped) for the UI's preview; a cell longer than
     `max_chars` is cut there and ends in "…", so a cut text never reads as a whole one."""
 

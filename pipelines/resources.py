@@ -250,10 +250,13 @@ class SourcesResource(ConfigurableResource):
         logger: logging.Logger | None,
     ) -> FetchedFile | None:
         """A source file from a local copy or a live download; None in embedded mode (offline),
-        where the caller uses the embedded data or the project's fallback instead."""
+        where the caller uses the embedded data or the project's fallback instead. `name` is
+        the download's; a local copy is recorded under its own name (the provenance a report
+        cites: db_29_1_text.zip is not the default URL's db_30_0_text.zip)."""
         mode = self.mode_for(local)
         if mode == "local":
-            return describe_local_file(Path(str(local)), source=source, name=name, expect=expect)
+            path = Path(str(local))
+            return describe_local_file(path, source=source, name=path.name, expect=expect)
         if mode == "live" and url:  # an empty URL leaves the source out of a live run
             return self.downloader(logger).fetch(url, source=source, name=name, expect=expect)
         return None

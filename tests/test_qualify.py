@@ -127,6 +127,24 @@ def test_software_developers_qualify_with_ep(with_ep: Path) -> None:
     assert "Bachelor's degree" in dev["reason"] and "$65.38" in dev["reason"]
 
 
+def test_local_copies_are_recorded_under_their_own_names(with_ep: Path) -> None:
+    """The provenance a report cites names the file read, not the download's default name
+    (occupation.xlsx, db_30_0_text.zip); the release's tables record the same files."""
+    files = read(
+        with_ep, "SELECT source, file_name, url FROM raw_sources__files WHERE is_used ORDER BY 1"
+    )
+    assert files.rows() == [
+        ("ep", EP_XLSX.name, EP_XLSX.as_uri()),
+        ("onet", "Job Zones.txt", (ONET_DIR / "Job Zones.txt").as_uri()),
+    ]
+    recorded = read(
+        with_ep,
+        "SELECT DISTINCT source, file_name FROM raw_sources__release_files "
+        "WHERE release_code = '2025A01' AND is_used ORDER BY 1",
+    )
+    assert recorded.rows() == [("ep", EP_XLSX.name), ("onet", "Job Zones.txt")]
+
+
 def test_no_credential_short_term_training_is_low_skill(with_ep: Path) -> None:
     fast_food = national(with_ep, "35-3023")
     assert fast_food["skill_tier"] == "low" and fast_food["status"] == "excluded"
@@ -218,6 +236,10 @@ def test_job_zone_policy_uses_onet(with_ep: Path, tmp_path: Path) -> None:
     assert book.sheetnames[0] == "about"
     about = [row[0] for row in book["about"].iter_rows(min_row=2, values_only=True)]
     assert any(cited in line and "CC BY 4.0" in line for line in about)
+    # the skill sources in the order the screen tried them, as the report says: O*NET first
+    [skills] = [line for line in about if line.startswith("Skill tier from ")]
+    assert skills.startswith("Skill tier from O*NET Job Zones")
+    assert "Where that does not cover an occupation, from BLS Employment Projections" in skills
     # a release nobody stated is said so in published text, without setup advice
     unknown = SourcesUsed(("job_zone",), ("rules",)).onet_attribution
     assert unknown and "O*NET (release not recorded) Database" in unknown and "CCP_" not in unknown

@@ -11,7 +11,6 @@ import re
 import polars as pl
 import xlsxwriter
 
-from pipelines.policy.qualification import SKILL_SOURCE_NAMES, SKILL_SOURCE_ORDER
 from pipelines.policy.reviews import COLUMNS as REVIEW_COLUMNS
 from pipelines.reporting.data import ClusterData, bls_disclaimer
 from schemas.dictionary import column_description
@@ -172,7 +171,7 @@ def download_tables(data: ClusterData) -> dict[str, pl.DataFrame]:
     }
 
 
-def about_sheet(data: ClusterData) -> pl.DataFrame:
+def about_sheet(data: ClusterData, skill_item: str) -> pl.DataFrame:
     """The workbook's first sheet: what it is, where its figures come from, and the
     attributions its sources require (O*NET's CC BY 4.0 where its Job Zones set skill tiers),
     so the file carries them wherever it is sent."""
@@ -185,11 +184,9 @@ def about_sheet(data: ClusterData) -> pl.DataFrame:
         # the screen, so the margins and statuses can be read without the report
         f"Screen: an occupation qualifies when it is middle- or high-skill and its national "
         f"{data.wage_statistic} wage meets the living wage of {data.threshold_label}; "
-        "living_wage_margin_usd and _pct compare that wage with it. Skill tiers from "
-        + "; ".join(
-            SKILL_SOURCE_NAMES[s] for s in SKILL_SOURCE_ORDER if s in data.used.skill_sources
-        )
-        + ".",
+        "living_wage_margin_usd and _pct compare that wage with it.",
+        # in the order the screen tried the sources, each with its rule, as the report says
+        skill_item,
         bls_disclaimer(data.projection is not None),
         *([data.used.onet_attribution] if data.used.onet_attribution else []),
         "The National Career Clusters® Framework is © Advance CTE; this workbook is not "
@@ -218,14 +215,18 @@ def columns_sheet(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=["sheet", "column", "meaning"], orient="row")
 
 
-def downloads(data: ClusterData, tables: dict[str, pl.DataFrame]) -> dict[str, bytes]:
+def downloads(
+    data: ClusterData, tables: dict[str, pl.DataFrame], skill_item: str
+) -> dict[str, bytes]:
     """File name -> bytes for the cluster's download folder: `tables` (download_tables), the
-    workbook of them all (after an `about` sheet and a `columns` sheet) and the review sheet."""
+    workbook of them all (after an `about` sheet and a `columns` sheet) and the review sheet.
+    `skill_item`: the policy's sentence on where the skill tiers came from, as the report
+    states it (QualificationPolicy.skill_item)."""
     slug = data.cluster["cluster_code"]
     sheet = review_sheet(data)
     files = {f"{slug}-{name}.csv": frame.write_csv().encode() for name, frame in tables.items()}
     files[f"{slug}.xlsx"] = _xlsx(
-        {"about": about_sheet(data), "columns": columns_sheet(tables), **tables}
+        {"about": about_sheet(data, skill_item), "columns": columns_sheet(tables), **tables}
     )
     files[f"{slug}-review-sheet.csv"] = sheet.write_csv().encode()
     files[f"{slug}-review-sheet.xlsx"] = _xlsx({"review": sheet}, for_review=True)

@@ -185,7 +185,7 @@ def render_cluster(
         charts.outlook_chart(data.occupations, data.projection),
     ]
     tables = download_tables(data)
-    files = downloads(data, tables)
+    files = downloads(data, tables, skill_item=policy_summary[0])
     links = download_links(data, files, tables)
     page = (
         environment()
