@@ -293,7 +293,9 @@ def out_reports__cluster_reports(
     release_dir = reports.path / release
     selected = context.selected_asset_keys
     with warehouse.get_connection() as con:
-        ensure_renderable(con, release, policy_fingerprint(con, rules), policy.policy_path, SUMMARY)
+        ensure_renderable(
+            con, release, lambda: policy_fingerprint(con, rules), policy.policy_path, SUMMARY
+        )
         # the policy as the release was screened with it, naming the tiers' actual sources;
         # read once for every report rendered here
         screened = release_policy(con, release)

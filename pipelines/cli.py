@@ -120,7 +120,7 @@ def policy_problem(settings: Settings) -> str | None:
     from pipelines.policy.qualification import PolicyError, load_policy
 
     try:
-        wage = load_policy(Path(settings.policy_path)).living_wage
+        wage = load_policy(settings.resolve(settings.policy_path)).living_wage
     except PolicyError as err:
         return str(err)
     csv_path = wage.state_thresholds_csv

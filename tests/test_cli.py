@@ -106,8 +106,9 @@ def test_a_job_that_downloads_nothing_says_how_to_run_without_the_source(tmp_pat
 
 def test_a_release_the_source_does_not_hold_stops_before_any_run(tmp_path: Path) -> None:
     """Offline, without the history backfill, only the embedded 2025A01 can be ingested: the
-    main job for another release says so, and what to do, before anything runs."""
-    done = ccp(tmp_path, "run", "--release", "2024A01")
+    main job for another release says so, and what to do, before anything runs. (Run from
+    another folder: the project's own files, such as the policy, are found all the same.)"""
+    done = ccp(tmp_path, "run", "--release", "2024A01", cwd=tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "holds release 2025A01, not 2024A01, and no history backfill is configured" in (
         done.stderr

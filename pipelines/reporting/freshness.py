@@ -20,6 +20,7 @@ once.)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -68,11 +69,17 @@ class ScreenChangedError(ExplainedError, RuntimeError):
 
 
 def ensure_renderable(
-    con: duckdb.DuckDBPyConnection, release: str, fingerprint: str, policy_path: str, summary: str
+    con: duckdb.DuckDBPyConnection,
+    release: str,
+    fingerprint: Callable[[], str],
+    policy_path: str,
+    summary: str,
 ) -> None:
     """Before anything is written (no stray folder, no report changed): raise when `release`
     has no profile tables (`summary`: the table that says which do), or when its reports
-    would not describe the screen behind their own figures (see `screen_mismatch`)."""
+    would not describe the screen behind their own figures (see `screen_mismatch`; the
+    configured policy's `fingerprint` is asked for only then: it reads the policy tables, which
+    a warehouse without profile tables may not have)."""
     present = (
         [r[0] for r in fetch_all(con, f"SELECT DISTINCT release_code FROM {summary} ORDER BY 1")]
         if table_exists(con, summary)
@@ -84,7 +91,7 @@ def ensure_renderable(
             f"{', '.join(present) or 'none'}), so there is nothing to render.\nWhat to do: "
             f"build it first (`ccp run --release {release}`), or render a release it has."
         )
-    mismatch = screen_mismatch(con, release, fingerprint)
+    mismatch = screen_mismatch(con, release, fingerprint())
     if mismatch:
         raise ScreenChangedError(
             f"[reports] release {release} cannot be rendered as it is: {mismatch}. No "

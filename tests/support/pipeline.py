@@ -39,9 +39,10 @@ def isolated_settings(tmp: Path, **overrides: object) -> Settings:
     return Settings.from_env(environ={}, **base)
 
 
-def ccp(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """`ccp ARGS` as a user runs it (a subprocess), with its folders in `tmp` unless `env`
-    (CCP_* variables) points elsewhere; the developer's own CCP_* settings are ignored."""
+def ccp(tmp: Path, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    """`ccp ARGS` as a user runs it (a subprocess, from `cwd` or the test's folder), with its
+    folders in `tmp` unless `env` (CCP_* variables) points elsewhere; the developer's own
+    CCP_* settings are ignored."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
     environ |= {
         "DAGSTER_HOME": str(tmp / "dagster_home"),
@@ -50,7 +51,9 @@ def ccp(tmp: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
         "CCP_OUTPUT_DIR": str(tmp / "reports"),
         **env,
     }
-    return subprocess.run([CCP, *args], env=environ, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [CCP, *args], env=environ, capture_output=True, text=True, timeout=300, cwd=cwd
+    )
 
 
 def run_refresh(
