@@ -54,7 +54,11 @@ from pipelines.resources import SourcesResource
 from pipelines.review_tables import APPLIED, record_applied_decisions
 from pipelines.sources.cache import refused_downloads_set_aside
 from pipelines.sources.crosswalk import read_crosswalk
-from pipelines.sources.records import record_release_sources, record_source
+from pipelines.sources.records import (
+    record_release_sources,
+    record_source,
+    record_staged_source,
+)
 from pipelines.warehouse import (
     WarehouseResource,
     sql_text,
@@ -131,13 +135,20 @@ def raw_crosswalk__rows(
         raw = read_crosswalk(Path(file.path)) if file else None
     with warehouse.get_connection() as con:
         frame = match_crosswalk(con, raw, framework_resolver(load_framework()))
-        write_frame(con, "raw_crosswalk__rows", frame)
-        meta = table_metadata(con, "raw_crosswalk__rows")
         if file is None:
-            meta["note"] = sources.unavailable_note("CCP_CROSSWALK_URL", "CCP_CROSSWALK_LOCAL_PATH")
+            note = sources.unavailable_note("CCP_CROSSWALK_URL", "CCP_CROSSWALK_LOCAL_PATH")
         else:
-            meta["note"] = f"Advance CTE Framework Crosswalk: {frame.height} rows"
-        record_source(con, "crosswalk", file, meta["note"])
+            note = f"Advance CTE Framework Crosswalk: {frame.height} rows"
+        record_source(con, "crosswalk", file, note)
+        # the assignment reads this table as it is: its file is the one the warehouse holds
+        write_frame(
+            con,
+            "raw_crosswalk__rows",
+            frame,
+            before_commit=functools.partial(record_staged_source, source="crosswalk"),
+        )
+        meta = table_metadata(con, "raw_crosswalk__rows")
+        meta["note"] = note
         if file is not None:
             meta["source"] = file.url
             meta["sha256"] = file.sha256

@@ -84,7 +84,7 @@ class ProfileTable:
 def _summary(
     context: AssetExecutionContext, con: duckdb.DuckDBPyConnection, release: str
 ) -> dict[str, Any]:
-    meta = build_table(con, SUMMARY, [release])
+    meta = _plain(SUMMARY, records=("ep",))(context, con, release)
     overview = query_frame(
         con,
         "SELECT cluster_name, qualifying_occupation_count AS occupations, "

@@ -5,6 +5,7 @@ only then swaps it in, keeping other releases' rows. Checks beside each asset ca
 OEWS traps (a shifted datatype mapping, dangling codes, an empty national total).
 """
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from pipelines.sources.oews import verify_unchanged
 from pipelines.sources.oews_cells import CELLS, cells_source, parsed_files
 from pipelines.sources.oews_checks import check_cells, check_datatypes
 from pipelines.sources.onet import attribution, job_zones_by_soc
+from pipelines.sources.records import record_staged_source
 from pipelines.staging_checks import OEWS_TRAP_CHECKS
 from pipelines.warehouse import (
     WarehouseResource,
@@ -47,6 +49,7 @@ def build(
     unordered: bool = False,
     inspect: Callable[[str], None] | None = None,
     source_errors: AbstractContextManager[Any] | None = None,
+    before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> MaterializeResult:
     """Build one staging table from its SQL file; log and return its metadata."""
     meta = build_table(
@@ -57,6 +60,7 @@ def build(
         unordered=unordered,
         inspect=inspect,
         source_errors=source_errors,
+        before_commit=before_commit,
     )
     context.log.info(f"{table}: {meta['dagster/row_count']} rows")
     return MaterializeResult(metadata=meta)
@@ -242,7 +246,14 @@ def stg_ep__occupations(
     """BLS Employment Projections by occupation: typical entry education, experience and
     training, 10-year employment change and annual openings (empty when EP is unavailable)."""
     with warehouse.get_connection() as con:
-        return build(context, con, "stg_ep__occupations", [], per_release=False)
+        return build(
+            context,
+            con,
+            "stg_ep__occupations",
+            [],
+            per_release=False,
+            before_commit=functools.partial(record_staged_source, source="ep"),
+        )
 
 
 @asset(
@@ -278,6 +289,7 @@ def stg_onet__job_zones(
             "stg_onet__job_zones",
             rolled,
             **enforce_contract("stg_onet__job_zones"),
+            before_commit=functools.partial(record_staged_source, source="onet"),
         )
         meta = table_metadata(con, "stg_onet__job_zones")
     if release:

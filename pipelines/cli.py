@@ -85,9 +85,13 @@ def prepare_ui(settings: Settings) -> str | None:
     from pipelines.resources import SourcesResource
     from pipelines.sources.files import SourceError
 
+    # live, one quick question to BLS (no retries, a short timeout): the UI must not wait on it
+    quick = settings.model_copy(
+        update={"http_max_retries": 0, "http_timeout_s": min(settings.http_timeout_s, 10.0)}
+    )
     try:
-        release = SourcesResource.from_settings(settings).current_release()
-    except SourceError as err:
+        release = SourcesResource.from_settings(quick).current_release()
+    except (SourceError, ValueError) as err:
         print(f"note: no release partition added for the UI:\n{err}", file=sys.stderr)
         return None
     with DagsterInstance.get() as instance:

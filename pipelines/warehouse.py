@@ -363,6 +363,7 @@ def write_frame(
     contract_sha256: str | None = None,
     keep_where: str | None = None,
     describe: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> int:
     """`write_table` for a polars frame built in Python (moved in via Arrow)."""
     view = f"_frame_{table}"
@@ -375,4 +376,5 @@ def write_frame(
             contract_sha256=contract_sha256,
             keep_where=keep_where,
             describe=describe,
+            before_commit=before_commit,
         )

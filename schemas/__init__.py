@@ -43,6 +43,7 @@ from schemas.stg_oews__occupations import StgOewsOccupations
 from schemas.stg_oews__release import StgOewsRelease
 from schemas.stg_onet__job_zones import StgOnetJobZones
 from schemas.stg_soc__codes import StgSocCodes
+from schemas.stg_sources__files import StgSourcesFiles
 
 CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "raw_oews__files": RawOewsFiles,
@@ -66,6 +67,7 @@ CONTRACTS: dict[str, type[pa.DataFrameModel]] = {
     "out_clusters__occupation_cluster": OutClustersOccupationCluster,
     "out_clusters__review_decisions": OutClustersReviewDecisions,
     "raw_sources__release_files": RawSourcesReleaseFiles,
+    "stg_sources__files": StgSourcesFiles,
     "out_clusters__cluster_industry": OutClustersClusterIndustry,
     "out_profiles__cluster_summary": OutProfilesClusterSummary,
     "out_profiles__cluster_occupations": OutProfilesClusterOccupations,

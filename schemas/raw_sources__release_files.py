@@ -1,6 +1,6 @@
 """Contract of raw_sources__release_files: per release, the file of each non-OEWS source (EP,
 O*NET, the crosswalk) that a table of the release was built with, copied from
-raw_sources__files in the transaction that swapped that table's rows in."""
+stg_sources__files in the transaction that swapped that table's rows in."""
 
 import pandera.polars as pa
 import polars as pl
@@ -13,6 +13,7 @@ class RawSourcesReleaseFiles(pa.DataFrameModel):
             "int_qualify__skill_tiers",
             "out_clusters__occupation_cluster",
             "out_profiles__cluster_occupations",
+            "out_profiles__cluster_summary",
         ]
     )
     source: str = pa.Field(isin=["ep", "onet", "crosswalk"])

@@ -252,6 +252,17 @@ def test_the_ui_starts_with_the_sources_release_as_a_partition(
     with DagsterInstance.get() as instance:
         assert instance.get_dynamic_partitions("oews_release") == ["2025A01"]
     assert prepare_ui(settings) is None  # already there
+    # live, with BLS out of reach: a note, and the UI starts all the same
+    live = Settings.from_env(
+        environ={
+            "CCP_CACHE_DIR": str(tmp_path / "cache"),
+            "CCP_SOURCE_MODE": "live",
+            "CCP_CONTACT": "ccp-tests@example.org",
+            "CCP_BLS_BASE_URL": UNREACHABLE,
+        }
+    )
+    assert prepare_ui(live) is None
+    assert "note: no release partition added for the UI" in capsys.readouterr().err
     for key in [k for k in os.environ if k.startswith("CCP_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("CCP_SOURCE_MOD", "live")

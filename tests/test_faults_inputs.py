@@ -243,3 +243,32 @@ def test_an_empty_url_leaves_a_source_out_of_a_live_run(fault: Case) -> None:
     assert note.startswith("left out of this run (CCP_CROSSWALK_URL is empty); to use it")
     page = (fault.folder / "reports" / "2025A01" / "construction.html").read_text()
     assert f"not used: {note}</td>" in page  # in the provenance table
+
+
+def test_an_ep_file_staging_refuses_is_not_cited_as_the_one_used(fault: Case) -> None:
+    """A new EP workbook that parses but breaks its table's contract (150% self-employed):
+    the run loading it fails and says why, staging keeps the rows of the file before, and the
+    release tables rebuilt afterwards record that file, not the refused one, as the one they
+    were built with (what each report's Sources table cites)."""
+    from tests.test_ep import ROWS, write_ep
+    from tests.test_qualify import EP_XLSX
+
+    assert fault.run(ep_local_path=EP_XLSX).success
+    rows = [list(row) for row in ROWS]
+    rows[2][9] = 150  # Software developers' percent self-employed
+    odd = write_ep(fault.folder / "occupation_odd.xlsx", rows=rows)
+    result = fault.run(ep_local_path=odd)
+    assert not result.success
+    assert_explained(failure_text(result), "stg_ep__occupations", "self_employed_pct")
+    warehouse = fault.folder / "warehouse.duckdb"
+    loaded = read(warehouse, "SELECT file_name FROM raw_sources__files WHERE source = 'ep'")
+    assert loaded["file_name"].to_list() == ["occupation_odd.xlsx"]  # what the run read
+    held = read(warehouse, "SELECT file_name FROM stg_sources__files WHERE source = 'ep'")
+    assert held["file_name"].to_list() == [EP_XLSX.name]  # what the warehouse holds
+    assert fault.run("qualify_occupations").success
+    cited = read(
+        warehouse,
+        "SELECT DISTINCT file_name FROM raw_sources__release_files "
+        "WHERE release_code = '2025A01' AND source = 'ep'",
+    )
+    assert cited["file_name"].to_list() == [EP_XLSX.name]

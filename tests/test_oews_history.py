@@ -291,11 +291,14 @@ def test_backfill_adds_may_2024_and_leaves_may_2025_untouched(tmp_path: Path) ->
         "SELECT release_code, read_by, sha256 FROM raw_sources__release_files "
         "WHERE source = 'ep' ORDER BY ALL",
     )
+    reads_ep = [
+        "int_qualify__skill_tiers",
+        "out_profiles__cluster_occupations",
+        "out_profiles__cluster_summary",
+    ]
     assert recorded.rows() == [
-        ("2024A01", "int_qualify__skill_tiers", None),
-        ("2024A01", "out_profiles__cluster_occupations", None),
-        ("2025A01", "int_qualify__skill_tiers", ep_sha256),
-        ("2025A01", "out_profiles__cluster_occupations", ep_sha256),
+        *(("2024A01", table, None) for table in reads_ep),
+        *(("2025A01", table, ep_sha256) for table in reads_ep),
     ]
 
     # A warehouse whose release tables an earlier version built (no record of their files):

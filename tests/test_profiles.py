@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
+from pipelines.warehouse import query_frame, sql_text
 from tests.support.pipeline import (
     read,
     shared_embedded_build,
@@ -150,3 +152,42 @@ def test_state_figures_match_an_independent_computation(warehouse: Path) -> None
         (pl.col("cluster_code") == "energy-natural-resources") & (pl.col("area_code") == "1100000")
     ).row(0, named=True)
     assert dc["suppressed_occupation_count"] > 0 and dc["location_quotient"] > 1.5
+
+
+def test_state_quotient_is_over_the_occupations_published_for_the_state() -> None:
+    """Two occupations of one cluster: Alabama publishes one, Alaska neither. Alabama's
+    quotient compares that one occupation with its national jobs; Alaska's is unknown (NULL),
+    not 0, and its jobs a lower bound of 0 with both occupations counted as unpublished."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE out_clusters__occupation_cluster AS SELECT * FROM (VALUES "
+        "('2025A01', 'c', '111111', 'qualifies'), ('2025A01', 'c', '222222', 'qualifies')) "
+        "t(release_code, cluster_code, occupation_code, status)"
+    )
+    con.execute(
+        "CREATE TABLE stg_oews__areas AS SELECT * FROM (VALUES "
+        "('2025A01', '0100000', 'Alabama', '01', 'state'), "
+        "('2025A01', '0200000', 'Alaska', '02', 'state')) "
+        "t(release_code, area_code, area_name, state_code, area_type)"
+    )
+    cells = [  # area, occupation, employment
+        ("0000000", "000000", 1000), ("0000000", "111111", 100), ("0000000", "222222", 300),
+        ("0100000", "000000", 50), ("0100000", "111111", 10), ("0100000", "222222", None),
+        ("0200000", "000000", 20), ("0200000", "111111", None), ("0200000", "222222", None),
+    ]  # fmt: skip
+    con.execute(
+        "CREATE TABLE stg_oews__estimates (release_code VARCHAR, area_code VARCHAR, "
+        "industry_code VARCHAR, occupation_code VARCHAR, employment_count BIGINT)"
+    )
+    con.executemany("INSERT INTO stg_oews__estimates VALUES ('2025A01', ?, '000000', ?, ?)", cells)
+    rows = query_frame(
+        con,
+        f"SELECT * FROM ({sql_text('out_profiles__cluster_states')}) ORDER BY area_code",
+        ["2025A01"],
+    ).to_dicts()
+    alabama, alaska = rows
+    assert (alabama["employment_count"], alabama["suppressed_occupation_count"]) == (10, 1)
+    # (10 / 50) / (100 / 1000): the published occupation alone on both sides
+    assert alabama["location_quotient"] == pytest.approx(2.0)
+    assert (alaska["employment_count"], alaska["suppressed_occupation_count"]) == (0, 2)
+    assert alaska["location_quotient"] is None

@@ -332,9 +332,18 @@ def test_a_misspelt_policy_setting_is_named_with_the_one_it_resembles(tmp_path: 
         load_policy(path)
     assert (
         "living_wage.wage_statistic: missing (the shipped qualification.yaml has it, with what "
-        "it means); living_wage.wage_statistc: not a setting of the policy file (did you mean "
+        "it means); living_wage.wage_statistc: not a setting here (did you mean "
         "'wage_statistic'?)"
     ) in str(err.value)
+    # a setting of another section is said to belong there
+    data["living_wage"]["wage_statistic"] = data["living_wage"].pop("wage_statistc")
+    data["skill_tier"]["hourly_usd"] = 30
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(PolicyError) as err:
+        load_policy(path)
+    assert ("skill_tier.hourly_usd: not a setting here (it belongs under living_wage)") in str(
+        err.value
+    )
 
 
 def test_a_changed_threshold_is_not_printed_with_the_default_description(tmp_path: Path) -> None:

@@ -212,24 +212,32 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> QualificationPolicy:
 # pydantic's words for the two mistakes a hand-edited file makes most, in the file's terms
 _PLAIN_MESSAGES = {
     "missing": "missing (the shipped qualification.yaml has it, with what it means)",
-    "extra_forbidden": "not a setting of the policy file",
+    "extra_forbidden": "not a setting here",
 }
 
 
-def _field_names(model: type[BaseModel] = QualificationPolicy) -> set[str]:
-    """Every field name of the policy file, at any depth."""
-    names = set(model.model_fields)
-    for field in model.model_fields.values():
+def _sections(
+    model: type[BaseModel] = QualificationPolicy, path: tuple[str, ...] = ()
+) -> dict[tuple[str, ...], set[str]]:
+    """The policy file's sections (a path of keys) and the settings each holds."""
+    found = {path: set(model.model_fields)}
+    for name, field in model.model_fields.items():
         if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
-            names |= _field_names(field.annotation)
-    return names
+            found |= _sections(field.annotation, (*path, name))
+    return found
 
 
 def _did_you_mean(error: dict) -> str:
-    """For a key the policy does not have (a misspelt one, most likely): the one it resembles."""
+    """For a key its section does not have: the section it belongs to, or the setting of
+    its own section it resembles (a misspelt one, most likely)."""
     if error["type"] != "extra_forbidden":
         return ""
-    close = difflib.get_close_matches(str(error["loc"][-1]), sorted(_field_names()), n=1)
+    *section, key = (str(part) for part in error["loc"])
+    sections = _sections()
+    elsewhere = [".".join(path) for path, names in sections.items() if key in names and path]
+    if elsewhere:
+        return f" (it belongs under {elsewhere[0]})"
+    close = difflib.get_close_matches(key, sorted(sections.get(tuple(section), ())), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

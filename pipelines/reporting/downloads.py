@@ -193,6 +193,9 @@ def about_sheet(data: ClusterData, skill_item: str) -> pl.DataFrame:
         "produced or endorsed by Advance CTE.",
         "The columns sheet says what each column of the other sheets means. Each of them is "
         "also a CSV file beside this workbook.",
+        "The industries sheet holds the cluster's own rows (sub_cluster_code empty), then each "
+        "sub-cluster's, whose jobs are part of the cluster's: to add up jobs, take the "
+        "cluster's rows or one sub-cluster's, never both.",
     ]
     return pl.DataFrame({"about": lines})
 

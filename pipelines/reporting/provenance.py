@@ -83,7 +83,11 @@ def sources_frame(
         """,
         [release],
     )
-    latest = query_frame(con, f"SELECT * FROM {FILES} ORDER BY source, file_name NULLS FIRST")
+    latest = (
+        query_frame(con, f"SELECT * FROM {FILES} ORDER BY source, file_name NULLS FIRST")
+        if table_exists(con, FILES)
+        else pl.DataFrame({"source": []}, schema={"source": pl.String})
+    )
     recorded = release_files(con, release)
     rows = oews.to_dicts()
     for source in latest["source"].to_list():

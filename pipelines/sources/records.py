@@ -4,9 +4,10 @@ run loaded, and which file each release's tables were built with.
 The sources are loaded once for the whole warehouse (`raw_sources__files`, one row per source,
 replaced by every run that reads it), but a release's tables are built when that release runs:
 a release built last year keeps last year's EP-based skill tiers after this year's EP file
-replaced the record. So each release-partitioned step that reads a source copies the record as it
-stood into `raw_sources__release_files`, inside the transaction that swaps its rows in, and a
-report cites the files its release was built with.
+replaced the record. So the record of the file the warehouse holds (`stg_sources__files`,
+written when staging accepts the file's rows) is copied by each release-partitioned step that
+reads the source into `raw_sources__release_files`, inside the transaction that swaps its rows
+in, and a report cites the files its release was built with.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipelines.warehouse import query_frame, table_exists_in_transaction, write_
 
 FILES = "raw_sources__files"
 RELEASE_FILES = "raw_sources__release_files"
+STAGED = "stg_sources__files"
 
 SOURCE_FILES_SCHEMA = {
     "source": pl.String,
@@ -40,6 +42,7 @@ READ_FOR = {
     "int_qualify__skill_tiers": "skill tiers",
     "out_clusters__occupation_cluster": "cluster assignment",
     "out_profiles__cluster_occupations": "outlook figures",
+    "out_profiles__cluster_summary": "outlook figures",
 }
 
 
@@ -65,35 +68,65 @@ def record_source(
     write_frame(con, FILES, frame, keep_where=f"source <> '{source}'")
 
 
-def record_release_sources(
-    con: duckdb.DuckDBPyConnection, release: str, read_by: str, sources: tuple[str, ...]
-) -> None:
-    """Inside the transaction that swaps in `read_by`'s rows of `release`: copy the current
-    record of each of `sources` as the file that table was built with, replacing what an
-    earlier build of it recorded. Validated by its contract: a refusal rolls the swap back."""
+def _table(con: duckdb.DuckDBPyConnection, table: str, keys: str) -> None:
+    """Create `table` (`keys` columns, then the record's) if it is not there, and add any
+    record column a later version introduced, so an earlier warehouse's table takes the rows."""
+    types = ", ".join(f"{c} {_SQL_TYPES[t]}" for c, t in SOURCE_FILES_SCHEMA.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({keys}{types})")
+    for column, dtype in SOURCE_FILES_SCHEMA.items():
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {_SQL_TYPES[dtype]}")
+
+
+def _validated(con: duckdb.DuckDBPyConnection, table: str, where: str, params: list) -> None:
+    """The rows just written, against `table`'s contract (a refusal rolls the swap back), and
+    the table's descriptions as DuckDB comments."""
     from schemas import validate_table
     from schemas.dictionary import comment_on_table
 
+    validate_table(table, query_frame(con, f"SELECT * FROM {table} WHERE {where}", params))
+    comment_on_table(con, table)
+
+
+def record_staged_source(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Inside the transaction that swaps in the table the release tables read of `source`
+    (its staging table; the crosswalk's raw table): the latest run's record of it becomes the
+    record of the file the warehouse holds. A file that run loaded but staging refused leaves
+    the record of the one before, whose rows are still there."""
+    if not table_exists_in_transaction(con, FILES):
+        return
+    _table(con, STAGED, "")
     columns = ", ".join(SOURCE_FILES_SCHEMA)
-    types = ", ".join(f"{c} {_SQL_TYPES[t]}" for c, t in SOURCE_FILES_SCHEMA.items())
+    con.execute(f"DELETE FROM {STAGED} WHERE source = ?", [source])
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {RELEASE_FILES} "
-        f"(release_code VARCHAR, read_by VARCHAR, {types})"
+        f"INSERT INTO {STAGED} ({columns}) SELECT {columns} FROM {FILES} WHERE source = ?",
+        [source],
+    )
+    _validated(con, STAGED, "true", [])
+
+
+def record_release_sources(
+    con: duckdb.DuckDBPyConnection, release: str, read_by: str, sources: tuple[str, ...]
+) -> None:
+    """Inside the transaction that swaps in `read_by`'s rows of `release`: copy the record of
+    each of `sources` the warehouse holds (stg_sources__files; in a warehouse an earlier
+    version built, the latest run's) as the file that table was built with, replacing what an
+    earlier build of it recorded. With no record to copy, the earlier one stays."""
+    held = next((t for t in (STAGED, FILES) if table_exists_in_transaction(con, t)), None)
+    if held is None:
+        return
+    columns = ", ".join(SOURCE_FILES_SCHEMA)
+    _table(con, RELEASE_FILES, "release_code VARCHAR, read_by VARCHAR, ")
+    con.execute(
+        f"DELETE FROM {RELEASE_FILES} WHERE release_code = ? AND read_by = ? "
+        f"AND source IN (SELECT source FROM {held} WHERE list_contains(?, source))",
+        [release, read_by, list(sources)],
     )
     con.execute(
-        f"DELETE FROM {RELEASE_FILES} WHERE release_code = ? AND read_by = ?", [release, read_by]
+        f"INSERT INTO {RELEASE_FILES} (release_code, read_by, {columns}) "
+        f"SELECT ?, ?, {columns} FROM {held} WHERE list_contains(?, source)",
+        [release, read_by, list(sources)],
     )
-    if table_exists_in_transaction(con, FILES):
-        con.execute(
-            f"INSERT INTO {RELEASE_FILES} (release_code, read_by, {columns}) "
-            f"SELECT ?, ?, {columns} FROM {FILES} WHERE list_contains(?, source)",
-            [release, read_by, list(sources)],
-        )
-    validate_table(
-        RELEASE_FILES,
-        query_frame(con, f"SELECT * FROM {RELEASE_FILES} WHERE release_code = ?", [release]),
-    )
-    comment_on_table(con, RELEASE_FILES)
+    _validated(con, RELEASE_FILES, "release_code = ?", [release])
 
 
 def release_files(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
@@ -106,8 +139,8 @@ def release_files(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
         con,
         f"""
         SELECT {", ".join(SOURCE_FILES_SCHEMA)},
-               string_agg(CASE read_by {read_for} ELSE read_by END, ', ' ORDER BY read_by)
-                 AS read_for
+               string_agg(DISTINCT CASE read_by {read_for} ELSE read_by END, ', '
+                          ORDER BY CASE read_by {read_for} ELSE read_by END DESC) AS read_for
         FROM {RELEASE_FILES} WHERE release_code = ?
         GROUP BY ALL ORDER BY source, file_name NULLS FIRST
         """,
