@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
-from pipelines.sources.records import FILES, release_files
+from pipelines.sources.records import FILES, STAGED, release_files
 from pipelines.warehouse import fetch_one, query_frame, table_exists
 
 if TYPE_CHECKING:
@@ -89,11 +89,13 @@ def sources_frame(
         else pl.DataFrame({"source": []}, schema={"source": pl.String})
     )
     recorded = release_files(con, release)
+    # the files whose rows the warehouse holds now (a file staging refused is not among them)
+    held = query_frame(con, f"SELECT * FROM {STAGED}") if table_exists(con, STAGED) else latest
     rows = oews.to_dicts()
     for source in latest["source"].to_list():
         own = recorded.filter(pl.col("source") == source) if recorded.height else recorded
         if own.height:
-            loaded_now = bool(latest.filter(pl.col("source") == source)["is_used"].any())
+            loaded_now = bool(held.filter(pl.col("source") == source)["is_used"].any())
             rows += [
                 _recorded_row(row, uses.get(source), release, loaded_now) for row in own.to_dicts()
             ]
