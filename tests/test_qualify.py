@@ -134,8 +134,8 @@ def test_local_copies_are_recorded_under_their_own_names(with_ep: Path) -> None:
         with_ep, "SELECT source, file_name, url FROM raw_sources__files WHERE is_used ORDER BY 1"
     )
     assert files.rows() == [
-        ("ep", EP_XLSX.name, EP_XLSX.as_uri()),
-        ("onet", "Job Zones.txt", (ONET_DIR / "Job Zones.txt").as_uri()),
+        ("ep", EP_XLSX.name, EP_XLSX.resolve().as_uri()),
+        ("onet", "Job Zones.txt", (ONET_DIR / "Job Zones.txt").resolve().as_uri()),
     ]
     recorded = read(
         with_ep,
