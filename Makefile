@@ -27,7 +27,7 @@ test: setup
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 (`make dev PORT=3001` for another port)
 dev: setup
-	$(BIN)/python -c "import sys; from pipelines.cli import prepare_ui_main; sys.exit(prepare_ui_main())"
+	$(BIN)/python -c "import sys; from pipelines.preflight import prepare_ui_main; sys.exit(prepare_ui_main())"
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 ## bench: ingest benchmark on a full-size file served from 127.0.0.1 (not part of the tests)

@@ -242,7 +242,7 @@ def test_the_ui_starts_with_the_sources_release_as_a_partition(
     explain; once, and a settings typo stops it with the message."""
     from dagster import DagsterInstance
 
-    from pipelines.cli import prepare_ui, prepare_ui_main
+    from pipelines.preflight import prepare_ui, prepare_ui_main
     from pipelines.settings import Settings
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
