@@ -29,7 +29,6 @@ from pipelines.policy.qualification import (
 )
 from pipelines.releases import RELEASES, partition_release
 from pipelines.resources import PolicyResource
-from pipelines.settings import PROJECT_ROOT
 from pipelines.sources.ep import EDUCATION_CATEGORIES, EXPERIENCE_CATEGORIES, OJT_CATEGORIES
 from pipelines.sources.records import record_release_sources
 from pipelines.warehouse import (
@@ -61,9 +60,9 @@ def raw_policy__state_living_wages(
 ) -> MaterializeResult:
     """Per-state living wages from the user's CSV (policy living_wage.state_thresholds_csv);
     empty when none is given, and states then use the national threshold."""
-    csv_path = policy.load().living_wage.state_thresholds_csv
+    path = policy.load().living_wage.state_thresholds_path
     with warehouse.get_connection() as con:
-        if csv_path is None:
+        if path is None:
             frame = pl.DataFrame(
                 schema={
                     "state_code": pl.String,
@@ -74,7 +73,6 @@ def raw_policy__state_living_wages(
             )
             source = "none given: states use the national threshold"
         else:
-            path = csv_path if csv_path.is_absolute() else PROJECT_ROOT / csv_path
             names = dict(
                 fetch_all(
                     con,

@@ -65,11 +65,8 @@ def policy_problem(settings: Settings) -> str | None:
         wage = load_policy(settings.resolve(settings.policy_path)).living_wage
     except PolicyError as err:
         return str(err)
-    csv_path = wage.state_thresholds_csv
-    if csv_path is None:
-        return None
-    path = csv_path if csv_path.is_absolute() else PROJECT_ROOT / csv_path
-    if path.is_file():
+    path = wage.state_thresholds_path
+    if path is None or path.is_file():
         return None
     return (
         f"[living wage CSV] {path} does not exist (living_wage.state_thresholds_csv in "

@@ -103,6 +103,14 @@ class LivingWagePolicy(_Strict):
         return self.hourly_usd * HOURS_PER_YEAR
 
     @property
+    def state_thresholds_path(self) -> Path | None:
+        """`state_thresholds_csv` as a path to read (a relative one from the project folder)."""
+        csv_path = self.state_thresholds_csv
+        if csv_path is None or csv_path.is_absolute():
+            return csv_path
+        return PROJECT_ROOT / csv_path
+
+    @property
     def is_undescribed(self) -> bool:
         """The threshold was changed without describing it: load_policy replaced the project
         default's geography or source (see _without_stale_default_description)."""
