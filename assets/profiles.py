@@ -30,6 +30,7 @@ from pipelines.reporting.data import (
     load_cluster,
     load_index,
     release_policy,
+    release_sources,
     sources_used,
 )
 from pipelines.reporting.freshness import (
@@ -300,12 +301,13 @@ def out_reports__cluster_reports(
         # read once for every report rendered here
         screened = release_policy(con, release)
         used = sources_used(con, release, screened)
+        sources = release_sources(con, release, used)
         summary = rules.summary_items(screened["skill_sources"])
         fingerprints = report_fingerprints(con, release)
         render.write_static(release_dir)
         for key in sorted(selected - {INDEX}, key=lambda k: REPORT_KEYS[k]):
             cluster = REPORT_KEYS[key]
-            data = load_cluster(con, release, cluster, screened, used)
+            data = load_cluster(con, release, cluster, screened, used, sources)
             sizes = render.write_cluster(release_dir, data, summary, fingerprints[cluster])
             page = sizes.pop(f"{cluster}.html")
             context.log.info(f"report: {release_dir / (cluster + '.html')}")

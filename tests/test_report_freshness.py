@@ -306,7 +306,12 @@ def test_only_the_clusters_a_decision_names_say_reviewers_placed_their_occupatio
     """The notice of which layers placed a report's occupations is the cluster's own: a move
     names the two clusters it touches, so a third cluster's report (not re-rendered) is still
     exact. The index's notice is the release's."""
-    from pipelines.reporting.data import load_cluster, release_policy, sources_used
+    from pipelines.reporting.data import (
+        load_cluster,
+        release_policy,
+        release_sources,
+        sources_used,
+    )
 
     settings, _, _ = with_a_move
     apply_in_process(settings)
@@ -315,8 +320,11 @@ def test_only_the_clusters_a_decision_names_say_reviewers_placed_their_occupatio
         screened = release_policy(con, RELEASE)
         used = sources_used(con, RELEASE, screened)
         assert used.assignment_layers == ("reviewer", "rules")
+        sources = release_sources(con, RELEASE, used)
         layers = {
-            cluster: load_cluster(con, RELEASE, cluster, screened, used).used.assignment_layers
+            cluster: load_cluster(
+                con, RELEASE, cluster, screened, used, sources
+            ).used.assignment_layers
             for cluster in (SOURCE, TARGET, "agriculture")
         }
     finally:

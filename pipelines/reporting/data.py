@@ -175,6 +175,14 @@ def sources_used(con: duckdb.DuckDBPyConnection, release: str, policy: dict) -> 
     )
 
 
+def release_sources(
+    con: duckdb.DuckDBPyConnection, release: str, used: SourcesUsed
+) -> pl.DataFrame:
+    """The release's Sources table (every report of it shows the same one): `sources_frame`
+    said of what the release's own tables were made with (`used`: its `sources_used`)."""
+    return sources_frame(con, release, release_uses(con, release, used))
+
+
 def cluster_sources_used(
     used: SourcesUsed, layers: pl.DataFrame, has_decisions: bool
 ) -> SourcesUsed:
@@ -221,9 +229,11 @@ def load_cluster(
     cluster_code: str,
     screened: dict,
     used: SourcesUsed,
+    sources: pl.DataFrame,
 ) -> ClusterData:
-    """One cluster's report data. `screened` (`release_policy`) and `used` (`sources_used`)
-    are the release's, read once by the caller for every report it renders."""
+    """One cluster's report data. `screened` (`release_policy`), `used` (`sources_used`) and
+    `sources` (`release_sources`) are the release's, read once by the caller for every
+    report it renders."""
     cluster = _one(
         con, "SELECT * FROM raw_framework__clusters WHERE cluster_code = ?", [cluster_code]
     )
@@ -359,11 +369,7 @@ def load_cluster(
         sheet_decisions=query_frame(
             con, SHEET_DECISIONS.format(decisions=decisions), [release, cluster_code]
         ),
-        sources=sources_frame(
-            con,
-            release,
-            release_uses(con, release, used),
-        ),
+        sources=sources,
         used=cluster_sources_used(used, layers, has_decisions=applied.height > 0),
         threshold_label=screened["label"],
         threshold_hourly_usd=screened["hourly"],
