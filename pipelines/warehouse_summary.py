@@ -18,7 +18,7 @@ from pipelines.reporting.freshness import (
 )
 from pipelines.review_tables import unapplied_decisions_note
 from pipelines.settings import Settings
-from pipelines.warehouse import fetch_one, table_exists
+from pipelines.warehouse import fetch_all, fetch_one, table_exists
 
 ASSIGNED = "out_clusters__occupation_cluster"
 
@@ -192,9 +192,9 @@ def partly_loaded(con: duckdb.DuckDBPyConnection, names: set[str]) -> list[str]:
         else "SELECT '' WHERE false"
     )
     union = " UNION ".join(f"SELECT DISTINCT release_code FROM {t}" for t in found)
-    rows = con.execute(
-        f"SELECT release_code FROM ({union}) WHERE release_code NOT IN ({held}) ORDER BY 1"
-    ).fetchall()
+    rows = fetch_all(
+        con, f"SELECT release_code FROM ({union}) WHERE release_code NOT IN ({held}) ORDER BY 1"
+    )
     return [r[0] for r in rows]
 
 
