@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import yaml
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -21,7 +20,6 @@ from dagster import (
 )
 
 from pipelines.metadata import table_metadata
-from pipelines.policy.rules_file import SAFE_LOADER
 from pipelines.releases import RELEASES, partition_release
 from pipelines.resources import SourcesResource
 from pipelines.sources.cache import refused_downloads_set_aside
@@ -47,6 +45,7 @@ from pipelines.sources.onet import (
 )
 from pipelines.sources.records import record_source
 from pipelines.sources.soc import soc_from_oews_occupations, soc_from_structure_xlsx
+from pipelines.sources.soc_alignment import ALIGNMENT_FILE, alignment_frame
 from pipelines.warehouse import (
     WarehouseResource,
     fetch_one,
@@ -267,21 +266,6 @@ def raw_soc__codes(
         record_source(con, "soc", file, f"SOC 2018 hierarchy from {label}")
         meta = table_metadata(con, "raw_soc__codes")
     return MaterializeResult(metadata={**meta, **code_list_metadata(file, label)})
-
-
-ALIGNMENT_FILE = Path(__file__).resolve().parents[1] / "pipelines" / "oews_soc_alignment.yaml"
-
-
-def alignment_frame(path: Path = ALIGNMENT_FILE) -> pl.DataFrame:
-    """One row per (OEWS code, SOC 2018 component) from the project's alignment file."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    rows = [
-        {"oews_soc_code": code, "soc_code": part, "alignment_kind": kind.rstrip("s")}
-        for kind in ("oews_aggregates", "broad_as_detailed")
-        for code, parts in data[kind].items()
-        for part in parts
-    ]
-    return pl.DataFrame(rows)
 
 
 @asset(group_name=GROUP, pool=POOL, kinds={"duckdb"})

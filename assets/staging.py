@@ -19,10 +19,11 @@ from pipelines.checks import asset_checks, contract_check
 from pipelines.metadata import build_table, table_metadata
 from pipelines.releases import RELEASES, partition_release
 from pipelines.sources.cache import refused_downloads_set_aside
+from pipelines.sources.job_zones import job_zones_by_soc
 from pipelines.sources.oews import verify_unchanged
 from pipelines.sources.oews_cells import CELLS, cells_source, parsed_files
 from pipelines.sources.oews_checks import check_cells, check_datatypes
-from pipelines.sources.onet import attribution, job_zones_by_soc
+from pipelines.sources.onet import attribution
 from pipelines.sources.records import record_staged_source
 from pipelines.staging_checks import OEWS_TRAP_CHECKS
 from pipelines.warehouse import (

@@ -13,18 +13,18 @@ import polars as pl
 import pytest
 
 from pipelines.sources.files import SourceError
+from pipelines.sources.job_zones import job_zones_by_soc
 from pipelines.sources.onet import (
     DEFAULT_ONET_URL,
     JOB_ZONE_REFERENCE_FILE,
     JOB_ZONES_FILE,
     attribution,
     extract_from_zip,
-    job_zones_by_soc,
-    load_alignment,
     onet_release_from_zip_name,
     read_job_zone_reference,
     read_job_zones,
 )
+from pipelines.sources.soc_alignment import load_alignment
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ONET = DATA / "onet"
