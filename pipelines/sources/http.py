@@ -29,36 +29,8 @@ from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 from pipelines.sources.cache import keep_previous, sidecar
 from pipelines.sources.digest import CHUNK, Expect, StreamDigest, digest_file, identity, remember
 from pipelines.sources.files import FetchedFile, SourceError
+from pipelines.sources.source_settings import copy_advice, url_setting
 
-LOCAL_SETTINGS = {  # where a user points the pipeline at a copy they downloaded themselves
-    "oews": (
-        "CCP_OEWS_LOCAL_DIR (a folder holding the oe.* files; for a history backfill "
-        "CCP_OEWS_XLSX_LOCAL_PATH and CCP_OEWS_XLSX_INDUSTRY_LOCAL_PATH)"
-    ),
-    "oews-release-check": "CCP_OEWS_LOCAL_DIR (a folder holding the oe.* files)",
-    "naics": "CCP_NAICS_LOCAL_PATH",
-    "soc": "CCP_SOC_LOCAL_PATH",
-    "ep": "CCP_EP_LOCAL_PATH",
-    "onet": "CCP_ONET_LOCAL_PATH",
-    "crosswalk": "CCP_CROSSWALK_LOCAL_PATH",
-}
-
-
-def _local_copy(source: str) -> str:
-    setting = LOCAL_SETTINGS.get(source, "the source's CCP_..._LOCAL_PATH setting")
-    return f"or download it yourself (in a browser) and point {setting} at your copy"
-
-
-# The setting that holds each source's URL, named in the advice for a wrong or moved URL.
-URL_SETTINGS = {
-    "oews": "CCP_BLS_BASE_URL (CCP_OEWS_XLSX_BASE_URL for a history backfill)",
-    "oews-release-check": "CCP_BLS_BASE_URL",
-    "naics": "CCP_NAICS_URL",
-    "soc": "CCP_SOC_URL",
-    "ep": "CCP_EP_URL",
-    "onet": "CCP_ONET_URL",
-    "crosswalk": "CCP_CROSSWALK_URL",
-}
 _BROKEN_BODY = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ProtocolError)
 
 # One request at a time per process, however many Downloaders exist (Dagster runs assets in
@@ -192,7 +164,7 @@ class Downloader:
                 source,
                 f"downloading {name} failed after {self.max_retries + 1} attempts; "
                 f"last failure: {last}",
-                f"The server or network may be busy or down. Retry later, {_local_copy(source)}.",
+                f"The server or network may be busy or down. Retry later, {copy_advice(source)}.",
                 url=url,
             )
 
@@ -292,7 +264,7 @@ class Downloader:
                     raise SourceError(
                         source,
                         f"the server returned {found[0]}",
-                        f"{found[1]}, {_local_copy(source)}. The cached copy (if any) was kept.",
+                        f"{found[1]}, {copy_advice(source)}. The cached copy (if any) was kept.",
                         url=url,
                     )
                 keep_previous(target, digest.hexdigest())
@@ -321,7 +293,7 @@ class Downloader:
                 f"the server kept redirecting (a redirect loop): {err}",
                 "The publisher may have moved the file or be redirecting automated clients. "
                 f"Open the URL in a browser and check "
-                f"{URL_SETTINGS.get(source, 'the URL setting')}, {_local_copy(source)}.",
+                f"{url_setting(source)}, {copy_advice(source)}.",
                 url=url,
             ) from err
         except requests.Timeout as err:
@@ -332,7 +304,7 @@ class Downloader:
             raise SourceError(
                 source,
                 f"the request failed: {err}",
-                f"Check the URL setting, {_local_copy(source)}.",
+                f"Check the URL setting, {copy_advice(source)}.",
                 url=url,
             ) from err
         finally:
@@ -364,22 +336,22 @@ class Downloader:
                 f"clients that fetch too often. User-Agent sent: {agent!r}",
                 "Set CCP_CONTACT to a real e-mail address you read, make sure nothing is "
                 "fetching from this site too often, wait a while and retry, "
-                f"{_local_copy(source)}.",
+                f"{copy_advice(source)}.",
                 url=url,
             )
         if 400 <= status < 500:
             raise SourceError(
                 source,
                 f"the server answered {status} {resp.reason} for {url}",
-                f"Check {URL_SETTINGS.get(source, 'the URL setting')} and whether the "
-                f"publisher moved or renamed the file, {_local_copy(source)}.",
+                f"Check {url_setting(source)} and whether the "
+                f"publisher moved or renamed the file, {copy_advice(source)}.",
                 url=url,
             )
         if not 200 <= status < 300:
             raise SourceError(
                 source,
                 f"unexpected HTTP status {status} {resp.reason}",
-                f"Retry later, {_local_copy(source)}.",
+                f"Retry later, {copy_advice(source)}.",
                 url=url,
             )
 
