@@ -30,7 +30,7 @@ from pipelines.policy.qualification import (
 from pipelines.releases import RELEASES, partition_release
 from pipelines.resources import PolicyResource
 from pipelines.sources.ep import EDUCATION_CATEGORIES, EXPERIENCE_CATEGORIES, OJT_CATEGORIES
-from pipelines.sources.records import record_release_sources
+from pipelines.sources.records import files_read_by, record_release_sources
 from pipelines.warehouse import (
     WarehouseResource,
     fetch_all,
@@ -238,15 +238,11 @@ def out_qualify__occupation_qualification(
             f"employment FROM out_qualify__occupation_qualification WHERE {where} "
             "AND area_type = 'national' GROUP BY ALL ORDER BY ALL",
         )
-        files = query_frame(
-            con,
-            "SELECT source, url, sha256, retrieved_at, note FROM "
-            "raw_sources__files ORDER BY source",
-        )
+        files = files_read_by(con, release, "int_qualify__skill_tiers")
         tiers_from = tier_sources(con, release)
     meta["policy"] = MetadataValue.md(rules.summary(tiers_from))
     meta["sources"] = MetadataValue.md(markdown_table(files, 20, max_chars=400))
-    if (files.filter(pl.col("source").is_in(["ep", "onet"]))["url"].is_null()).all():
+    if set(tiers_from) <= {"fallback"}:
         meta["note"] = (
             "Skill tiers come from the project's built-in SOC-group rules (no EP or O*NET "
             "source was available)."

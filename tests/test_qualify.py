@@ -145,6 +145,26 @@ def test_local_copies_are_recorded_under_their_own_names(with_ep: Path) -> None:
     assert recorded.rows() == [("ep", EP_XLSX.name), ("onet", "Job Zones.txt")]
 
 
+def test_the_screen_metadata_cites_the_files_its_skill_tiers_were_built_with(
+    with_ep: Path, offline: Path, tmp_path: Path
+) -> None:
+    """The UI's `sources` for the screen lists the EP and O*NET files the release's skill
+    tiers read, not every file the latest run loaded (the code lists are not its sources)."""
+    for name, base, cited, note in [("ep", with_ep, True, False), ("off", offline, False, True)]:
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copy(base, folder / "warehouse.duckdb")
+        overrides = {"ep_local_path": EP_XLSX, "onet_local_path": ONET_DIR} if cited else {}
+        result = run_refresh(isolated_settings(folder, **overrides), "qualify_occupations")
+        assert result.success, failure_text(result)
+        (event,) = result.asset_materializations_for_node(QUAL)
+        meta = {k: v.value for k, v in event.metadata.items()}
+        assert (EP_XLSX.name in meta["sources"]) is cited
+        assert ("Job Zones.txt" in meta["sources"]) is cited
+        assert "naics" not in meta["sources"] and "soc" not in meta["sources"].split("|")
+        assert ("built-in SOC-group rules" in meta.get("note", "")) is note
+
+
 def test_no_credential_short_term_training_is_low_skill(with_ep: Path) -> None:
     fast_food = national(with_ep, "35-3023")
     assert fast_food["skill_tier"] == "low" and fast_food["status"] == "excluded"

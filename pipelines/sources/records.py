@@ -146,3 +146,16 @@ def release_files(con: duckdb.DuckDBPyConnection, release: str) -> pl.DataFrame:
         """,
         [release],
     )
+
+
+def files_read_by(con: duckdb.DuckDBPyConnection, release: str, table: str) -> pl.DataFrame:
+    """The files `table`'s rows of `release` were built with (empty if none was recorded)."""
+    columns = ["source", "file_name", "url", "sha256", "retrieved_at", "is_used", "note"]
+    if not table_exists_in_transaction(con, RELEASE_FILES):
+        return pl.DataFrame(schema={c: SOURCE_FILES_SCHEMA[c] for c in columns})
+    return query_frame(
+        con,
+        f"SELECT {', '.join(columns)} FROM {RELEASE_FILES} "
+        "WHERE release_code = ? AND read_by = ? ORDER BY source",
+        [release, table],
+    )
