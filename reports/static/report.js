@@ -16,7 +16,20 @@
         try { fitNarrow(spec, target.clientWidth); }
         catch (e) { spec = JSON.parse(node.textContent); }  /* a chart it does not know: as is */
       }
-      Plotly.newPlot(target, spec.data, spec.layout, spec.config);
+      Plotly.newPlot(target, spec.data, spec.layout, spec.config).then(function (plot) {
+        label(plot);
+        plot.on("plotly_afterplot", function () { label(plot); });  /* redrawn on resize */
+      });
+    });
+  }
+  /* The drawing is hidden from screen readers (the chart's summary and data table carry its
+     figures); the toolbar's one button gets a name and a role a screen reader announces. */
+  function label(plot) {
+    plot.querySelectorAll("svg.main-svg").forEach(function (svg) { svg.setAttribute("aria-hidden", "true"); });
+    plot.querySelectorAll(".modebar-btn").forEach(function (btn) {
+      btn.setAttribute("role", "button");
+      btn.setAttribute("aria-label", "Download this chart as a PNG image");
+      btn.querySelectorAll("svg").forEach(function (svg) { svg.setAttribute("aria-hidden", "true"); });
     });
   }
   /* Phones: the charts are laid out for a page about 1,000 px wide. Below NARROW px, long bar
@@ -74,7 +87,13 @@
       var axis = layout[name];
       if (!axis || axis.visible === false) return;
       axis.tickfont = Object.assign({size: 10}, axis.tickfont);
-      if (name === "xaxis") { axis.nticks = 3; axis.tickangle = 0; }
+      if (name === "xaxis") {
+        axis.tickangle = 0;
+        /* wages as "$50k": short enough for five upright ticks, so the boxes near the living
+           wage still have a labelled scale under them */
+        if (String(axis.tickformat || "").charAt(0) === "$") { axis.tickformat = "$~s"; axis.nticks = 6; }
+        else { axis.nticks = 3; }
+      }
       if (axis.title && axis.title.text) {
         axis.title.text = wrap(axis.title.text, 32);
         axis.title.font = Object.assign({size: 11}, axis.title.font);
