@@ -168,7 +168,11 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
         text = " ".join(html.unescape(page).split())
         assert "Every skill tier comes from the project's built-in SOC-group rules" in text
         assert "Typical education / training" not in page  # no column of dashes without EP
-        assert "Provisional: the project's own rules were used." in text
+        assert (
+            "Provisional: occupations placed in clusters by the project's own rules, not by "
+            "Advance CTE's official crosswalk; skill tiers from the project's built-in rules, "
+            "not from BLS or O*NET data. Why, and what that means"
+        ) in text
         crosswalk = "Advance CTE's official Framework Crosswalk was not available for this release"
         assert crosswalk in text
         assert "BLS Employment Projections program" not in text  # not used, not credited
@@ -197,8 +201,8 @@ def test_each_page_lists_the_policy_it_was_screened_with(built: Settings) -> Non
             ("ep", "fallback", "job_zone"),
             ("official", "rules"),
             "Occupations are assigned to clusters by: Advance CTE's official Framework Crosswalk; "
-            "the project's rules (SOC groups and industry evidence). Provisional: the project's "
-            "own rules were used. Why, and what that means "
+            "the project's rules (SOC groups and industry evidence). Provisional: some skill tiers "
+            "from the project's built-in rules. Why, and what that means "
             "Some occupations are not covered by BLS Employment Projections "
             "(typical entry education and training) or O*NET Job Zones, so their skill tiers "
             "come from the project's built-in SOC-group rules",
@@ -245,6 +249,37 @@ def test_offline_pages_tell_readers_what_is_missing_without_setting_names(built:
     )
     assert "BLS Employment Projections were not loaded for this report" in text
     assert not re.findall(r"CCP_[A-Z_]+", text)
+
+
+def test_a_typical_wage_names_the_occupations_it_leaves_out(built: Settings) -> None:
+    """The wage card names, from the mart, the qualifying occupations BLS publishes no hourly
+    median for (not "such as teachers" on a page without teachers), as many as the summary."""
+    summary = read(
+        built.warehouse,
+        "SELECT cluster_code, qualifying_without_hourly_median_occupation_count AS n "
+        "FROM out_profiles__cluster_summary WHERE release_code = ?",
+        [RELEASE],
+    )
+    assert summary["n"].sum() > 0
+    for cluster, count in summary.rows():
+        page = (built.output / RELEASE / f"{cluster}.html").read_text()
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+        gap = r"no hourly median for (\d+) qualifying occupations? \((.*?)\), paid"
+        found = re.search(gap, text)
+        assert bool(found) == bool(count), cluster
+        if not count:
+            continue
+        assert int(found.group(1)) == count, cluster
+        names = read(
+            built.warehouse,
+            "SELECT DISTINCT occupation_name FROM out_profiles__cluster_occupations "
+            "WHERE release_code = ? AND cluster_code = ? AND status = 'qualifies' "
+            "AND wage_hourly_median_usd IS NULL",
+            [RELEASE, cluster],
+        )["occupation_name"].to_list()
+        listed = found.group(2).split("; ")
+        assert set(listed[:3]) <= set(names) and len(names) == count, cluster
+        assert "teachers and airline pilots" not in text
 
 
 def test_exclusions_name_their_largest_occupations(built: Settings) -> None:

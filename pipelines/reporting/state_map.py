@@ -10,6 +10,11 @@ from pipelines.reporting.plotly_json import Chart, base_layout, esc, figure, tra
 from pipelines.reporting.tile_grid import STATE_TILES
 
 
+def plural(count: int, noun: str) -> str:
+    """ "1 occupation", "3 occupations" (nouns that take an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _state_hover(row: dict) -> str:
     lq = row["location_quotient"]
     text = (
@@ -18,8 +23,8 @@ def _state_hover(row: dict) -> str:
     )
     if row["suppressed_occupation_count"]:
         text += (
-            f"<br>{row['suppressed_occupation_count']} occupations not published: the jobs "
-            "are a lower bound, the quotient is of the published ones"
+            f"<br>{plural(row['suppressed_occupation_count'], 'occupation')} not published: "
+            "the jobs are a lower bound, the quotient is of the published ones"
         )
     return text
 
