@@ -95,7 +95,8 @@ def test_state_map_handles_unpublished_states() -> None:
     )
     chart = state_map.state_chart(states)
     data = chart.figure["data"]
-    assert [t["text"] for t in data] == [["AL"], ["AK"]]  # Alaska drawn apart, in grey
+    # Alaska drawn apart, in grey; each tile shows its quotient, or a dash for none
+    assert [t["text"] for t in data] == [["AL<br>1.20"], ["AK<br>—"]]
     assert data[1]["marker"]["color"] == "#d9d9d9"
     assert (
         "3 occupations not published: the jobs are a lower bound, the quotient is of the "

@@ -50,8 +50,14 @@ def state_chart(states: pl.DataFrame, has_state_estimates: bool = True) -> Chart
             x=part["tile_col"].to_list(),
             y=part["tile_row"].to_list(),
             mode="markers+text",
-            text=part["state_abbr"].to_list(),
-            textfont={"color": "#000000", "size": 12},
+            # the quotient under the abbreviation: colour is not the only way to read the map
+            # (nor the only one left on a black-and-white printout); a phone shows the
+            # abbreviation alone (report.js)
+            text=[
+                f"{abbr}<br>{'—' if lq is None else f'{lq:.2f}'}"
+                for abbr, lq in part.select("state_abbr", "location_quotient").rows()
+            ],
+            textfont={"color": "#000000", "size": 11},
             hovertext=[_state_hover(r) for r in part.iter_rows(named=True)],
             hoverinfo="text",
             marker={

@@ -62,6 +62,9 @@
         var units = layout.xaxis.range[1] - layout.xaxis.range[0];
         var unitPx = (width - 30) / units;
         var size = Math.min(t.marker.size, Math.floor(0.72 * unitPx));
+        if (Array.isArray(t.text)) {  /* the abbreviation alone: no room for the quotient */
+          t.text = t.text.map(function (label) { return String(label).split("<br>")[0]; });
+        }
         if (t.textfont && typeof t.textfont.size === "number") {
           t.textfont.size = Math.max(7, Math.round(t.textfont.size * size / t.marker.size));
         }
@@ -73,6 +76,11 @@
           t.marker.colorbar.yanchor = "top";
           t.marker.colorbar.thickness = 10;
           t.marker.colorbar.title = {text: "Location quotient", side: "top"};
+          if (Array.isArray(t.marker.colorbar.ticktext)) {  /* short enough to keep the ends */
+            t.marker.colorbar.ticktext = t.marker.colorbar.ticktext.map(function (label) {
+              return String(label).replace(/^(\S+) or less$/, "\u2264$1").replace(/^(\S+) or more$/, "\u2265$1");
+            });
+          }
         }
       }
     });
