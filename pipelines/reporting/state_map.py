@@ -123,7 +123,7 @@ def state_chart(states: pl.DataFrame, has_state_estimates: bool = True) -> Chart
     notes = [
         "The occupations counted in every state are those that qualify under the national "
         "screen above; a state's own screen, with its own living wage where the policy gives "
-        "one, is in the warehouse's qualification table, not in this report.",
+        "one, is kept in the project's database for researchers, not shown in this report.",
         "Employment sums the occupations BLS published for each state; where some were "
         "not published (last column), the jobs are a lower bound, and the location quotient "
         "compares the state with the nation over the occupations published for it (over all "
