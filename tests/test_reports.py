@@ -171,7 +171,7 @@ def test_main_job_writes_fourteen_reports_index_and_downloads(built: Settings) -
         assert (
             "Provisional: occupations placed in clusters by the project's own rules, not by "
             "Advance CTE's official crosswalk; skill tiers from the project's built-in rules, "
-            "not from BLS or O*NET data. Why, and what that means"
+            "not from BLS or O*NET data.</strong> Why, and what that means"
         ) in text
         crosswalk = "Advance CTE's official Framework Crosswalk was not available for this release"
         assert crosswalk in text
