@@ -138,6 +138,38 @@ def test_second_fetch_gets_304_and_reuses_cache(
     assert cache_state(tmp_path) == before
 
 
+def test_a_body_of_unsaid_length_is_downloaded_again_next_time(
+    loopback_server: LoopbackServer,
+    make_downloader: MakeDownloader,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No Content-Length and not chunked: a body cut at a line end looks whole, so its ETag
+    and date are not kept, and the next run fetches it whole instead of a 304 for the cut."""
+    cut = BODY[: BODY.index(b"\n", len(BODY) // 2) + 1]
+    route = "/oe.area"
+    loopback_server.add_sequence(
+        route,
+        [
+            Response.close_delimited(cut, etag='"v1"', last_modified=DEFAULT_LAST_MODIFIED),
+            Response(body=BODY, etag='"v1"', last_modified=DEFAULT_LAST_MODIFIED),
+        ],
+    )
+    dl = make_downloader()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        first = fetch_text(dl, loopback_server)
+    assert first.bytes == len(cut) and first.etag == '"v1"'  # what the server said, recorded
+    assert "did not say how long the file is" in caplog.text
+    sidecar = json.loads(cache_state(tmp_path)[1])
+    assert sidecar["etag"] is None and sidecar["last_modified"] is None
+    assert sidecar["is_length_unverified"] is True
+    second = fetch_text(dl, loopback_server)
+    last = loopback_server.requests[-1]
+    assert last.header("If-None-Match") is None and last.header("If-Modified-Since") is None
+    assert last.status == 200 and second.bytes == len(BODY) and not second.from_cache
+    assert json.loads(cache_state(tmp_path)[1])["etag"] == '"v1"'  # a length said: kept
+
+
 def test_if_modified_since_alone_gives_304(
     loopback_server: LoopbackServer, make_downloader: MakeDownloader
 ) -> None:

@@ -196,6 +196,21 @@ class Downloader:
             return None
         return meta
 
+    def _validators(self, resp: requests.Response, meta: dict[str, Any], name: str) -> dict:
+        """What the sidecar keeps for the next conditional GET. A body that ended when the
+        connection closed, with no Content-Length and not chunked, may have been cut short
+        without any sign: its ETag and date are not kept, so the next run downloads it whole
+        again instead of being told by a 304 that the cut copy is current."""
+        chunked = "chunked" in resp.headers.get("Transfer-Encoding", "").lower()
+        if resp.headers.get("Content-Length", "").isdigit() or chunked:
+            return meta
+        self.log.warning(
+            "%s: the server did not say how long the file is, so a connection cut short cannot "
+            "be told from its end; the next run downloads it again rather than revalidating it",
+            name,
+        )
+        return {**meta, "etag": None, "last_modified": None, "is_length_unverified": True}
+
     def _pace(self) -> None:
         wait = _LAST_START[0] + self.min_interval_s - time.monotonic()
         if wait > 0:
@@ -278,7 +293,7 @@ class Downloader:
                     "etag": resp.headers.get("ETag"),
                     "retrieved_at": _now(),
                 }
-                _write_json(sidecar(target), meta)
+                _write_json(sidecar(target), self._validators(resp, meta, name))
                 return FetchedFile(
                     source=source,
                     name=name,
@@ -342,7 +357,7 @@ class Downloader:
         if 400 <= status < 500:
             raise SourceError(
                 source,
-                f"the server answered {status} {resp.reason} for {url}",
+                f"the server answered {status} {resp.reason}",
                 f"Check {url_setting(source)} and whether the "
                 f"publisher moved or renamed the file, {copy_advice(source)}.",
                 url=url,

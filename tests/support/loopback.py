@@ -38,6 +38,7 @@ class Response:
     etag: str | None = None  # enables 304 on matching If-None-Match
     last_modified: str | None = None  # enables 304 on If-Modified-Since >= this
     announce_length: int | None = None  # Content-Length to send; default len(body)
+    send_length: bool = True  # False: no Content-Length, the body ends when the socket closes
     reset_after: int | None = None  # send this many body bytes, then RST the socket
     delay_s: float = 0.0  # sleep before answering (for client timeouts)
 
@@ -45,6 +46,12 @@ class Response:
     def truncated(cls, body: bytes, missing: int = 100, **kw: Any) -> Response:
         """Announce more bytes than are sent, then close the connection normally."""
         return cls(body=body, announce_length=len(body) + missing, **kw)
+
+    @classmethod
+    def close_delimited(cls, body: bytes, **kw: Any) -> Response:
+        """No Content-Length, not chunked: the body is whatever arrives before the close (so a
+        body cut short looks whole to the client)."""
+        return cls(body=body, send_length=False, **kw)
 
     @classmethod
     def reset_mid_body(cls, body: bytes, after: int | None = None, **kw: Any) -> Response:
@@ -178,7 +185,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
         length = len(resp.body) if resp.announce_length is None else resp.announce_length
-        self.send_header("Content-Length", str(length))
+        if resp.send_length:
+            self.send_header("Content-Length", str(length))
         self._validators(resp)
         for key, value in resp.headers.items():
             self.send_header(key, value)
