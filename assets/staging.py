@@ -19,6 +19,7 @@ from pipelines.checks import asset_checks, contract_check
 from pipelines.metadata import build_table, table_metadata
 from pipelines.releases import RELEASES, partition_release
 from pipelines.sources.cache import refused_downloads_set_aside
+from pipelines.sources.files import FetchedFile
 from pipelines.sources.job_zones import job_zones_by_soc
 from pipelines.sources.oews import verify_unchanged
 from pipelines.sources.oews_cells import CELLS, cells_source, parsed_files
@@ -31,6 +32,7 @@ from pipelines.warehouse import (
     fetch_all,
     fetch_one,
     query_frame,
+    table_exists,
     write_frame,
 )
 from schemas import enforce_contract
@@ -120,6 +122,7 @@ def stg_oews__estimates(
         files = parsed_files(con, release)
         for file in files:
             verify_unchanged(file)
+        replaced = republished(con, release, files)
         source = cells_source(con, files, release)
         known = {
             r[0]
@@ -144,12 +147,38 @@ def stg_oews__estimates(
             )
         provenance = build(context, con, "stg_oews__files", [release])
     estimates.metadata.update(counts)  # type: ignore[union-attr]
+    if replaced:
+        estimates.metadata["republished"] = "; ".join(replaced)  # type: ignore[index]
+        context.log.warning(
+            f"BLS re-published {release}: {'; '.join(replaced)}. The release's estimates were "
+            "replaced by the new file's (the reports' 'What changed' compares releases, not "
+            "two versions of one); stg_oews__files now cites the new file."
+        )
     if counts["dash_without_footnote_count"]:
         context.log.warning(
             f"{counts['dash_without_footnote_count']} '-' values carry no footnote code"
         )
     yield MaterializeResult(asset_key="stg_oews__estimates", metadata=estimates.metadata)
     yield MaterializeResult(asset_key="stg_oews__files", metadata=provenance.metadata)
+
+
+def republished(
+    con: duckdb.DuckDBPyConnection, release: str, files: list[FetchedFile]
+) -> list[str]:
+    """The release's files whose bytes differ from those its staged estimates came from: BLS
+    revised a release the warehouse holds, which a run would otherwise replace silently."""
+    if not table_exists(con, "stg_oews__files"):
+        return []
+    before = dict(
+        fetch_all(
+            con, "SELECT file_name, sha256 FROM stg_oews__files WHERE release_code = ?", [release]
+        )
+    )
+    return [
+        f"{f.name} changed (sha256 {before[f.name][:12]}… → {f.sha256[:12]}…)"
+        for f in files
+        if before.get(f.name) not in (None, f.sha256)
+    ]
 
 
 @asset(

@@ -1,6 +1,7 @@
-"""A data file cut at a line end by a server that did not say its length (no Content-Length,
-not chunked): the download looks whole, so staging must see the cut in the rows, refuse it,
-keep the previous tables, and let the next run recover."""
+"""A release BLS publishes again. Cut at a line end by a server that did not say its length
+(no Content-Length, not chunked), the download looks whole, so staging must see the cut in the
+rows, refuse it, keep the previous tables and let the next run recover. Revised, it replaces
+the release's estimates, and the run says so."""
 
 from __future__ import annotations
 
@@ -38,13 +39,13 @@ def staged(warehouse: Path) -> dict[str, str]:
     return {t: d for t, d in table_digests(warehouse).items() if t.startswith("stg_oews__")}
 
 
-def ingest(folder: Path, server: LoopbackServer):
+def ingest(folder: Path, server: LoopbackServer, instance: DagsterInstance | None = None):
     """The OEWS ingest alone (raw_oews + stg_oews__estimates), live from `server`."""
     settings = isolated_settings(
         folder, source_mode="live", contact="ccp-tests@example.org", bls_base_url=server.url("/oe/")
     )
     sources = SourcesResource.from_settings(settings)
-    instance = DagsterInstance.ephemeral()
+    instance = instance or DagsterInstance.ephemeral()
     release = sources.current_release()
     add_release(instance, release)
     result = materialize(
@@ -102,3 +103,48 @@ def test_a_data_file_cut_at_a_line_end_is_refused_and_the_next_run_recovers(
         settings.warehouse, "SELECT sha256 FROM stg_oews__files WHERE file_name = ?", [DATA]
     )
     assert recorded["sha256"].to_list() == [hashlib.sha256(whole).hexdigest()]
+
+
+def test_a_revised_release_replaces_its_estimates_and_says_so(
+    tmp_path: Path, loopback_server: LoopbackServer, every_area: Path
+) -> None:
+    whole = (every_area / DATA).read_bytes()
+    for name in CODE_FILES:
+        loopback_server.add(f"/oe/{name}", (every_area / name).read_bytes(), etag=f'"{name}"')
+    loopback_server.add(f"/oe/{DATA}", whole, etag='"v1"')
+    result, settings = ingest(tmp_path, loopback_server)
+    assert result.success, failure_text(result)
+    assert "republished" not in estimates_event(result).metadata
+
+    # national all-occupations employment, revised by BLS in place (same width, same layout)
+    national = b"OEUN000000000000000000001     \t2025\tA01\t"
+    start = whole.index(national) + len(national)
+    old = whole[start : whole.index(b"\t", start)]
+    new = old.replace(b"155495730", b"155495731")
+    assert new != old
+    revised = whole[:start] + new + whole[start + len(old) :]
+    loopback_server.add(f"/oe/{DATA}", revised, etag='"v2"')
+    instance = DagsterInstance.ephemeral()
+    result, _ = ingest(tmp_path, loopback_server, instance)
+    assert result.success, failure_text(result)
+    said = estimates_event(result).metadata["republished"].value
+    was, now = hashlib.sha256(whole).hexdigest()[:12], hashlib.sha256(revised).hexdigest()[:12]
+    assert said == f"{DATA} changed (sha256 {was}… → {now}…)"
+    logged = [e.user_message for e in instance.all_logs(result.run_id) if e.level >= 30]
+    assert any(m.startswith(f"BLS re-published 2025A01: {said}.") for m in logged), logged
+    employment = read(
+        settings.warehouse,
+        "SELECT employment_count FROM stg_oews__estimates WHERE area_code = '0000000' "
+        "AND industry_code = '000000' AND occupation_code = '000000'",
+    )
+    assert employment["employment_count"].to_list() == [155_495_731]
+
+
+def estimates_event(result):
+    """The run's materialization of stg_oews__estimates (its step also writes stg_oews__files)."""
+    [event] = [
+        m
+        for m in result.asset_materializations_for_node("stg_oews__estimates")
+        if m.asset_key.path == ["stg_oews__estimates"]
+    ]
+    return event
