@@ -56,11 +56,17 @@ def test_charts_say_so_when_nothing_qualifies() -> None:
     )
     bars = subs.figure["data"][0]
     assert dict(zip(bars["y"], bars["text"], strict=True)) == {
-        "Empty": "no qualifying occupation",
-        "Also empty": "no qualifying occupation",
+        "Empty": "\u00a0\u00a0no qualifying occupation",
+        "Also empty": "\u00a0\u00a0no qualifying occupation",
         "C": "",
         "A &amp; B": "",
     }
+    assert bars["customdata"] == [
+        "0 qualifying occupations",
+        "0 qualifying occupations",
+        "1 qualifying occupation",
+        "3 qualifying occupations",
+    ]
     assert subs.summary.endswith(
         " No qualifying occupation in Also empty: no occupation in the data is assigned to it."
         " Not in OEWS. No qualifying occupation in Empty: its 2 assigned occupations do not"

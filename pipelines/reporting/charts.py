@@ -78,11 +78,17 @@ def sub_cluster_chart(sub_clusters: pl.DataFrame) -> Chart:
                 y=names,
                 orientation="h",
                 marker={"color": BLUE},
-                customdata=frame["occupations"].to_list(),
-                hovertemplate="%{y}<br>%{x:,} jobs in %{customdata} qualifying occupations"
-                "<extra></extra>",
-                # an empty bar says why it is empty
-                text=["" if n else "no qualifying occupation" for n in frame["occupations"]],
+                customdata=[
+                    f"{n} qualifying occupation{'' if n == 1 else 's'}"
+                    for n in frame["occupations"]
+                ],
+                hovertemplate="%{y}<br>%{x:,} jobs in %{customdata}<extra></extra>",
+                # an empty bar says why it is empty, a little apart from the axis and its label
+                # (non-breaking spaces: SVG text collapses ordinary ones)
+                text=[
+                    "" if n else "\u00a0\u00a0no qualifying occupation"
+                    for n in frame["occupations"]
+                ],
                 textposition="outside",
                 cliponaxis=False,
             )
