@@ -170,6 +170,26 @@ def test_a_body_of_unsaid_length_is_downloaded_again_next_time(
     assert json.loads(cache_state(tmp_path)[1])["etag"] == '"v1"'  # a length said: kept
 
 
+def test_a_long_download_says_how_far_it_has_got(
+    loopback_server: LoopbackServer,
+    make_downloader: MakeDownloader,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """On a slow link the 331 MB file takes minutes: a line every few seconds, not silence."""
+    from pipelines.sources.progress import DownloadProgress
+
+    monkeypatch.setattr(DownloadProgress, "EVERY_S", 0.0)
+    body = BODY * 40_000  # about 2 MB: several chunks
+    loopback_server.add("/oe.area", body)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        fetch_text(make_downloader(), loopback_server)
+    lines = [r.getMessage() for r in caplog.records if "MB received" in r.getMessage()]
+    total = f"{len(body) / 1e6:,.0f}"
+    assert lines and all(line.startswith("oe.area: ") for line in lines)
+    assert lines[-1] == f"oe.area: {total} of {total} MB received"
+
+
 def test_if_modified_since_alone_gives_304(
     loopback_server: LoopbackServer, make_downloader: MakeDownloader
 ) -> None:

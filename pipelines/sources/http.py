@@ -29,6 +29,7 @@ from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 from pipelines.sources.cache import keep_previous, sidecar
 from pipelines.sources.digest import CHUNK, Expect, StreamDigest, digest_file, identity, remember
 from pipelines.sources.files import FetchedFile, SourceError
+from pipelines.sources.progress import DownloadProgress
 from pipelines.sources.source_settings import copy_advice, url_setting
 
 _BROKEN_BODY = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ProtocolError)
@@ -262,9 +263,12 @@ class Downloader:
                         # No fsync: a cached file is re-hashed against its sidecar before
                         # it is used again, and staging re-checks it against the sha256 it
                         # recorded, so one damaged by a crash is refused, never read.
+                        length = resp.headers.get("Content-Length")
+                        progress = DownloadProgress(self.log, name, length)
                         for chunk in resp.iter_content(CHUNK):
                             digest.update(chunk)
                             fh.write(chunk)
+                            progress.received(digest.size)
                 except _BROKEN_BODY as err:
                     raise _Retryable(self._broken_body(err, resp, digest.size)) from err
                 announced = resp.headers.get("Content-Length", "")
