@@ -241,8 +241,12 @@ def out_qualify__occupation_qualification(
         files = files_read_by(con, release, "int_qualify__skill_tiers")
         tiers_from = tier_sources(con, release)
     meta["policy"] = MetadataValue.md(rules.summary(tiers_from))
-    meta["sources"] = MetadataValue.md(markdown_table(files, 20, max_chars=400))
-    if set(tiers_from) <= {"fallback"}:
+    meta["sources"] = (  # a release built by an earlier version recorded none
+        MetadataValue.md(markdown_table(files, 20, max_chars=400))
+        if files.height
+        else "not recorded for this release's skill tiers"
+    )
+    if set(tiers_from) == {"fallback"}:
         meta["note"] = (
             "Skill tiers come from the project's built-in SOC-group rules (no EP or O*NET "
             "source was available)."

@@ -148,11 +148,12 @@ def stg_oews__estimates(
         provenance = build(context, con, "stg_oews__files", [release])
     estimates.metadata.update(counts)  # type: ignore[union-attr]
     if replaced:
-        estimates.metadata["republished"] = "; ".join(replaced)  # type: ignore[index]
+        estimates.metadata["files_changed_since_staged"] = "; ".join(replaced)  # type: ignore[index]
         context.log.warning(
-            f"BLS re-published {release}: {'; '.join(replaced)}. The release's estimates were "
-            "replaced by the new file's (the reports' 'What changed' compares releases, not "
-            "two versions of one); stg_oews__files now cites the new file."
+            f"{release} was staged before from other files: {'; '.join(replaced)}. BLS "
+            "revised the release, or the copy staged before was incomplete or came from "
+            "elsewhere. Its estimates are now the new file's (the reports' 'What changed' "
+            "compares releases, not two versions of one); stg_oews__files cites the new file."
         )
     if counts["dash_without_footnote_count"]:
         context.log.warning(
@@ -165,8 +166,9 @@ def stg_oews__estimates(
 def republished(
     con: duckdb.DuckDBPyConnection, release: str, files: list[FetchedFile]
 ) -> list[str]:
-    """The release's files whose bytes differ from those its staged estimates came from: BLS
-    revised a release the warehouse holds, which a run would otherwise replace silently."""
+    """The release's files whose bytes differ from those its staged estimates came from (BLS
+    revised the release, or the earlier copy was incomplete or another's), which a run would
+    otherwise replace silently."""
     if not table_exists(con, "stg_oews__files"):
         return []
     before = dict(

@@ -733,22 +733,24 @@ def test_every_report_renders_offline_in_chromium(built: Settings) -> None:
                     '[data-chart] svg.main-svg:not([aria-hidden="true"])').length,
                 chart_roles: unique(Array.from(document.querySelectorAll('[data-chart]'))
                     .map(c => c.getAttribute('role'))),
+                icons_read_aloud: document.querySelectorAll(
+                    '.modebar-btn svg:not([aria-hidden="true"])').length,
             };
         }""",
     )
     for report in reports:
         name = report.path.name
         # the charts' toolbars: one button each, the local PNG download (no zoom or pan, which
-        # were silent keyboard stops, and nothing that sends the data elsewhere), named for a
-        # screen reader, in a group (an image may not hold a button); the drawing itself is
-        # hidden from screen readers, since the summary and the data table carry its figures
+        # were silent keyboard stops, and nothing that sends the data elsewhere), named as its
+        # tooltip reads, not inside an image (which may not hold a button); the drawing itself
+        # is hidden from screen readers, since the summary and the data table carry its figures
         if report.path.stem in CLUSTERS:
             found = report.evaluated
             assert found["titles"] == ["Download plot as a PNG"], name
-            assert found["labels"] == ["Download this chart as a PNG image"], name
+            assert found["labels"] == found["titles"], name
             assert found["buttons"] == report.chart_slots, name
-            assert found["drawings_read_aloud"] == 0, name
-            assert found["chart_roles"] == ["group"], name
+            assert found["drawings_read_aloud"] == 0 and found["icons_read_aloud"] == 0, name
+            assert found["chart_roles"] == [None], name
         assert report.console_errors == [], name
         assert report.page_errors == [], name
         assert report.blocked_requests == [], name
@@ -875,12 +877,20 @@ def test_printed_report_hides_controls_and_shows_every_data_table(built: Setting
             percentiles: getComputedStyle(
                 document.querySelector('#occupations-table th.screen')).display,
             printNote: getComputedStyle(document.querySelector('.print-only')).display,
+            // Chrome repeats a table's heading row on each printed page only if its cells are
+            // not sticky and hold plain text, not the sort buttons' boxes
+            headings: Array.from(new Set(Array.from(document.querySelectorAll('thead th'))
+                .map(th => getComputedStyle(th).position))),
+            sortButtons: Array.from(new Set(Array.from(document.querySelectorAll('thead th button'))
+                .map(b => getComputedStyle(b).display))),
         })""",
     )
     assert report.evaluated["nav"] == "none" and report.evaluated["filters"] == "none"
     assert report.evaluated["closed"] == 0 and report.evaluated["tables"] == 4
     assert report.evaluated["reasonsOpen"] == 0 and report.evaluated["percentiles"] == "none"
     assert report.evaluated["printNote"] == "inline"
+    assert report.evaluated["headings"] == ["static"]
+    assert report.evaluated["sortButtons"] == ["contents"]
     assert report.charts_rendered == report.chart_slots == 4
 
 

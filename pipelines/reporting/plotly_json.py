@@ -69,6 +69,8 @@ def base_layout(height: int, **extra) -> dict:
         "hoverlabel": {"align": "left"},
         # the toolbar's icon at 7:1 against white (plotly.js draws it at about 1.7:1)
         "modebar": {"color": "#4b5563", "activecolor": "#111827", "bgcolor": "#ffffffd9"},
+        # no drag-to-zoom: the toolbar has no button to undo it
+        "dragmode": False,
         **extra,
     }
     for axis in ("xaxis", "yaxis"):  # room for tick labels and titles, whatever their length

@@ -39,14 +39,26 @@ def _with_suffix(path: Path, suffix: str) -> Path:
     return path.with_name(path.name + suffix)
 
 
-def _recorded_sha256(path: Path) -> str | None:
-    """The sha256 the sidecar of `path` records; None without a readable one (no cached
-    download there, or one whose sidecar describes nothing)."""
+def _recorded(path: Path) -> dict:
+    """What the sidecar of `path` records; {} without a readable one (no cached download
+    there, or one whose sidecar describes nothing)."""
     try:
         recorded = json.loads(sidecar(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return recorded.get("sha256") if isinstance(recorded, dict) else None
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _recorded_sha256(path: Path) -> str | None:
+    return _recorded(path).get("sha256")
+
+
+def is_length_unverified(file: FetchedFile) -> bool:
+    """Whether `file` is a cached download whose server did not say its length (no
+    Content-Length, not chunked), so a cut at a line end could not be seen while it arrived;
+    False for a local copy, the embedded data, or a length checked against the server's."""
+    recorded = _recorded(Path(file.path))
+    return recorded.get("sha256") == file.sha256 and recorded.get("is_length_unverified") is True
 
 
 def keep_previous(target: Path, new_sha256: str) -> None:

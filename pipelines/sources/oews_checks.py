@@ -10,7 +10,9 @@ validated; a problem raises a SourceError and the live table is never replaced.
 from __future__ import annotations
 
 import duckdb
+from dagster import get_dagster_logger
 
+from pipelines.sources.cache import is_length_unverified
 from pipelines.sources.files import FetchedFile, SourceError
 from pipelines.sources.oews import DATATYPES, NUMBER, check_header, read_csv_sql, reading
 from pipelines.warehouse import fetch_all, fetch_one, table_columns, table_exists_in_transaction
@@ -132,11 +134,12 @@ def _check_not_cut_short(
     con: duckdb.DuckDBPyConnection, table: str, file: FetchedFile, release: str
 ) -> None:
     """oe.data.0.Current is sorted by series_id, so by area type and code: a file cut at a line
-    end (a download whose length the server did not say) loses its last areas whole. Refuse
-    it when the areas oe.area lists without any row are exactly those after the last area
-    with rows. (BLS publishes rows for every area it lists; a file of a few areas, as in the
-    tests, leaves gaps before its last area too.) Without the area list (a check run on its
-    own, as in the parser's property tests), there is nothing to compare."""
+    end loses its last areas whole. When the areas oe.area lists without rows are exactly those
+    after the last area with rows, refuse a download whose length the server did not say (the
+    cut could not be seen while it arrived), and only warn otherwise: a download of the length
+    announced, or a local copy, may be whole and BLS have published nothing for a territory
+    that sorts last. A file of a few areas leaves gaps before its last area too, and without
+    the area list (the check run on its own) there is nothing to compare."""
     if not table_exists_in_transaction(con, "raw_oews__area"):
         return
     missing = fetch_all(
@@ -160,13 +163,23 @@ def _check_not_cut_short(
     ) or (0,)
     names = [name for _, name in missing]
     shown = ", ".join(names[:3]) + (f" … {names[-1]}" if len(names) > 3 else "")
+    last = (
+        f"the last of the {listed} areas oe.area lists ({shown}) has no rows"
+        if len(names) == 1
+        else f"the last {len(names)} of the {listed} areas oe.area lists ({shown}) have no rows"
+    )
+    if not is_length_unverified(file):
+        get_dagster_logger("pipelines.sources").warning(
+            f"[oews ({file.name})] {last}: BLS published none for them, or the file is a "
+            "partial copy (then replace it)."
+        )
+        return
     raise SourceError(
         f"oews ({file.name})",
-        f"the file ends early: the last {len(names)} of the {listed} areas oe.area lists "
-        f"({shown}) have no rows, while every area before them has",
-        "The download was probably cut short (the server did not say how long the file is, "
-        "so it could not be seen then). Run again: the refused download is set aside and "
-        "fetched whole. If it persists, download the file in a browser and point "
+        f"the file ends early: {last}, while every area before them has",
+        "The download was probably cut short: the server did not say how long the file is, "
+        "so the cut could not be seen as it arrived. Run again: the refused download is set "
+        "aside and fetched whole. If it persists, download the file in a browser and point "
         "CCP_OEWS_LOCAL_DIR at the folder. The previous release's tables are unchanged.",
         url=file.url,
     )

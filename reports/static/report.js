@@ -23,13 +23,10 @@
     });
   }
   /* The drawing is hidden from screen readers (the chart's summary and data table carry its
-     figures); the toolbar's one button gets a name and a role a screen reader announces. */
+     figures); the toolbar's one button keeps plotly.js's name, the same as its tooltip. */
   function label(plot) {
-    plot.querySelectorAll("svg.main-svg").forEach(function (svg) { svg.setAttribute("aria-hidden", "true"); });
-    plot.querySelectorAll(".modebar-btn").forEach(function (btn) {
-      btn.setAttribute("role", "button");
-      btn.setAttribute("aria-label", "Download this chart as a PNG image");
-      btn.querySelectorAll("svg").forEach(function (svg) { svg.setAttribute("aria-hidden", "true"); });
+    plot.querySelectorAll("svg.main-svg, .modebar-btn svg").forEach(function (svg) {
+      svg.setAttribute("aria-hidden", "true");
     });
   }
   /* Phones: the charts are laid out for a page about 1,000 px wide. Below NARROW px, long bar
