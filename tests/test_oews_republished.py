@@ -124,7 +124,7 @@ def test_a_whole_file_without_rows_for_the_last_area_loads_with_a_warning(
     logged = [e.user_message for e in instance.all_logs(result.run_id) if e.level >= 30]
     expected = (
         f"[oews ({DATA})] the last of the 583 areas oe.area lists (Virgin Islands) has no rows: "
-        "BLS published none for them, or the file is a partial copy"
+        "BLS published none for it, or the file is a partial copy"
     )
     assert any(m.startswith(expected) for m in logged), logged
     areas = read(settings.warehouse, "SELECT count(DISTINCT area_code) n FROM stg_oews__estimates")

@@ -168,15 +168,16 @@ def _check_not_cut_short(
         if len(names) == 1
         else f"the last {len(names)} of the {listed} areas oe.area lists ({shown}) have no rows"
     )
+    them = "it" if len(names) == 1 else "them"
     if not is_length_unverified(file):
         get_dagster_logger("pipelines.sources").warning(
-            f"[oews ({file.name})] {last}: BLS published none for them, or the file is a "
+            f"[oews ({file.name})] {last}: BLS published none for {them}, or the file is a "
             "partial copy (then replace it)."
         )
         return
     raise SourceError(
         f"oews ({file.name})",
-        f"the file ends early: {last}, while every area before them has",
+        f"the file ends early: {last}, while every area before {them} has",
         "The download was probably cut short: the server did not say how long the file is, "
         "so the cut could not be seen as it arrived. Run again: the refused download is set "
         "aside and fetched whole. If it persists, download the file in a browser and point "
