@@ -34,6 +34,13 @@ def every_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def serve(server: LoopbackServer, folder: Path, data: bytes) -> None:
+    """The code lists of `folder` and `data` as the data file, each with an ETag."""
+    for name in CODE_FILES:
+        server.add(f"/oe/{name}", (folder / name).read_bytes(), etag=f'"{name}"')
+    server.add(f"/oe/{DATA}", data, etag='"v1"')
+
+
 def staged(warehouse: Path) -> dict[str, str]:
     """The staged OEWS tables' digests (the raw ones record every fetch, refused or not)."""
     return {t: d for t, d in table_digests(warehouse).items() if t.startswith("stg_oews__")}
@@ -66,9 +73,7 @@ def test_a_data_file_cut_at_a_line_end_is_refused_and_the_next_run_recovers(
     tmp_path: Path, loopback_server: LoopbackServer, every_area: Path
 ) -> None:
     whole = (every_area / DATA).read_bytes()
-    for name in CODE_FILES:
-        loopback_server.add(f"/oe/{name}", (every_area / name).read_bytes(), etag=f'"{name}"')
-    loopback_server.add(f"/oe/{DATA}", whole, etag='"v1"')
+    serve(loopback_server, every_area, whole)
     result, settings = ingest(tmp_path, loopback_server)
     assert result.success, failure_text(result)
     areas = read(
@@ -115,9 +120,7 @@ def test_a_whole_file_without_rows_for_the_last_area_loads_with_a_warning(
     lines = whole.split(b"\r\n")
     without = b"\r\n".join(line for line in lines if not line.startswith(b"OEUS78"))
     assert len(without) < len(whole)
-    for name in CODE_FILES:
-        loopback_server.add(f"/oe/{name}", (every_area / name).read_bytes(), etag=f'"{name}"')
-    loopback_server.add(f"/oe/{DATA}", without, etag='"v1"')
+    serve(loopback_server, every_area, without)
     instance = DagsterInstance.ephemeral()
     result, settings = ingest(tmp_path, loopback_server, instance)
     assert result.success, failure_text(result)
@@ -135,9 +138,7 @@ def test_a_revised_release_replaces_its_estimates_and_says_so(
     tmp_path: Path, loopback_server: LoopbackServer, every_area: Path
 ) -> None:
     whole = (every_area / DATA).read_bytes()
-    for name in CODE_FILES:
-        loopback_server.add(f"/oe/{name}", (every_area / name).read_bytes(), etag=f'"{name}"')
-    loopback_server.add(f"/oe/{DATA}", whole, etag='"v1"')
+    serve(loopback_server, every_area, whole)
     result, settings = ingest(tmp_path, loopback_server)
     assert result.success, failure_text(result)
     assert "files_changed_since_staged" not in estimates_event(result).metadata
