@@ -43,8 +43,10 @@ EP_SOURCE = "ep (occupation.xlsx)"
 EP_SHEET = "Table 1.2"
 EP_URL = "https://www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
 EP_REMEDY = (
-    f"Download {EP_URL} again (BLS Employment Projections, 'Occupational projections and "
-    "worker characteristics'), save it unchanged as .xlsx and point CCP_EP_LOCAL_PATH at it."
+    "Run again if it was downloaded (a refused download is set aside and fetched again), or "
+    "download the workbook yourself (BLS Employment Projections, 'Occupational projections "
+    f"and worker characteristics': CCP_EP_URL, by default {EP_URL}), save it unchanged as "
+    ".xlsx and point CCP_EP_LOCAL_PATH at it."
 )
 EP_SCHEMA: dict[str, pl.DataType] = {
     "soc_code": pl.String(),
