@@ -204,7 +204,7 @@ def onet_zip_without_job_zones(folder: Path) -> bytes:
     ("route", "cached_as", "source", "fragment"),
     [
         ("/emp/occupation.xlsx", "ep/occupation.xlsx", EP, "no header row"),
-        ("/onet/db_29_1_text.zip", "onet/db_29_1_text.zip", "O*NET", "has no 'Job Zones.txt'"),
+        ("/onet/db_29_1_text.zip", "onet/db_29_1_text.zip", "onet", "has no 'Job Zones.txt'"),
     ],
 )
 def test_a_refused_download_is_set_aside_and_the_copy_it_replaced_kept(

@@ -20,7 +20,7 @@ import polars as pl
 
 from pipelines.sources.files import SourceError
 
-SOURCE = "O*NET"
+SOURCE = "onet"  # as the downloader names it, so one source has one name in messages
 DEFAULT_ONET_URL = "https://www.onetcenter.org/dl_files/database/db_30_0_text.zip"
 JOB_ZONES_FILE = "Job Zones.txt"
 JOB_ZONE_REFERENCE_FILE = "Job Zone Reference.txt"
