@@ -26,6 +26,7 @@ from pipelines.sources.oews_cells import CELLS, cells_source, parsed_files
 from pipelines.sources.oews_checks import check_cells, check_datatypes
 from pipelines.sources.onet import attribution
 from pipelines.sources.records import record_staged_source
+from pipelines.sources.soc_alignment import alignment_map
 from pipelines.staging_checks import OEWS_TRAP_CHECKS
 from pipelines.warehouse import (
     WarehouseResource,
@@ -305,11 +306,11 @@ def stg_onet__job_zones(
             con,
             "SELECT DISTINCT soc_code FROM stg_oews__occupations WHERE is_detailed ORDER BY 1",
         )["soc_code"].to_list()
-        alignment: dict[str, list[str]] = {}
-        for code, part in fetch_all(
-            con, "SELECT oews_soc_code, soc_code FROM raw_oews__soc_alignment ORDER BY ALL"
-        ):
-            alignment.setdefault(code, []).append(part)
+        alignment = alignment_map(
+            fetch_all(
+                con, "SELECT oews_soc_code, soc_code FROM raw_oews__soc_alignment ORDER BY ALL"
+            )
+        )
         release = zones["onet_release"][0] if zones.height else None
         rolled = job_zones_by_soc(zones.drop("onet_release"), codes, alignment).with_columns(
             pl.lit(release, pl.String).alias("onet_release")

@@ -8,6 +8,7 @@ one reader of that file.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
@@ -31,9 +32,15 @@ def alignment_frame(path: Path = ALIGNMENT_FILE) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def load_alignment(path: Path = ALIGNMENT_FILE) -> dict[str, list[str]]:
-    """OEWS code -> its SOC 2018 components, in the file's order."""
+def alignment_map(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """OEWS code -> its SOC 2018 components, from (OEWS code, SOC component) pairs in order
+    (the file's rows, or raw_oews__soc_alignment's)."""
     alignment: dict[str, list[str]] = {}
-    for code, part in alignment_frame(path).select("oews_soc_code", "soc_code").rows():
+    for code, part in pairs:
         alignment.setdefault(code, []).append(part)
     return alignment
+
+
+def load_alignment(path: Path = ALIGNMENT_FILE) -> dict[str, list[str]]:
+    """OEWS code -> its SOC 2018 components, in the file's order."""
+    return alignment_map(alignment_frame(path).select("oews_soc_code", "soc_code").rows())
