@@ -150,18 +150,16 @@ def _check_not_cut_short(
           FROM raw_oews__area WHERE release_code = ?
         ), present AS (SELECT DISTINCT areatype_code || area_code AS file_order FROM "{table}")
         SELECT l.file_order > (SELECT max(file_order) FROM present) AS is_after_last,
-               l.area_name
+               l.area_name, (SELECT count(*) FROM listed) AS listed
         FROM listed AS l ANTI JOIN present USING (file_order)
         ORDER BY l.file_order
         """,
         [release],
     )
-    if not missing or not all(after for after, _ in missing):
+    if not missing or not all(after for after, _, _ in missing):
         return
-    (listed,) = fetch_one(
-        con, "SELECT count(*) FROM raw_oews__area WHERE release_code = ?", [release]
-    ) or (0,)
-    names = [name for _, name in missing]
+    listed = missing[0][2]
+    names = [name for _, name, _ in missing]
     shown = ", ".join(names[:3]) + (f" … {names[-1]}" if len(names) > 3 else "")
     last = (
         f"the last of the {listed} areas oe.area lists ({shown}) has no rows"
