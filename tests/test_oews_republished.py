@@ -41,6 +41,15 @@ def serve(server: LoopbackServer, folder: Path, data: bytes) -> None:
     server.add(f"/oe/{DATA}", data, etag='"v1"')
 
 
+def load_whole(tmp_path: Path, server: LoopbackServer, every_area: Path):
+    """The first, good ingest of the whole file: (its bytes, the run's result, its settings)."""
+    whole = (every_area / DATA).read_bytes()
+    serve(server, every_area, whole)
+    result, settings = ingest(tmp_path, server)
+    assert result.success, failure_text(result)
+    return whole, result, settings
+
+
 def staged(warehouse: Path) -> dict[str, str]:
     """The staged OEWS tables' digests (the raw ones record every fetch, refused or not)."""
     return {t: d for t, d in table_digests(warehouse).items() if t.startswith("stg_oews__")}
@@ -72,10 +81,7 @@ def ingest(folder: Path, server: LoopbackServer, instance: DagsterInstance | Non
 def test_a_data_file_cut_at_a_line_end_is_refused_and_the_next_run_recovers(
     tmp_path: Path, loopback_server: LoopbackServer, every_area: Path
 ) -> None:
-    whole = (every_area / DATA).read_bytes()
-    serve(loopback_server, every_area, whole)
-    result, settings = ingest(tmp_path, loopback_server)
-    assert result.success, failure_text(result)
+    whole, result, settings = load_whole(tmp_path, loopback_server, every_area)
     areas = read(
         settings.warehouse, "SELECT count(DISTINCT area_code) AS n FROM stg_oews__estimates"
     )
@@ -137,10 +143,7 @@ def test_a_whole_file_without_rows_for_the_last_area_loads_with_a_warning(
 def test_a_revised_release_replaces_its_estimates_and_says_so(
     tmp_path: Path, loopback_server: LoopbackServer, every_area: Path
 ) -> None:
-    whole = (every_area / DATA).read_bytes()
-    serve(loopback_server, every_area, whole)
-    result, settings = ingest(tmp_path, loopback_server)
-    assert result.success, failure_text(result)
+    whole, result, settings = load_whole(tmp_path, loopback_server, every_area)
     assert "files_changed_since_staged" not in estimates_event(result).metadata
 
     # national all-occupations employment, revised by BLS in place (same width, same layout)
